@@ -1,0 +1,62 @@
+"""Engine and sessions for the configured database; migrations are applied on first use."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from settings.env import database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_engines: dict[str, Engine] = {}
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per database URL per process, migrated to the latest schema before first use."""
+    url = url or database_url()
+    if url not in _engines:
+        engine = create_engine(url)
+        if engine.dialect.name == "sqlite":
+            _serialize_sqlite_writers(engine)
+        migrate(engine)
+        _engines[url] = engine
+    return _engines[url]
+
+
+def migrate(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A transaction: committed when the block ends, rolled back (nothing written) when it raises."""
+    with Session(get_engine(url), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def _serialize_sqlite_writers(engine: Engine) -> None:
+    # SQLite upgrades a read lock to a write lock lazily and fails at once if another writer got there
+    # first; taking the write lock at BEGIN makes concurrent declarations wait instead of failing.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

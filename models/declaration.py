@@ -1,0 +1,141 @@
+"""The declaration a party files, validated against the convention's vocabulary and the parties' file."""
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+import pendulum
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+
+from models.errors import FieldError, InvalidInput
+from policy.scope import CATEGORIES
+from settings.parties import Parties
+
+INSEE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+class Reporter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+
+
+class DataSubjects(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pupils: int | None = Field(default=None, ge=0)
+    staff: int | None = Field(default=None, ge=0)
+    parents: int | None = Field(default=None, ge=0)
+
+
+class Declaration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1)
+    declared_by: Literal["academy", "municipality"]
+    municipality: str
+    reporter: Reporter
+    aware_at: datetime
+    occurred_at: datetime | None = None
+    categories: list[str] = Field(min_length=1)
+    personal_data: Literal["yes", "no", "unknown"]
+    schools: list[str] = []
+    data_subjects: DataSubjects = DataSubjects()
+    records: int | None = Field(default=None, ge=0)
+
+    @field_validator("municipality", mode="before")
+    @classmethod
+    def _insee_as_text(cls, value: Any) -> Any:
+        # YAML reads 54395 as a number; accept it when it is still a full code.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("personal_data", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted yes/no as a boolean.
+        return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
+
+
+# French messages for pydantic's error types, so that the user reads why their field was refused.
+_MESSAGES = {
+    "missing": "champ obligatoire manquant",
+    "extra_forbidden": "champ inconnu",
+    "string_type": "doit être un texte",
+    "string_too_short": "ne doit pas être vide",
+    "string_too_long": "texte trop long",
+    "int_type": "doit être un nombre entier",
+    "int_parsing": "doit être un nombre entier",
+    "int_from_float": "doit être un nombre entier",
+    "greater_than_equal": "doit être positif ou nul",
+    "list_type": "doit être une liste",
+    "too_short": "la liste ne doit pas être vide",
+    "model_type": "doit être un ensemble de champs (clé : valeur)",
+    "model_attributes_type": "doit être un ensemble de champs (clé : valeur)",
+    "datetime_type": "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00",
+    "datetime_parsing": "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00",
+    "datetime_from_date_parsing": "doit être une date ISO 8601 avec décalage horaire, "
+                                  "par ex. 2026-03-28T10:00:00+01:00",
+    "value_error": "adresse électronique invalide",
+}
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _literal_message(error: dict[str, Any]) -> str:
+    expected = error.get("ctx", {}).get("expected", "")
+    return f"valeur non reconnue (valeurs possibles : {expected})"
+
+
+def parse_declaration(raw: Any, parties: Parties, now: pendulum.DateTime) -> Declaration:
+    """Validate a declaration as read from YAML or JSON; raise InvalidInput naming every bad field."""
+    if not isinstance(raw, dict):
+        raise InvalidInput([FieldError("(document)", "la déclaration doit être un ensemble de champs (clé : valeur)")])
+    try:
+        declaration = Declaration.model_validate(raw)
+    except ValidationError as error:
+        errors = []
+        for item in error.errors():
+            message = _literal_message(item) if item["type"] == "literal_error" else \
+                _MESSAGES.get(item["type"], item["msg"])
+            errors.append(FieldError(_field_path(item["loc"]), message))
+        raise InvalidInput(errors) from None
+
+    errors = _check_against_parties(declaration, parties, now)
+    if errors:
+        raise InvalidInput(errors)
+    return declaration
+
+
+def _check_against_parties(declaration: Declaration, parties: Parties, now: pendulum.DateTime) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name in ("aware_at", "occurred_at"):
+        instant: datetime | None = getattr(declaration, name)
+        if instant is None:
+            continue
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            errors.append(FieldError(name, "la date doit comporter un décalage horaire, "
+                                           "par ex. 2026-03-28T10:00:00+01:00"))
+        elif pendulum.instance(instant) > now:
+            errors.append(FieldError(name, "la date est dans le futur"))
+    for index, category in enumerate(declaration.categories):
+        if category not in CATEGORIES:
+            errors.append(FieldError(f"categories[{index}]", f"catégorie inconnue « {category} » "
+                                     f"(catégories possibles : {', '.join(CATEGORIES)})"))
+    municipality = parties.municipality(declaration.municipality)
+    if municipality is None:
+        hint = " (code INSEE à 5 caractères, à écrire entre guillemets)" \
+            if not INSEE_PATTERN.match(declaration.municipality) else ""
+        errors.append(FieldError("municipality", f"commune inconnue « {declaration.municipality} »{hint} : "
+                                 "elle doit figurer dans le fichier de configuration des parties"))
+    else:
+        own_schools = {school.uai for school in municipality.schools}
+        for index, uai in enumerate(declaration.schools):
+            if uai not in own_schools:
+                errors.append(FieldError(f"schools[{index}]", f"l'école « {uai} » n'appartient pas à la commune "
+                                         f"{municipality.name} ({municipality.insee})"))
+    return errors

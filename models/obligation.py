@@ -1,0 +1,33 @@
+"""A legal obligation with its clock: stored anchor and deadline, lateness frozen when met."""
+
+from datetime import datetime
+
+import pendulum
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+from policy.clocks import ObligationStatus, status_at
+
+
+class Obligation(SQLModel, table=True):
+    __tablename__ = "obligation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=32)
+    owner: str = Field(max_length=16)
+    anchor_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+    met_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    late_by_seconds: int | None = None
+
+    def status(self, now: pendulum.DateTime) -> ObligationStatus:
+        return status_at(pendulum.instance(self.due_at), self.met_at and pendulum.instance(self.met_at), now)
+
+    def lateness(self, now: pendulum.DateTime) -> int | None:
+        """Frozen lateness once met; the running lateness while overdue; None while on time."""
+        if self.met_at is not None:
+            return self.late_by_seconds
+        overdue = int((now - pendulum.instance(self.due_at)).total_seconds())
+        return overdue if overdue >= 0 else None

@@ -1,0 +1,43 @@
+"""Every message leaves through the outbox: stored first, rendered, then delivered once."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"  # waiting to be rendered or delivered
+    SENDING = "sending"  # claimed by a delivery attempt; reclaimed when its lease expires
+    SENT = "sent"
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    idempotency_key: str = Field(unique=True, max_length=400)
+    template: str = Field(max_length=64)
+    step: str = Field(max_length=32)
+    recipient_name: str = Field(max_length=200)
+    recipient_email: str = Field(max_length=320)
+    recipient_party: str = Field(max_length=16)
+    subject: str | None = None
+    body_text: str | None = None
+    body_html: str | None = None
+    status: str = Field(default=MessageStatus.PENDING, index=True, max_length=16)
+    attempts: int = 0
+    last_error: str | None = None
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    transport: str | None = Field(default=None, max_length=16)
+    message_id: str | None = Field(default=None, max_length=200)
+
+    @property
+    def rendered(self) -> bool:
+        return self.subject is not None

@@ -1,0 +1,32 @@
+"""Column types shared by the tables."""
+
+from datetime import datetime
+from typing import Any
+
+import pendulum
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware instants only, stored in UTC, read back as aware pendulum instants (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: the store keeps aware instants only")
+        utc = pendulum.instance(value).in_timezone("UTC")
+        naive = datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
+        return naive if dialect.name == "sqlite" else naive.replace(tzinfo=pendulum.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> pendulum.DateTime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=pendulum.UTC)
+        return pendulum.instance(value).in_timezone("UTC")

@@ -1,0 +1,81 @@
+"""Hand a built e-mail to an SMTP relay (aiosmtplib) or, with no relay configured, to an .eml file."""
+
+import hashlib
+import os
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+import pendulum
+
+from settings.env import SmtpSettings, mail_dir, smtp_settings
+
+
+class DeliveryError(Exception):
+    """The transport did not accept the message; it stays in the outbox for another attempt."""
+
+
+def message_id_for(idempotency_key: str, domain: str) -> str:
+    """A stable Message-ID: should a resend ever happen, mail clients see the same message."""
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name: str, subject: str, text: str,
+                html: str, message_id: str, ref: str, now: pendulum.DateTime) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = formataddr((sender_name, sender))
+    email["To"] = formataddr((recipient_name, recipient))
+    email["Subject"] = subject
+    email["Message-ID"] = message_id
+    email["Date"] = format_datetime(now)
+    email["X-Incident-Ref"] = ref
+    email["Content-Language"] = "fr"
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
+    return email
+
+
+class Transport(Protocol):
+    name: str
+
+    async def send(self, email: EmailMessage, ref: str) -> None: ...
+
+
+class SmtpTransport:
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    async def send(self, email: EmailMessage, ref: str) -> None:
+        s = self.settings
+        try:
+            await aiosmtplib.send(email, hostname=s.host, port=s.port, username=s.username, password=s.password,
+                                  start_tls=s.starttls, use_tls=s.use_tls, timeout=s.timeout)
+        except (aiosmtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+
+
+class FileTransport:
+    """The embedded default: one .eml file per message under var/mail/<ref>/."""
+
+    name = "file"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    async def send(self, email: EmailMessage, ref: str) -> None:
+        folder = self.directory / ref
+        folder.mkdir(parents=True, exist_ok=True)
+        name = str(email["Message-ID"]).strip("<>").split("@")[0]
+        target = folder / f"{name}.eml"
+        partial = target.with_suffix(".eml.part")
+        partial.write_bytes(bytes(email))
+        os.replace(partial, target)  # a reader never sees half a message
+
+
+def configured_transport() -> Transport:
+    settings = smtp_settings()
+    return SmtpTransport(settings) if settings else FileTransport(mail_dir())

@@ -1,0 +1,1 @@
+"""Runtime settings: where things live (environment) and who the parties are (a YAML file)."""
