@@ -86,8 +86,8 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _literal_message(error: dict[str, Any]) -> str:
-    expected = error.get("ctx", {}).get("expected", "")
+def _literal_message(error: Any) -> str:
+    expected = str(error.get("ctx", {}).get("expected", "")).replace("' or '", "' ou '")
     return f"valeur non reconnue (valeurs possibles : {expected})"
 
 

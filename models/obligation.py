@@ -23,7 +23,8 @@ class Obligation(SQLModel, table=True):
     late_by_seconds: int | None = None
 
     def status(self, now: pendulum.DateTime) -> ObligationStatus:
-        return status_at(pendulum.instance(self.due_at), self.met_at and pendulum.instance(self.met_at), now)
+        met_at = pendulum.instance(self.met_at) if self.met_at is not None else None
+        return status_at(pendulum.instance(self.due_at), met_at, now)
 
     def lateness(self, now: pendulum.DateTime) -> int | None:
         """Frozen lateness once met; the running lateness while overdue; None while on time."""

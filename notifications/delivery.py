@@ -1,9 +1,10 @@
 """Deliver outbox messages: claim, render if needed, send, record. Safe to run twice or concurrently."""
 
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 import pendulum
-from sqlmodel import col, or_, select
+from sqlmodel import and_, col, or_, select
 
 from models.db import session_scope
 from models.incident import Incident
@@ -12,7 +13,13 @@ from models.outbox import MessageStatus, OutboxMessage
 from models.transitions import claim_message, record_delivery, record_delivery_failure, store_rendering
 from notifications.context import alert_context
 from notifications.render import render_message
-from notifications.transport import DeliveryError, Transport, build_email, configured_transport, message_id_for
+from notifications.transport import (
+    DeliveryError,
+    Transport,
+    build_email,
+    configured_transport,
+    message_id_for,
+)
 from settings.parties import Parties
 
 # A claimed message is left alone this long; after that a crashed attempt is presumed dead and retried.
@@ -30,7 +37,7 @@ def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> l
     with session_scope() as session:
         query = select(OutboxMessage.id).where(or_(
             OutboxMessage.status == MessageStatus.PENDING,
-            (OutboxMessage.status == MessageStatus.SENDING) & (col(OutboxMessage.claimed_until) <= now),
+            and_(col(OutboxMessage.status) == MessageStatus.SENDING, col(OutboxMessage.claimed_until) <= now),
         ))
         if incident_id is not None:
             query = query.where(OutboxMessage.incident_id == incident_id)
@@ -63,7 +70,8 @@ async def deliver(message_ids: list[int], parties: Parties, now: pendulum.DateTi
     return report
 
 
-def _claim_and_render(message_id: int, parties: Parties, now: pendulum.DateTime):  # type: ignore[no-untyped-def]
+def _claim_and_render(message_id: int, parties: Parties, now: pendulum.DateTime) -> tuple[EmailMessage, str] | None:
+    """Claim a message and build its e-mail (rendering it first if needed); None if it is not ours to send."""
     with session_scope() as session:
         if not claim_message(session, message_id, now, CLAIM_LEASE_SECONDS):
             return None

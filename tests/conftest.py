@@ -1,0 +1,155 @@
+"""Shared fixtures: one Prefect server per session, a fresh store and mail folder per test, a real SMTP server."""
+
+import asyncio
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from typer.testing import CliRunner
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="prefect-home-")
+os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from cli.main import app  # noqa: E402  (after the Prefect environment is set)
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One real Prefect API server for the whole session; yields its URL for subprocesses."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(autouse=True)
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh SQLite store and var/ folder per test, with the example parties' file."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("INCIDENTS_VAR_DIR", str(var))
+    monkeypatch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{tmp_path / 'incidents.db'}")
+    monkeypatch.delenv("INCIDENTS_CONFIG", raising=False)
+    monkeypatch.delenv("INCIDENTS_SMTP_HOST", raising=False)
+    monkeypatch.delenv("INCIDENTS_TEMPLATES_DIR", raising=False)
+    return tmp_path / "incidents.db"
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    message: EmailMessage
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())
+
+
+@dataclass
+class MailHandler:
+    """An aiosmtpd handler that records what it accepts; it can hold or refuse the DATA of a message."""
+
+    received: list[Received] = field(default_factory=list)
+    hold: bool = False
+    refuse: int = 0  # how many next messages to refuse with a 451
+    held: Any = None  # a threading.Event set when a message is being held
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        if self.hold:
+            if self.held is not None:
+                self.held.set()
+            while self.hold:
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Message dropped, try again later"
+        if self.refuse > 0:
+            self.refuse -= 1
+            return "451 4.3.0 Service temporarily unavailable"
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Received]:
+        return [mail for mail in self.received if address in mail.recipients]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailHandler]:
+    handler = MailHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setenv("INCIDENTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("INCIDENTS_SMTP_PORT", str(controller.port))
+    monkeypatch.setenv("INCIDENTS_SMTP_TIMEOUT", "20")
+    try:
+        yield handler
+    finally:
+        handler.hold = False
+        controller.stop()
+
+
+@dataclass
+class Cli:
+    """Runs `incidents` in-process, as a user would type it."""
+
+    runner: CliRunner
+
+    def __call__(self, *args: str) -> Any:
+        return self.runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(prefect_api: str) -> Cli:
+    return Cli(CliRunner())
+
+
+@pytest.fixture
+def plain_cli() -> Cli:
+    """For commands that never orchestrate: no Prefect server needed."""
+    return Cli(CliRunner())
+
+
+BASE_DECLARATION: dict[str, Any] = {
+    "title": "Messagerie de l'ENT accessible sans authentification",
+    "description": "Le prestataire signale une mise à jour défectueuse de la messagerie.",
+    "declared_by": "municipality",
+    "municipality": "54999",
+    "reporter": {"name": "Référent ENT", "email": "referent-ent@villers-les-exemple.example.org"},
+    "aware_at": "2026-11-28T09:30:00+01:00",
+    "categories": ["vendor"],
+    "personal_data": "no",
+}
+
+ACADEMY_ALERTS = ["rssi@ac-nancy-metz.example.org", "dsden54-numerique@ac-nancy-metz.example.org"]
+MUNICIPALITY_REFERENT = "referent-ent@villers-les-exemple.example.org"
+
+
+def write_declaration(folder: Path, name: str = "declaration.yaml", **changes: Any) -> Path:
+    """A valid declaration with some fields changed (a value of None removes the field)."""
+    data = {**BASE_DECLARATION, **changes}
+    data = {key: value for key, value in data.items() if value is not None}
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

@@ -1,0 +1,57 @@
+"""The store is the truth: a declaration survives a killed process or absent orchestration, and is alerted once."""
+
+import threading
+
+from tests.conftest import ACADEMY_ALERTS, free_port, write_declaration
+from tests.store_probe import row_counts
+from tests.subprocess_cli import run, start
+from tests.walkers import shown
+
+
+def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once(cli, smtp, store, tmp_path,
+                                                                                  prefect_api):
+    smtp.hold, smtp.held = True, threading.Event()
+    declaration = write_declaration(tmp_path)
+    process = start("declare", str(declaration), "--at", "2026-11-28T10:00:00+01:00", PREFECT_API_URL=prefect_api)
+    try:
+        assert smtp.held.wait(90), "the declaring process never reached the SMTP server"
+    finally:
+        process.kill()
+        process.wait()
+    smtp.hold = False
+
+    assert row_counts(store)["incident"] == 1  # committed before the process died
+    assert smtp.received == []
+    ref = "INC-2026-0001"
+    assert shown(cli, ref)["obligations"][0]["status"] == "open"
+
+    # The interrupted attempt holds a short lease; a pass after it expires takes the message over.
+    first = cli("watch", "--json", "--at", "2026-11-28T10:10:00+01:00")
+    second = cli("watch", "--json", "--at", "2026-11-28T10:20:00+01:00")
+
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    for address in ACADEMY_ALERTS:
+        assert len(smtp.to(address)) == 1
+    [alert] = shown(cli, ref)["obligations"]
+    assert (alert["status"], alert["met_at"]) == ("met", "2026-11-28T10:10:00+01:00")
+
+
+def test_with_orchestration_unavailable_the_incident_stays_queued_and_a_later_pass_delivers_it(
+        cli, smtp, store, tmp_path):
+    dead_api = f"http://127.0.0.1:{free_port()}/api"
+    result = run("declare", str(write_declaration(tmp_path)), "--at", "2026-11-28T10:00:00+01:00",
+                 PREFECT_API_URL=dead_api)
+
+    assert result.returncode == 0, result.stderr
+    assert "Incident enregistré : INC-2026-0001" in result.stdout
+    assert "il reste en file" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert smtp.received == []
+    assert shown(cli, "INC-2026-0001")["scope_status"] is None
+
+    passes = [cli("watch", "--at", "2026-11-28T10:05:00+01:00") for _ in range(2)]
+
+    assert "1 incident(s) pris en charge, 2 message(s) remis" in passes[0].stdout
+    assert "0 incident(s) pris en charge, 0 message(s) remis" in passes[1].stdout
+    assert sorted(address for mail in smtp.received for address in mail.recipients) == sorted(ACADEMY_ALERTS)
+    assert shown(cli, "INC-2026-0001")["obligations"][0]["status"] == "met"

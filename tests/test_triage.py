@@ -1,0 +1,53 @@
+"""An académie triager confirms or overrides the proposed scope; an override needs a reason (both on the timeline)."""
+
+from tests.walkers import declared, shown, timeline_of
+
+
+def test_override_with_reason_is_on_the_timeline(cli, tmp_path):
+    ref = declared(cli, tmp_path, categories=["vendor"])["ref"]
+    assert shown(cli, ref)["scope"] == "municipality"
+
+    result = cli("triage", ref, "--scope", "shared", "--reason", "Le prestataire a exposé des comptes d'élèves",
+                 "--by", "rssi@ac-nancy-metz.example.org", "--at", "2026-11-28T11:00:00+01:00")
+
+    assert result.exit_code == 0, result.output
+    view = shown(cli, ref)
+    assert (view["scope"], view["scope_status"]) == ("shared", "confirmed")
+    last = timeline_of(cli, ref)[-1]
+    assert last["kind"] == "scope_confirmed"
+    assert last["actor"] == "rssi@ac-nancy-metz.example.org"
+    assert last["party"] == "academy"
+    assert last["occurred_at"] == "2026-11-28T11:00:00+01:00"
+    assert last["payload"] == {
+        "scope": "shared", "proposed_scope": "municipality", "override": True,
+        "article": "Art. 8 (champ partagé : gouvernance, gestion, co-responsabilité des DCP)",
+        "reason": "Le prestataire a exposé des comptes d'élèves",
+    }
+
+
+def test_a_refused_override_without_reason_leaves_no_trace(cli, tmp_path):
+    ref = declared(cli, tmp_path, categories=["vendor"])["ref"]
+    before = timeline_of(cli, ref)
+
+    result = cli("triage", ref, "--scope", "academy")
+
+    assert result.exit_code == 1
+    assert "indiquez un motif (--reason)" in result.stderr
+    assert timeline_of(cli, ref) == before
+    assert shown(cli, ref)["scope_status"] == "proposed"
+
+
+def test_confirming_the_proposed_scope_needs_no_reason(cli, tmp_path):
+    ref = declared(cli, tmp_path, categories=["directory"])["ref"]
+
+    result = cli("triage", ref, "--scope", "academy")
+
+    assert result.exit_code == 0, result.output
+    assert (shown(cli, ref)["scope"], shown(cli, ref)["scope_status"]) == ("academy", "confirmed")
+    assert timeline_of(cli, ref)[-1]["payload"]["override"] is False
+
+
+def test_triage_of_an_unknown_reference_is_refused(plain_cli):
+    result = plain_cli("triage", "INC-2026-0999", "--scope", "shared", "--reason", "x")
+    assert result.exit_code == 1
+    assert "Aucun incident ne porte la référence « INC-2026-0999 »" in result.stderr

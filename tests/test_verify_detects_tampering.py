@@ -1,0 +1,35 @@
+"""`incidents verify` proves the timeline chain holds, and names the first entry that was altered."""
+
+import json
+
+from tests.store_probe import execute
+from tests.walkers import declared, timeline_of
+
+
+def test_an_untouched_chain_verifies(cli, tmp_path):
+    declared(cli, tmp_path)
+    result = cli("verify")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Chaîne intègre : 5 entrées")
+
+
+def test_altering_one_stored_entry_makes_verify_fail_and_name_it(cli, store, tmp_path):
+    ref = declared(cli, tmp_path)["ref"]
+    proposed = next(entry for entry in timeline_of(cli, ref) if entry["kind"] == "scope_proposed")
+    forged = {**proposed["payload"], "scope": "academy"}
+
+    execute(store, "UPDATE timeline_entry SET payload = ? WHERE seq = ?", json.dumps(forged), proposed["seq"])
+
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Chaîne rompue à l'entrée n° {proposed['seq']} (incident {ref}) : "
+                                     "contenu modifié : l'empreinte ne correspond plus.")
+
+
+def test_deleting_the_last_entries_is_detected(cli, store, tmp_path):
+    declared(cli, tmp_path)
+    execute(store, "DELETE FROM timeline_entry WHERE seq = 5")
+
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert "les dernières entrées de la chaîne ont disparu" in result.stderr
