@@ -1,11 +1,14 @@
-"""What the commands show: plain data for --json, built once, and its French text rendering."""
+"""What the commands show: plain data for --json, built once, and the French labels of its text rendering."""
 
 from typing import Any
 
 import pendulum
+from sqlmodel import Session, col, select
 
 from models.incident import Incident
+from models.journal import obligations_of
 from models.obligation import Obligation
+from models.outbox import OutboxMessage
 from models.timeline import TimelineEntry
 from policy.clocks import paris
 from policy.scope import SCOPE_LABELS, Scope
@@ -24,11 +27,27 @@ def obligation_view(obligation: Obligation, now: pendulum.DateTime) -> dict[str,
         "met_at": iso_paris(obligation.met_at),
         "status": obligation.status(now).value,
         "late_by_seconds": obligation.lateness(now),
+        "next_action_at": iso_paris(obligation.next_action_at),
     }
 
 
-def incident_view(incident: Incident, obligations: list[Obligation], now: pendulum.DateTime) -> dict[str, Any]:
+def message_view(message: OutboxMessage) -> dict[str, Any]:
     return {
+        "template": message.template,
+        "step": message.step,
+        "recipient": message.recipient_email,
+        "status": message.status,
+        "attempts": message.attempts,
+        "last_error": message.last_error,
+        "next_attempt_at": iso_paris(message.next_attempt_at),
+        "sent_at": iso_paris(message.sent_at),
+        "escalated_at": iso_paris(message.escalated_at),
+    }
+
+
+def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
+                  with_messages: bool = False) -> dict[str, Any]:
+    view = {
         "ref": incident.ref,
         "status": incident.status,
         "title": incident.title,
@@ -41,8 +60,15 @@ def incident_view(incident: Incident, obligations: list[Obligation], now: pendul
         "scope": incident.scope,
         "scope_status": incident.scope_status.value if incident.scope_status else None,
         "scope_reason": incident.scope_reason,
-        "obligations": [obligation_view(obligation, now) for obligation in obligations],
+        "closed_at": iso_paris(incident.closed_at),
+        "dismissed_at": iso_paris(incident.dismissed_at),
+        "obligations": [obligation_view(obligation, now) for obligation in obligations_of(session, incident)],
     }
+    if with_messages:
+        messages = session.exec(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id)
+                                .order_by(col(OutboxMessage.id))).all()
+        view["messages"] = [message_view(message) for message in messages]
+    return view
 
 
 def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
@@ -59,8 +85,10 @@ def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
     }
 
 
-STATUS_LABELS = {"open": "en cours", "met": "respectée", "late": "respectée en retard", "overdue": "en retard"}
-KIND_LABELS = {"cross_party_alert": "Alerte de l'autre partie (48 h)"}
+STATUS_LABELS = {"open": "en cours", "met": "respectée", "late": "respectée en retard", "overdue": "en retard",
+                 "not_required": "non requise"}
+INCIDENT_STATUS_LABELS = {"queued": "en file", "open": "ouvert", "closed": "clos", "dismissed": "classé sans suite"}
+KIND_LABELS = {"cross_party_alert": "Alerte de l'autre partie (48 h)", "follow_up": "Point de suivi"}
 ENTRY_LABELS = {
     "declared": "Déclaration enregistrée",
     "scope_proposed": "Portée proposée par le moteur",
@@ -68,6 +96,15 @@ ENTRY_LABELS = {
     "message_delivered": "Message remis",
     "message_failed": "Échec de remise d'un message",
     "obligation_met": "Obligation remplie",
+    "obligation_opened": "Obligation ouverte",
+    "obligation_reassigned": "Obligation réattribuée",
+    "deadline_reminder": "Rappel d'échéance",
+    "deadline_escalation": "Escalade",
+    "obligation_overdue": "Échéance dépassée",
+    "steps_skipped": "Étapes sautées (passe tardive)",
+    "follow_up_recorded": "Point de suivi enregistré",
+    "closed": "Incident clos",
+    "dismissed": "Classé sans suite",
 }
 
 

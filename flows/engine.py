@@ -1,5 +1,7 @@
-"""One engine pass, batched in a single flow run whatever the volume: intake of queued incidents, delivery."""
+"""One engine pass, batched in a single flow run whatever the volume: intake of queued incidents, delivery of
+the outbox, the watchdog's steps on every obligation that has one due, then delivery of what those steps wrote."""
 
+from dataclasses import asdict
 from typing import Any
 
 from prefect import flow, task
@@ -9,18 +11,30 @@ from flows import steps
 
 
 @task(name="take-in-queued", cache_policy=NO_CACHE)
-def take_in_queued_task(at: str | None) -> list[str]:
+def take_in_queued_task(at: str) -> list[str]:
     return steps.propose_scopes(steps.queued_incident_ids(), steps.resolve_instant(at))
 
 
 @task(name="deliver-outbox", cache_policy=NO_CACHE)
-async def deliver_outbox_task(at: str | None) -> dict[str, int]:
+async def deliver_outbox_task(at: str) -> dict[str, int]:
     report = await steps.deliver_due(steps.resolve_instant(at))
-    return {"delivered": len(report.delivered), "failed": len(report.failed)}
+    return {"delivered": len(report.delivered), "failed": len(report.failed), "escalated": len(report.escalated)}
+
+
+@task(name="take-due-steps", cache_policy=NO_CACHE)
+def take_due_steps_task(at: str) -> list[dict[str, Any]]:
+    return steps.take_due_steps(steps.resolve_instant(at))
 
 
 @flow(name="engine-pass")
 async def engine_pass(at: str | None = None) -> dict[str, Any]:
-    taken_in = take_in_queued_task(at)
-    delivery = await deliver_outbox_task(at)
-    return {"at": steps.resolve_instant(at).isoformat(), "taken_in": taken_in, **delivery}
+    """Returns references, obligation kinds and step names only: recipients stay out of Prefect's results."""
+    instant = steps.resolve_instant(at).isoformat()  # one instant for the whole pass
+    result = steps.PassResult(at=instant, taken_in=take_in_queued_task(instant))
+    first = await deliver_outbox_task(instant)
+    taken = take_due_steps_task(instant)
+    second = await deliver_outbox_task(instant)
+    result.steps = taken
+    for key in ("delivered", "failed", "escalated"):
+        setattr(result, key, first[key] + second[key])
+    return asdict(result)

@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from models.errors import FieldError, InvalidInput
+from models.validation import validate_document
 from policy.scope import CATEGORIES
 from settings.parties import Parties
 
@@ -56,55 +57,9 @@ class Declaration(BaseModel):
         return {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
 
 
-# French messages for pydantic's error types, so that the user reads why their field was refused.
-_MESSAGES = {
-    "missing": "champ obligatoire manquant",
-    "extra_forbidden": "champ inconnu",
-    "string_type": "doit être un texte",
-    "string_too_short": "ne doit pas être vide",
-    "string_too_long": "texte trop long",
-    "int_type": "doit être un nombre entier",
-    "int_parsing": "doit être un nombre entier",
-    "int_from_float": "doit être un nombre entier",
-    "greater_than_equal": "doit être positif ou nul",
-    "list_type": "doit être une liste",
-    "too_short": "la liste ne doit pas être vide",
-    "model_type": "doit être un ensemble de champs (clé : valeur)",
-    "model_attributes_type": "doit être un ensemble de champs (clé : valeur)",
-    "datetime_type": "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00",
-    "datetime_parsing": "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00",
-    "datetime_from_date_parsing": "doit être une date ISO 8601 avec décalage horaire, "
-                                  "par ex. 2026-03-28T10:00:00+01:00",
-    "value_error": "adresse électronique invalide",
-}
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def _literal_message(error: Any) -> str:
-    expected = str(error.get("ctx", {}).get("expected", "")).replace("' or '", "' ou '")
-    return f"valeur non reconnue (valeurs possibles : {expected})"
-
-
 def parse_declaration(raw: Any, parties: Parties, now: pendulum.DateTime) -> Declaration:
     """Validate a declaration as read from YAML or JSON; raise InvalidInput naming every bad field."""
-    if not isinstance(raw, dict):
-        raise InvalidInput([FieldError("(document)", "la déclaration doit être un ensemble de champs (clé : valeur)")])
-    try:
-        declaration = Declaration.model_validate(raw)
-    except ValidationError as error:
-        errors = []
-        for item in error.errors():
-            message = _literal_message(item) if item["type"] == "literal_error" else \
-                _MESSAGES.get(item["type"], item["msg"])
-            errors.append(FieldError(_field_path(item["loc"]), message))
-        raise InvalidInput(errors) from None
-
+    declaration = validate_document(Declaration, raw, "la déclaration")
     errors = _check_against_parties(declaration, parties, now)
     if errors:
         raise InvalidInput(errors)

@@ -13,6 +13,8 @@ from models.types import UTCDateTime
 class IncidentStatus(StrEnum):
     QUEUED = "queued"  # committed, intake not yet done
     OPEN = "open"  # intake done: scope proposed, alert handed to the outbox
+    CLOSED = "closed"  # final report sent
+    DISMISSED = "dismissed"  # not an ENT incident, or a duplicate: kept on the timeline and in statistics
 
 
 class ScopeStatus(StrEnum):
@@ -43,6 +45,13 @@ class Incident(SQLModel, table=True):
     proposed_scope: str | None = Field(default=None, max_length=16)
     confirmed_scope: str | None = Field(default=None, max_length=16)
     scope_reason: str | None = None
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    dismissed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    dismissal_reason: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (IncidentStatus.QUEUED, IncidentStatus.OPEN)
 
     @property
     def scope(self) -> str | None:

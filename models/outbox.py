@@ -13,6 +13,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # waiting to be rendered or delivered
     SENDING = "sending"  # claimed by a delivery attempt; reclaimed when its lease expires
     SENT = "sent"
+    CANCELLED = "cancelled"  # its incident was dismissed before it left
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -24,6 +25,7 @@ class OutboxMessage(SQLModel, table=True):
     idempotency_key: str = Field(unique=True, max_length=400)
     template: str = Field(max_length=64)
     step: str = Field(max_length=32)
+    fulfils: bool = False  # delivering it (to every recipient of its step) meets its obligation
     recipient_name: str = Field(max_length=200)
     recipient_email: str = Field(max_length=320)
     recipient_party: str = Field(max_length=16)
@@ -31,8 +33,11 @@ class OutboxMessage(SQLModel, table=True):
     body_text: str | None = None
     body_html: str | None = None
     status: str = Field(default=MessageStatus.PENDING, index=True, max_length=16)
+    attachment_ics: str | None = None
     attempts: int = 0
     last_error: str | None = None
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    escalated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     transport: str | None = Field(default=None, max_length=16)

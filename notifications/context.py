@@ -1,18 +1,23 @@
-"""What a message says, gathered from the store and the rules, separately from how it is rendered."""
+"""What each message says, gathered from the store and the rules, separately from how it is rendered."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pendulum
+from sqlmodel import Session
 
 from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import OutboxMessage
+from models.report import IncidentReport
+from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
 from policy.scope import RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
+from policy.steps import StepKind
 from settings.parties import Parties
 
-PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non", "unknown": "inconnu à ce stade (traité comme une violation "
-                                                            "de données jusqu'à décision)"}
+PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non",
+                        "unknown": "inconnu à ce stade (traité comme une violation de données jusqu'à décision)"}
 SUBJECT_LABELS = {"pupils": "élèves", "staff": "personnels", "parents": "parents"}
 
 REQUESTED_ACTIONS: dict[Party, list[str]] = {
@@ -31,21 +36,20 @@ REQUESTED_ACTIONS: dict[Party, list[str]] = {
     ],
 }
 
+OBLIGATION_LABELS = {kind: rule.label for kind, rule in CLOCK_RULES.items()}
 
-def alert_context(incident: Incident, obligation: Obligation, message: OutboxMessage, parties: Parties,
-                  now: pendulum.DateTime) -> dict[str, Any]:
+
+def incident_facts(incident: Incident, parties: Parties) -> dict[str, Any]:
+    """The facts every message about an incident may name."""
     municipality = parties.municipality(incident.municipality_insee)
     schools = {school.uai: school.name for school in (municipality.schools if municipality else [])}
     proposal = propose_scope(incident.categories, incident.personal_data)
     scope = Scope(incident.scope or proposal.scope)
-    declared_by = Party(incident.declared_by)
     return {
         "ref": incident.ref,
         "title": incident.title,
         "description": incident.description,
-        "declared_by": declared_by.label,
-        "recipient_party": Party(message.recipient_party).label,
-        "recipient_name": message.recipient_name,
+        "declared_by": Party(incident.declared_by).label,
         "academy_name": parties.academy.name,
         "municipality_name": municipality.name if municipality else incident.municipality_insee,
         "municipality_insee": incident.municipality_insee,
@@ -61,7 +65,66 @@ def alert_context(incident: Incident, obligation: Obligation, message: OutboxMes
         "scope_label": SCOPE_LABELS[scope],
         "scope_article": SCOPE_ARTICLES[scope],
         "scope_reasons": list(proposal.reasons),
+    }
+
+
+def _recipient(message: OutboxMessage) -> dict[str, Any]:
+    return {"recipient_name": message.recipient_name, "recipient_party": Party(message.recipient_party).label}
+
+
+def _obligation(obligation: Obligation | None, now: pendulum.DateTime) -> dict[str, Any]:
+    if obligation is None:
+        return {}
+    return {
+        "obligation_label": OBLIGATION_LABELS[ObligationKind(obligation.kind)],
+        "obligation_owner": Party(obligation.owner).label,
         "due_at": obligation.due_at,
         "late_by_seconds": obligation.lateness(now),
-        "requested_actions": REQUESTED_ACTIONS[Party(message.recipient_party)],
+        "remaining_seconds": max(0, int((pendulum.instance(obligation.due_at) - now).total_seconds())),
     }
+
+
+def alert(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
+          now: pendulum.DateTime) -> dict[str, Any]:
+    obligation = session.get(Obligation, message.obligation_id)
+    return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
+            "requested_actions": REQUESTED_ACTIONS[Party(message.recipient_party)]}
+
+
+def deadline_step(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
+                  now: pendulum.DateTime) -> dict[str, Any]:
+    obligation = session.get(Obligation, message.obligation_id)
+    kind, _, percent = message.step.rpartition("_")
+    return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
+            "step_kind": StepKind(kind).value, "step_percent": int(percent)}
+
+
+def report(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
+           now: pendulum.DateTime) -> dict[str, Any]:
+    report_id = int(message.step.removeprefix("report-"))
+    stored = session.get(IncidentReport, report_id)
+    assert stored is not None
+    return {**incident_facts(incident, parties), **_recipient(message), "report": stored.content,
+            "report_party": Party(stored.party).label, "report_author": stored.author,
+            "reported_at": stored.reported_at, "follow_up_days": parties.engine.follow_up_days}
+
+
+def delivery_failure(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
+                     now: pendulum.DateTime) -> dict[str, Any]:
+    failed = session.get(OutboxMessage, int(message.step.removeprefix("failed-")))
+    assert failed is not None
+    return {**incident_facts(incident, parties), **_recipient(message), "failed_recipient": failed.recipient_email,
+            "failed_subject": failed.subject, "failed_attempts": failed.attempts, "failed_error": failed.last_error,
+            "failed_next_attempt_at": failed.next_attempt_at}
+
+
+CONTEXTS: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulum.DateTime], dict[str, Any]]] = {
+    "cross_party_alert": alert,
+    "deadline_step": deadline_step,
+    "follow_up": report,
+    "final_report": report,
+    "delivery_failure": delivery_failure,
+}
+
+# Mails about a deadline carry an iCalendar event at the due time.
+WITH_CALENDAR = {"cross_party_alert", "deadline_step"}

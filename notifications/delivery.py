@@ -4,22 +4,19 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import pendulum
-from sqlmodel import and_, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from models.db import session_scope
 from models.incident import Incident
+from models.messaging import claim_message, enqueue, record_delivery, record_delivery_failure, store_rendering
 from models.obligation import Obligation
 from models.outbox import MessageStatus, OutboxMessage
-from models.transitions import claim_message, record_delivery, record_delivery_failure, store_rendering
-from notifications.context import alert_context
+from notifications.calendar import deadline_event
+from notifications.context import CONTEXTS, OBLIGATION_LABELS, WITH_CALENDAR
 from notifications.render import render_message
-from notifications.transport import (
-    DeliveryError,
-    Transport,
-    build_email,
-    configured_transport,
-    message_id_for,
-)
+from notifications.transport import DeliveryError, Transport, build_email, configured_transport, message_id_for
+from policy.clocks import ObligationKind
+from policy.parties import Party
 from settings.parties import Parties
 
 # A claimed message is left alone this long; after that a crashed attempt is presumed dead and retried.
@@ -30,13 +27,15 @@ CLAIM_LEASE_SECONDS = 120
 class DeliveryReport:
     delivered: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
 
 
 def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> list[int]:
-    """Messages waiting, plus those whose delivery attempt was abandoned (lease expired)."""
+    """Messages due for an attempt, plus those whose attempt was abandoned (lease expired)."""
     with session_scope() as session:
         query = select(OutboxMessage.id).where(or_(
-            OutboxMessage.status == MessageStatus.PENDING,
+            and_(col(OutboxMessage.status) == MessageStatus.PENDING,
+                 or_(col(OutboxMessage.next_attempt_at).is_(None), col(OutboxMessage.next_attempt_at) <= now)),
             and_(col(OutboxMessage.status) == MessageStatus.SENDING, col(OutboxMessage.claimed_until) <= now),
         ))
         if incident_id is not None:
@@ -48,29 +47,54 @@ async def deliver(message_ids: list[int], parties: Parties, now: pendulum.DateTi
                   transport: Transport | None = None) -> DeliveryReport:
     transport = transport or configured_transport()
     report = DeliveryReport()
-    for message_id in message_ids:
-        prepared = _claim_and_render(message_id, parties, now)
-        if prepared is None:
-            continue
-        email, ref = prepared
-        try:
-            await transport.send(email, ref)
-        except DeliveryError as error:
-            with session_scope() as session:
-                message = session.get(OutboxMessage, message_id)
-                assert message is not None
-                record_delivery_failure(session, message, str(error), now)
-            report.failed.append(message_id)
-            continue
-        with session_scope() as session:
-            message = session.get(OutboxMessage, message_id)
-            assert message is not None
-            record_delivery(session, message, transport=transport.name, message_id=str(email["Message-ID"]), now=now)
-        report.delivered.append(message_id)
+    try:
+        for message_id in message_ids:
+            await _deliver_one(message_id, parties, now, transport, report)
+    finally:
+        await transport.close()
     return report
 
 
-def _claim_and_render(message_id: int, parties: Parties, now: pendulum.DateTime) -> tuple[EmailMessage, str] | None:
+async def _deliver_one(message_id: int, parties: Parties, now: pendulum.DateTime, transport: Transport,
+                       report: DeliveryReport) -> None:
+    prepared = _claim_and_build(message_id, parties, now)
+    if prepared is None:
+        return
+    email, ref = prepared
+    try:
+        await transport.send(email, ref)
+    except DeliveryError as error:
+        with session_scope() as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message is not None
+            if record_delivery_failure(session, message, str(error), now, parties.engine.retry_policy):
+                _escalate_failure(session, message, parties)
+                report.escalated.append(message_id)
+        report.failed.append(message_id)
+        return
+    with session_scope() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        record_delivery(session, message, transport=transport.name, message_id=str(email["Message-ID"]), now=now,
+                        engine=parties.engine)
+    report.delivered.append(message_id)
+
+
+def _escalate_failure(session: Session, message: OutboxMessage, parties: Parties) -> None:
+    """Tell the sending party's escalation contacts that a message is not getting through (never for a notice
+    of this kind itself, so that a dead relay cannot breed notices)."""
+    if message.template == "delivery_failure":
+        return
+    incident = session.get(Incident, message.incident_id)
+    assert incident is not None
+    obligation = session.get(Obligation, message.obligation_id) if message.obligation_id else None
+    sender = Party(obligation.owner) if obligation else Party(message.recipient_party).other
+    enqueue(session, incident, template="delivery_failure", step=f"failed-{message.id}",
+            recipients=parties.escalation_contacts(sender, incident.municipality_insee), recipient_party=sender,
+            obligation=obligation, key="delivery_failure")
+
+
+def _claim_and_build(message_id: int, parties: Parties, now: pendulum.DateTime) -> tuple[EmailMessage, str] | None:
     """Claim a message and build its e-mail (rendering it first if needed); None if it is not ours to send."""
     with session_scope() as session:
         if not claim_message(session, message_id, now, CLAIM_LEASE_SECONDS):
@@ -79,17 +103,29 @@ def _claim_and_render(message_id: int, parties: Parties, now: pendulum.DateTime)
         assert message is not None
         incident = session.get(Incident, message.incident_id)
         assert incident is not None
-        if not message.rendered:
-            obligation = session.get(Obligation, message.obligation_id)
-            assert obligation is not None
-            rendered = render_message(message.template, alert_context(incident, obligation, message, parties, now))
-            store_rendering(session, message, rendered.subject, rendered.text, rendered.html)
-        assert message.subject is not None and message.body_text is not None and message.body_html is not None
         domain = str(parties.academy.mail_from).split("@")[1]
+        if not message.rendered:
+            rendered = render_message(message.template,
+                                      CONTEXTS[message.template](session, message, incident, parties, now))
+            store_rendering(session, message, rendered.subject, rendered.text, rendered.html,
+                            _calendar(session, message, incident.ref, domain, now))
+        assert message.subject is not None and message.body_text is not None and message.body_html is not None
         email = build_email(
             sender=str(parties.academy.mail_from), sender_name=f"Incidents ENT – {parties.academy.name}",
             recipient=message.recipient_email, recipient_name=message.recipient_name, subject=message.subject,
-            text=message.body_text, html=message.body_html,
+            text=message.body_text, html=message.body_html, ics=message.attachment_ics,
             message_id=message_id_for(message.idempotency_key, domain), ref=incident.ref, now=now,
         )
         return email, incident.ref
+
+
+def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:
+    if message.template not in WITH_CALENDAR or message.obligation_id is None:
+        return None
+    obligation = session.get(Obligation, message.obligation_id)
+    assert obligation is not None
+    label = OBLIGATION_LABELS[ObligationKind(obligation.kind)]
+    return deadline_event(uid=f"{ref}-{obligation.kind}-{obligation.id}@{domain}",
+                          summary=f"[{ref}] Échéance : {label}",
+                          description=f"Échéance de l'obligation « {label} » pour l'incident {ref}.",
+                          due_at=pendulum.instance(obligation.due_at), stamp=now)

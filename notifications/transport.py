@@ -23,7 +23,7 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
 
 
 def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name: str, subject: str, text: str,
-                html: str, message_id: str, ref: str, now: pendulum.DateTime) -> EmailMessage:
+                html: str, message_id: str, ref: str, now: pendulum.DateTime, ics: str | None = None) -> EmailMessage:
     email = EmailMessage()
     email["From"] = formataddr((sender_name, sender))
     email["To"] = formataddr((recipient_name, recipient))
@@ -34,6 +34,9 @@ def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name
     email["Content-Language"] = "fr"
     email.set_content(text)
     email.add_alternative(html, subtype="html")
+    if ics:
+        email.add_attachment(ics.encode("utf-8"), maintype="text", subtype="calendar", filename="echeance.ics",
+                             params={"method": "PUBLISH"})
     return email
 
 
@@ -42,20 +45,42 @@ class Transport(Protocol):
 
     async def send(self, email: EmailMessage, ref: str) -> None: ...
 
+    async def close(self) -> None: ...
+
 
 class SmtpTransport:
+    """One SMTP connection reused across a batch; any error drops it and the next message reconnects."""
+
     name = "smtp"
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
 
     async def send(self, email: EmailMessage, ref: str) -> None:
-        s = self.settings
         try:
-            await aiosmtplib.send(email, hostname=s.host, port=s.port, username=s.username, password=s.password,
-                                  start_tls=s.starttls, use_tls=s.use_tls, timeout=s.timeout)
+            client = await self._connected()
+            await client.send_message(email)
         except (aiosmtplib.SMTPException, OSError) as error:
+            await self.close()
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is None or not self._client.is_connected:
+            s = self.settings
+            client = aiosmtplib.SMTP(hostname=s.host, port=s.port, username=s.username, password=s.password,
+                                     start_tls=s.starttls, use_tls=s.use_tls, timeout=s.timeout)
+            await client.connect()
+            self._client = client
+        return self._client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
 
 
 class FileTransport:
@@ -74,6 +99,9 @@ class FileTransport:
         partial = target.with_suffix(".eml.part")
         partial.write_bytes(bytes(email))
         os.replace(partial, target)  # a reader never sees half a message
+
+    async def close(self) -> None:
+        return None
 
 
 def configured_transport() -> Transport:

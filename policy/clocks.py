@@ -13,6 +13,7 @@ PARIS = pendulum.timezone("Europe/Paris")
 
 class ObligationKind(StrEnum):
     CROSS_PARTY_ALERT = "cross_party_alert"
+    FOLLOW_UP = "follow_up"
 
 
 class ObligationStatus(StrEnum):
@@ -20,6 +21,7 @@ class ObligationStatus(StrEnum):
     MET = "met"
     LATE = "late"
     OVERDUE = "overdue"
+    NOT_REQUIRED = "not_required"
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,16 @@ CROSS_PARTY_ALERT = ClockRule(
     label="alerte de l'autre partie",
 )
 
-CLOCK_RULES: dict[ObligationKind, ClockRule] = {CROSS_PARTY_ALERT.kind: CROSS_PARTY_ALERT}
+# RG-CLOCK-02: while an incident is open, the party handling it tells the other "des suites leur ayant été
+# données" (Art. 4.2); we hold it to a follow-up every 7 days (configurable), anchored on the previous one.
+FOLLOW_UP = ClockRule(
+    kind=ObligationKind.FOLLOW_UP,
+    hours=7 * 24,
+    article="Convention, Art. 4.2 (suites données)",
+    label="point de suivi à l'autre partie",
+)
+
+CLOCK_RULES: dict[ObligationKind, ClockRule] = {rule.kind: rule for rule in (CROSS_PARTY_ALERT, FOLLOW_UP)}
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,12 @@ def cross_party_alert(declared_by: Party, aware_at: DateTime) -> Deadline:
     )
 
 
+def follow_up(handler: Party, anchor: DateTime, days: int) -> Deadline:
+    """The next follow-up the handling party owes the other: `days` elapsed days after the last one."""
+    return Deadline(kind=FOLLOW_UP.kind, owner=handler, anchor_at=anchor.in_timezone("UTC"),
+                    due_at=due_after(anchor, days * 24))
+
+
 def due_after(anchor: DateTime, hours: int) -> DateTime:
     """Add elapsed hours (not wall-clock hours): across a DST change the Paris wall-clock hour shifts."""
     return anchor.in_timezone("UTC").add(hours=hours)
@@ -71,8 +88,10 @@ def lateness_seconds(due_at: DateTime, met_at: DateTime) -> int:
     return max(0, int((met_at - due_at).total_seconds()))
 
 
-def status_at(due_at: DateTime, met_at: DateTime | None, now: DateTime) -> ObligationStatus:
+def status_at(due_at: DateTime, met_at: DateTime | None, now: DateTime, waived: bool = False) -> ObligationStatus:
     """Derive an obligation's status as of `now` (overdue is never stored, always computed)."""
+    if waived:
+        return ObligationStatus.NOT_REQUIRED
     if met_at is not None:
         return ObligationStatus.MET if met_at <= due_at else ObligationStatus.LATE
     return ObligationStatus.OVERDUE if now >= due_at else ObligationStatus.OPEN

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from policy.parties import Party
+
 
 class Scope(StrEnum):
     ACADEMY = "academy"
@@ -98,3 +100,12 @@ def propose_scope(categories: Iterable[str], personal_data: str) -> ScopeProposa
         reasons.append("des données personnelles sont ou peuvent être concernées : co-responsabilité des DCP, "
                        "champ partagé au minimum (Art. 8 ; RGPD art. 26)")
     return ScopeProposal(scope=scope, article=SCOPE_ARTICLES[scope], reasons=tuple(reasons))
+
+
+def handling_party(scope: Scope) -> Party:
+    """Who handles an incident and owes the other party its follow-ups (Art. 3.2.1, 3.2.2, 4.2).
+
+    A shared incident is coordinated by the académie, which Art. 4.2 charges with informing the municipality
+    "des suites leur ayant été données".
+    """
+    return Party.MUNICIPALITY if scope is Scope.MUNICIPALITY else Party.ACADEMY

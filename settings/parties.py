@@ -6,6 +6,9 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
+from policy.parties import Party
+from policy.retry import RetryPolicy
+from policy.steps import StepPolicy
 from settings.env import parties_file
 
 
@@ -39,13 +42,51 @@ class Municipality(BaseModel):
     schools: list[School] = []
 
 
+class Engine(BaseModel):
+    """The watchdog's and the outbox's tunables; the defaults follow DESIGN.md."""
+
+    model_config = ConfigDict(extra="forbid")
+    reminder_fractions: list[float] = Field(default=[0.5, 0.75])
+    escalation_fraction: float = Field(default=0.9, gt=0, lt=1)
+    follow_up_days: int = Field(default=7, ge=1)
+    retry_base_seconds: int = Field(default=60, ge=1)
+    retry_cap_seconds: int = Field(default=3600, ge=1)
+    escalate_after_attempts: int = Field(default=5, ge=1)
+
+    @property
+    def step_policy(self) -> StepPolicy:
+        return StepPolicy(tuple(self.reminder_fractions), self.escalation_fraction)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.retry_base_seconds, self.retry_cap_seconds, self.escalate_after_attempts)
+
+
 class Parties(BaseModel):
     model_config = ConfigDict(extra="forbid")
     academy: Academy
     municipalities: list[Municipality] = Field(min_length=1)
+    engine: Engine = Engine()
 
     def municipality(self, insee: str) -> Municipality | None:
         return next((m for m in self.municipalities if m.insee == insee), None)
+
+    def operational_contacts(self, party: Party, insee: str) -> list[Contact]:
+        """Who acts for a party day to day: the académie's alert contacts, the commune's ENT referents."""
+        if party is Party.ACADEMY:
+            return list(self.academy.alert_contacts)
+        return list(self._commune(insee).referent_contacts)
+
+    def escalation_contacts(self, party: Party, insee: str) -> list[Contact]:
+        if party is Party.ACADEMY:
+            return list(self.academy.escalation_contacts)
+        return list(self._commune(insee).escalation_contacts)
+
+    def _commune(self, insee: str) -> Municipality:
+        municipality = self.municipality(insee)
+        if municipality is None:
+            raise PartiesConfigError(f"La commune {insee} ne figure pas dans le fichier de configuration des parties.")
+        return municipality
 
 
 class PartiesConfigError(Exception):

@@ -4,7 +4,7 @@ import pendulum
 
 from policy.clocks import ObligationStatus, cross_party_alert, lateness_seconds, paris, status_at
 from policy.parties import Party
-from tests.walkers import declared, shown
+from tests.walkers import declared, obligation, shown
 
 
 def test_alert_clock_crosses_spring_dst_2026():
@@ -21,18 +21,18 @@ def test_alert_clock_crosses_autumn_dst_2026():
 
 def test_due_time_across_dst_as_a_user_reads_it(cli, tmp_path):
     view = declared(cli, tmp_path, aware_at="2026-03-28T10:00:00+01:00", at="2026-03-28T12:00:00+01:00")
-    assert view["obligations"][0]["due_at"] == "2026-03-30T11:00:00+02:00"
+    assert obligation(view)["due_at"] == "2026-03-30T11:00:00+02:00"
 
 
 def test_a_late_declaration_is_born_overdue_and_met_late_with_exact_lateness(cli, tmp_path):
     # Aware on Monday 09:30; declared (and alert delivered) on Wednesday 11:30 Paris: 2 hours past due.
     view = declared(cli, tmp_path, aware_at="2026-11-23T09:30:00+01:00", at="2026-11-25T11:30:00+01:00")
-    [alert] = view["obligations"]
+    alert = obligation(view)
     assert alert["status"] == "late"
     assert alert["met_at"] == "2026-11-25T11:30:00+01:00"
     assert alert["late_by_seconds"] == 7200
     # Lateness is frozen once met: reading it a week later changes nothing.
-    assert shown(cli, view["ref"], at="2026-12-02T11:30:00+01:00")["obligations"][0]["late_by_seconds"] == 7200
+    assert obligation(shown(cli, view["ref"], at="2026-12-02T11:30:00+01:00"))["late_by_seconds"] == 7200
 
 
 def test_lateness_is_frozen_when_met_and_running_while_overdue():

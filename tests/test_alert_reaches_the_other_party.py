@@ -1,7 +1,7 @@
 """A municipality's declaration reaches the académie's alert addresses over real SMTP; the obligation is met."""
 
 from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT
-from tests.walkers import declared, shown
+from tests.walkers import declared, obligation, shown
 
 
 def test_municipality_declaration_alerts_the_academy_by_smtp(cli, smtp, tmp_path):
@@ -18,11 +18,12 @@ def test_municipality_declaration_alerts_the_academy_by_smtp(cli, smtp, tmp_path
         assert "Il vous est demandé de :" in mail.text
     assert smtp.to(MUNICIPALITY_REFERENT) == []
 
-    [alert] = shown(cli, ref)["obligations"]
+    alert = obligation(shown(cli, ref))
     assert alert == {
         "kind": "cross_party_alert", "owner": "municipality",
         "anchor_at": "2026-11-28T09:30:00+01:00", "due_at": "2026-11-30T09:30:00+01:00",
         "met_at": "2026-11-28T10:00:00+01:00", "status": "met", "late_by_seconds": 0,
+        "next_action_at": None,
     }
 
 
@@ -34,8 +35,8 @@ def test_academy_declaration_alerts_the_municipal_referent(cli, smtp, tmp_path):
     assert view["ref"] in mail.text
     assert "L'académie vous alerte" in mail.text
     assert all(smtp.to(address) == [] for address in ACADEMY_ALERTS)
-    assert view["obligations"][0]["owner"] == "academy"
-    assert view["obligations"][0]["status"] == "met"
+    assert obligation(view)["owner"] == "academy"
+    assert obligation(view)["status"] == "met"
 
 
 def test_without_smtp_the_alert_is_written_as_eml_files(cli, tmp_path):
@@ -44,4 +45,4 @@ def test_without_smtp_the_alert_is_written_as_eml_files(cli, tmp_path):
     files = sorted((tmp_path / "var" / "mail" / view["ref"]).glob("*.eml"))
     assert len(files) == len(ACADEMY_ALERTS)
     assert all(view["ref"].encode() in path.read_bytes() for path in files)
-    assert view["obligations"][0]["status"] == "met"
+    assert obligation(view)["status"] == "met"

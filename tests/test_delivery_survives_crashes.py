@@ -1,11 +1,12 @@
 """The store is the truth: a declaration survives a killed process or absent orchestration, and is alerted once."""
 
+import json
 import threading
 
 from tests.conftest import ACADEMY_ALERTS, free_port, write_declaration
 from tests.store_probe import row_counts
 from tests.subprocess_cli import run, start
-from tests.walkers import shown
+from tests.walkers import obligation, shown
 
 
 def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once(cli, smtp, store, tmp_path,
@@ -23,7 +24,7 @@ def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once
     assert row_counts(store)["incident"] == 1  # committed before the process died
     assert smtp.received == []
     ref = "INC-2026-0001"
-    assert shown(cli, ref)["obligations"][0]["status"] == "open"
+    assert obligation(shown(cli, ref))["status"] == "open"
 
     # The interrupted attempt holds a short lease; a pass after it expires takes the message over.
     first = cli("watch", "--json", "--at", "2026-11-28T10:10:00+01:00")
@@ -32,7 +33,7 @@ def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     for address in ACADEMY_ALERTS:
         assert len(smtp.to(address)) == 1
-    [alert] = shown(cli, ref)["obligations"]
+    alert = obligation(shown(cli, ref))
     assert (alert["status"], alert["met_at"]) == ("met", "2026-11-28T10:10:00+01:00")
 
 
@@ -49,9 +50,9 @@ def test_with_orchestration_unavailable_the_incident_stays_queued_and_a_later_pa
     assert smtp.received == []
     assert shown(cli, "INC-2026-0001")["scope_status"] is None
 
-    passes = [cli("watch", "--at", "2026-11-28T10:05:00+01:00") for _ in range(2)]
+    first, second = (json.loads(cli("watch", "--json", "--at", "2026-11-28T10:05:00+01:00").stdout) for _ in range(2))
 
-    assert "1 incident(s) pris en charge, 2 message(s) remis" in passes[0].stdout
-    assert "0 incident(s) pris en charge, 0 message(s) remis" in passes[1].stdout
+    assert (first["taken_in"], first["delivered"]) == (["INC-2026-0001"], 2)
+    assert (second["taken_in"], second["delivered"]) == ([], 0)
     assert sorted(address for mail in smtp.received for address in mail.recipients) == sorted(ACADEMY_ALERTS)
-    assert shown(cli, "INC-2026-0001")["obligations"][0]["status"] == "met"
+    assert obligation(shown(cli, "INC-2026-0001"))["status"] == "met"

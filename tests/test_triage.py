@@ -1,6 +1,6 @@
 """An académie triager confirms or overrides the proposed scope; an override needs a reason (both on the timeline)."""
 
-from tests.walkers import declared, shown, timeline_of
+from tests.walkers import declared, obligation, shown, timeline_of
 
 
 def test_override_with_reason_is_on_the_timeline(cli, tmp_path):
@@ -13,7 +13,7 @@ def test_override_with_reason_is_on_the_timeline(cli, tmp_path):
     assert result.exit_code == 0, result.output
     view = shown(cli, ref)
     assert (view["scope"], view["scope_status"]) == ("shared", "confirmed")
-    last = timeline_of(cli, ref)[-1]
+    *_, last, reassigned = timeline_of(cli, ref)
     assert last["kind"] == "scope_confirmed"
     assert last["actor"] == "rssi@ac-nancy-metz.example.org"
     assert last["party"] == "academy"
@@ -23,6 +23,10 @@ def test_override_with_reason_is_on_the_timeline(cli, tmp_path):
         "article": "Art. 8 (champ partagé : gouvernance, gestion, co-responsabilité des DCP)",
         "reason": "Le prestataire a exposé des comptes d'élèves",
     }
+    # A shared incident is coordinated by the académie: the follow-ups it owes move to it.
+    assert (reassigned["kind"], reassigned["payload"]) == ("obligation_reassigned",
+                                                          {"obligation": "follow_up", "owner": "academy"})
+    assert obligation(view, "follow_up")["owner"] == "academy"
 
 
 def test_a_refused_override_without_reason_leaves_no_trace(cli, tmp_path):

@@ -7,10 +7,10 @@ from tests.walkers import declared, timeline_of
 
 
 def test_an_untouched_chain_verifies(cli, tmp_path):
-    declared(cli, tmp_path)
+    entries = timeline_of(cli, declared(cli, tmp_path)["ref"])
     result = cli("verify")
     assert result.exit_code == 0
-    assert result.stdout.startswith("Chaîne intègre : 5 entrées")
+    assert result.stdout.strip() == f"Chaîne intègre : {len(entries)} entrées, empreinte de tête {entries[-1]['hash']}."
 
 
 def test_altering_one_stored_entry_makes_verify_fail_and_name_it(cli, store, tmp_path):
@@ -27,8 +27,8 @@ def test_altering_one_stored_entry_makes_verify_fail_and_name_it(cli, store, tmp
 
 
 def test_deleting_the_last_entries_is_detected(cli, store, tmp_path):
-    declared(cli, tmp_path)
-    execute(store, "DELETE FROM timeline_entry WHERE seq = 5")
+    last = timeline_of(cli, declared(cli, tmp_path)["ref"])[-1]
+    execute(store, "DELETE FROM timeline_entry WHERE seq = ?", last["seq"])
 
     result = cli("verify")
     assert result.exit_code == 1

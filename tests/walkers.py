@@ -27,3 +27,9 @@ def timeline_of(cli: Cli, ref: str) -> list[dict[str, Any]]:
     assert result.exit_code == 0, result.output
     entries: list[dict[str, Any]] = json.loads(result.stdout)
     return entries
+
+
+def obligation(view: dict[str, Any], kind: str = "cross_party_alert") -> dict[str, Any]:
+    """The one obligation of that kind an incident view lists (the open one, for recurring follow-ups)."""
+    matching = [o for o in view["obligations"] if o["kind"] == kind]
+    return matching[-1]

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import models.incident  # noqa: F401  (register tables)
 import models.obligation  # noqa: F401
 import models.outbox  # noqa: F401
+import models.report  # noqa: F401
 import models.timeline  # noqa: F401
 
 connection = context.config.attributes.get("connection")

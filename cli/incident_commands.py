@@ -1,0 +1,197 @@
+"""Commands on incidents: declare, list, show, triage, follow-up, close, dismiss, timeline, verify."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import col, select
+
+from cli.app import AtOption, JsonOption, app, emit_json, fail, instant, user_errors
+from cli.files import read_document
+from cli.orchestration import Handover, hand_over
+from cli.views import (
+    ENTRY_LABELS,
+    INCIDENT_STATUS_LABELS,
+    KIND_LABELS,
+    STATUS_LABELS,
+    incident_view,
+    scope_text,
+    timeline_view,
+)
+from models import lifecycle
+from models.db import session_scope
+from models.declaration import parse_declaration
+from models.incident import Incident
+from models.journal import get_incident
+from models.reports_input import parse_closure, parse_follow_up
+from models.timeline import TimelineEntry, verify_chain
+from notifications.render import duration_fr
+from policy.scope import Scope
+from settings.parties import load_parties
+
+ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (adresse électronique de l'agent).")]
+HANDOVER_MESSAGES = {
+    Handover.TRIGGERED: "Remise confiée au service Prefect en cours d'exécution.",
+    Handover.QUEUED: "L'orchestration n'a pas pu prendre la main maintenant : le travail reste en file et sera fait "
+                     "par la prochaine passe du moteur (« incidents watch »).",
+}
+
+
+@app.command()
+def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON.")], as_json: JsonOption = False,
+            at: AtOption = None) -> None:
+    """Enregistrer un incident, puis lancer l'alerte de l'autre partie."""
+    with user_errors():
+        now = instant(at)
+        parties = load_parties()
+        declaration = parse_declaration(read_document(file), parties, now)
+        with session_scope() as session:
+            incident = lifecycle.declare(session, declaration, parties, now)
+        assert incident.id is not None
+        if not as_json:
+            typer.echo(f"Incident enregistré : {incident.ref}")
+        handover = hand_over("intake", incident.id, incident.ref, at)
+    with session_scope() as session:
+        view = incident_view(session, get_incident(session, incident.ref), now)
+    view["orchestration"] = handover.value
+    if as_json:
+        emit_json(view)
+        return
+    if handover is Handover.DONE:
+        typer.echo(f"Portée proposée : {scope_text(view['scope'])}.")
+        for obligation in view["obligations"]:
+            typer.echo(f"{KIND_LABELS.get(obligation['kind'], obligation['kind'])} : "
+                       f"{STATUS_LABELS[obligation['status']]} (échéance {obligation['due_at']}).")
+    else:
+        typer.echo(HANDOVER_MESSAGES[handover])
+
+
+@app.command("list")
+def list_incidents(as_json: JsonOption = False, at: AtOption = None) -> None:
+    """Lister les incidents."""
+    with user_errors():
+        now = instant(at)
+        with session_scope() as session:
+            incidents = session.exec(select(Incident).order_by(col(Incident.id))).all()
+            views = [incident_view(session, incident, now) for incident in incidents]
+    if as_json:
+        emit_json(views)
+        return
+    if not views:
+        typer.echo("Aucun incident enregistré.")
+    for view in views:
+        statuses = ", ".join(STATUS_LABELS[o["status"]] for o in view["obligations"])
+        typer.echo(f"{view['ref']}  {INCIDENT_STATUS_LABELS[view['status']]:<18} {view['municipality']}  "
+                   f"{scope_text(view['scope']):<60}  {statuses}  {view['title']}")
+
+
+@app.command()
+def show(ref: str, as_json: JsonOption = False, at: AtOption = None) -> None:
+    """Afficher un incident, ses obligations et ses messages."""
+    with user_errors():
+        now = instant(at)
+        with session_scope() as session:
+            view = incident_view(session, get_incident(session, ref), now, with_messages=True)
+    if as_json:
+        emit_json(view)
+        return
+    status = "arrêtée" if view["scope_status"] == "confirmed" else "proposée"
+    typer.echo(f"{view['ref']} — {view['title']} ({INCIDENT_STATUS_LABELS[view['status']]})")
+    typer.echo(f"Commune : {view['municipality']} ; déclaré par : {view['declared_by']} ; "
+               f"connu depuis : {view['aware_at']}")
+    typer.echo(f"Portée ({status}) : {scope_text(view['scope'])}"
+               + (f" — motif : {view['scope_reason']}" if view["scope_reason"] else ""))
+    for o in view["obligations"]:
+        late = f", retard {duration_fr(o['late_by_seconds'])}" if o["late_by_seconds"] else ""
+        met = f", remplie {o['met_at']}" if o["met_at"] else ""
+        typer.echo(f"  {KIND_LABELS.get(o['kind'], o['kind'])} ({o['owner']}) : "
+                   f"{STATUS_LABELS[o['status']]}, échéance {o['due_at']}{met}{late}")
+    for m in view["messages"]:
+        error = f" — dernière erreur : {m['last_error']}" if m["last_error"] and m["status"] != "sent" else ""
+        typer.echo(f"  ✉ {m['template']}/{m['step']} → {m['recipient']} : {m['status']} "
+                   f"({m['attempts']} tentative(s)){error}")
+
+
+@app.command()
+def triage(ref: str, scope: Annotated[Scope, typer.Option("--scope", help="Portée retenue.")],
+           reason: Annotated[str | None, typer.Option("--reason", help="Motif (obligatoire si la portée "
+                                                                        "proposée est écartée).")] = None,
+           by: ByOption = None, at: AtOption = None) -> None:
+    """Confirmer ou corriger la portée proposée (agent de l'académie)."""
+    with user_errors():
+        now = instant(at)
+        with session_scope() as session:
+            lifecycle.triage(session, get_incident(session, ref), scope, reason, by or "académie", now)
+    typer.echo(f"Portée de {ref} arrêtée : {scope_text(scope)}.")
+
+
+@app.command("follow-up")
+def follow_up(ref: str, file: Annotated[Path, typer.Option("--file", help="Point de suivi YAML : done, planned, "
+                                                                            "impact.")],
+              by: ByOption = None, at: AtOption = None) -> None:
+    """Enregistrer et envoyer un point de suivi à l'autre partie (Art. 4.2)."""
+    with user_errors():
+        now = instant(at)
+        content = parse_follow_up(read_document(file))
+        with session_scope() as session:
+            incident = get_incident(session, ref)
+            lifecycle.record_follow_up(session, incident, content, by or "partie en charge", load_parties(), now)
+        assert incident.id is not None
+        typer.echo(f"Point de suivi de {ref} enregistré.")
+        handover = hand_over("dispatch", incident.id, ref, at)
+    typer.echo(HANDOVER_MESSAGES.get(handover, "Point de suivi envoyé."))
+
+
+@app.command()
+def close(ref: str, file: Annotated[Path, typer.Option("--file", help="Rapport de clôture YAML : summary, "
+                                                                       "measures, root_cause, residual_risk.")],
+          by: ByOption = None, at: AtOption = None) -> None:
+    """Clore un incident et envoyer le rapport final aux deux parties."""
+    with user_errors():
+        now = instant(at)
+        content = parse_closure(read_document(file))
+        with session_scope() as session:
+            incident = get_incident(session, ref)
+            lifecycle.close(session, incident, content, by or "partie en charge", load_parties(), now)
+        assert incident.id is not None
+        typer.echo(f"Incident {ref} clos.")
+        handover = hand_over("dispatch", incident.id, ref, at)
+    typer.echo(HANDOVER_MESSAGES.get(handover, "Rapport final envoyé aux deux parties."))
+
+
+@app.command()
+def dismiss(ref: str, reason: Annotated[str, typer.Option("--reason", help="Pourquoi (hors ENT, doublon…).")],
+            by: ByOption = None, at: AtOption = None) -> None:
+    """Classer sans suite une déclaration (hors ENT, doublon) ; elle reste dans la chronologie et les statistiques."""
+    with user_errors():
+        now = instant(at)
+        with session_scope() as session:
+            lifecycle.dismiss(session, get_incident(session, ref), reason, by or "académie", now)
+    typer.echo(f"Incident {ref} classé sans suite.")
+
+
+@app.command()
+def timeline(ref: str, as_json: JsonOption = False) -> None:
+    """Afficher la chronologie d'un incident."""
+    with user_errors(), session_scope() as session:
+        incident = get_incident(session, ref)
+        entries = session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
+                               .order_by(col(TimelineEntry.seq))).all()
+        views = [timeline_view(entry) for entry in entries]
+    if as_json:
+        emit_json(views)
+        return
+    for view in views:
+        typer.echo(f"{view['occurred_at']}  {ENTRY_LABELS.get(view['kind'], view['kind']):<40} "
+                   f"{view['actor']} ({view['party']})  #{view['seq']} {view['hash'][:12]}")
+
+
+@app.command()
+def verify() -> None:
+    """Vérifier l'intégrité de la chaîne de la chronologie."""
+    with session_scope() as session:
+        report = verify_chain(session)
+    if not report.ok:
+        where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
+        fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
+    typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash}.")

@@ -1,0 +1,67 @@
+"""Handing work to Prefect: trigger a served deployment if there is one, else run the flow in this process.
+
+Any failure leaves the work in the store, where the next engine pass (`incidents watch`) picks it up.
+"""
+
+import asyncio
+import json
+import os
+from enum import StrEnum
+
+import typer
+
+from settings.env import var_dir
+
+
+class Handover(StrEnum):
+    TRIGGERED = "triggered"  # a served deployment will run it shortly
+    DONE = "done"  # ran here, through Prefect
+    QUEUED = "queued"  # orchestration unavailable: the next engine pass will do it
+
+
+def server_file() -> str:
+    return str(var_dir() / "prefect" / "server.json")
+
+
+def use_served_api() -> None:
+    """Point Prefect at the server `incidents serve` started, when no PREFECT_API_URL is set."""
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    try:
+        with open(server_file(), encoding="utf-8") as handle:
+            state = json.load(handle)
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return
+    os.environ["PREFECT_API_URL"] = str(state["api_url"])
+
+
+def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
+    use_served_api()
+    try:
+        return asyncio.run(_hand_over(flow_name, incident_id, ref, at))
+    except Exception as error:  # noqa: BLE001 - the store holds the work; orchestration is retried later
+        typer.echo(f"Orchestration indisponible ({type(error).__name__}).", err=True)
+        return Handover.QUEUED
+
+
+async def _hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
+    from prefect import tags
+    from prefect.deployments import arun_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
+    from flows.intake import dispatch, intake
+
+    parameters = {"incident_id": incident_id, "at": at}
+    run_name = f"{flow_name}-{ref}"
+    try:
+        await arun_deployment(f"{flow_name}/{flow_name}", parameters=parameters, timeout=0, tags=[ref],
+                              flow_run_name=run_name, as_subflow=False)
+        return Handover.TRIGGERED
+    except ObjectNotFound:
+        pass  # nothing served: run it here
+    flow = {"intake": intake, "dispatch": dispatch}[flow_name]
+    with tags(ref, flow_name):
+        await flow.with_options(flow_run_name=run_name)(incident_id=incident_id, at=at)
+    return Handover.DONE

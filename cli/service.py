@@ -1,0 +1,122 @@
+"""`incidents serve`: a local Prefect server as a child process (unless PREFECT_API_URL is set), then the
+deployments served from this process until Ctrl-C, which stops all of it."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import typer
+
+from cli.orchestration import server_file
+from settings.env import var_dir
+
+STARTUP_TIMEOUT_SECONDS = 180
+WATCHDOG_INTERVAL_SECONDS = 300
+
+
+def run_service(port: int) -> None:
+    server: subprocess.Popen[bytes] | None = None
+    state = Path(server_file())
+    try:
+        api_url = os.environ.get("PREFECT_API_URL")
+        if not api_url:
+            port = port if _port_is_free(port) else _free_port()
+            api_url = f"http://127.0.0.1:{port}/api"
+            typer.echo(f"Démarrage du serveur Prefect local sur {api_url} (données sous {var_dir() / 'prefect'})…")
+            server = _start_server(port)
+            _wait_until_healthy(api_url, server)
+            os.environ["PREFECT_API_URL"] = api_url
+            state.parent.mkdir(parents=True, exist_ok=True)
+            state.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}), encoding="utf-8")
+        typer.echo(f"Service prêt : déploiements intake, dispatch et watchdog (toutes les "
+                   f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) servis depuis {api_url}. Ctrl-C pour arrêter.")
+        _serve_deployments()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        state.unlink(missing_ok=True)
+        if server is not None:
+            _stop(server)
+        typer.echo("Service arrêté.")
+
+
+def _serve_deployments() -> None:
+    from prefect import serve
+    from prefect.deployments.runner import RunnerDeployment
+
+    import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
+    from flows.engine import engine_pass
+    from flows.intake import dispatch, intake
+
+    deployments: list[RunnerDeployment] = [
+        intake.to_deployment(name="intake", tags=["intake"]),  # type: ignore[list-item]  # sync context
+        dispatch.to_deployment(name="dispatch", tags=["dispatch"]),  # type: ignore[list-item]
+        engine_pass.to_deployment(name="watchdog", interval=WATCHDOG_INTERVAL_SECONDS,  # type: ignore[list-item]
+                                  tags=["watchdog"]),
+    ]
+    serve(
+        *deployments,
+        print_starting_message=False,
+        query_seconds=2,  # a declaration's alert should not wait Prefect's default 10 s poll
+    )
+
+
+def _start_server(port: int) -> subprocess.Popen[bytes]:
+    home = var_dir() / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+    }
+    env.pop("PREFECT_API_URL", None)
+    prefect = Path(sys.executable).parent / "prefect"
+    log = open(home / "server.log", "ab")  # noqa: SIM115 - the child keeps it open for its lifetime
+    return subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"Le serveur Prefect s'est arrêté au démarrage (code {server.returncode}) ; "
+                             f"voir {var_dir() / 'prefect' / 'server.log'}.")
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    _stop(server)
+    raise SystemExit(f"Le serveur Prefect n'a pas répondu en {STARTUP_TIMEOUT_SECONDS} s.")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

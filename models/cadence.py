@@ -1,0 +1,35 @@
+"""Opening obligations on their clocks: the watchdog's first action is set here, from the step policy."""
+
+import pendulum
+from sqlmodel import Session
+
+from models.incident import Incident
+from models.journal import ENGINE_ACTOR, record, utc_iso
+from models.obligation import Obligation
+from policy import clocks
+from policy.clocks import Deadline
+from policy.parties import Party
+from policy.steps import StepPolicy, first_action_at
+
+
+def open_obligation(session: Session, incident: Incident, deadline: Deadline, policy: StepPolicy) -> Obligation:
+    assert incident.id is not None
+    obligation = Obligation(
+        incident_id=incident.id, kind=deadline.kind, owner=deadline.owner, anchor_at=deadline.anchor_at,
+        due_at=deadline.due_at, next_action_at=first_action_at(deadline.anchor_at, deadline.due_at, policy),
+    )
+    session.add(obligation)
+    session.flush()
+    return obligation
+
+
+def open_follow_up(session: Session, incident: Incident, handler: Party, anchor: pendulum.DateTime, days: int,
+                   policy: StepPolicy | None = None) -> Obligation:
+    """The next follow-up the handling party owes the other (Art. 4.2), `days` after `anchor`."""
+    deadline = clocks.follow_up(handler, anchor, days)
+    obligation = open_obligation(session, incident, deadline, policy or StepPolicy())
+    record(session, incident, now=anchor, actor=ENGINE_ACTOR, party=handler, kind="obligation_opened", payload={
+        "obligation": deadline.kind.value, "owner": handler.value, "anchor_at": utc_iso(deadline.anchor_at),
+        "due_at": utc_iso(deadline.due_at),
+    })
+    return obligation

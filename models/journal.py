@@ -1,0 +1,37 @@
+"""Writing the timeline for an incident, and finding incidents: shared by every transition module."""
+
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.errors import NotFound
+from models.incident import Incident
+from models.obligation import Obligation
+from models.timeline import append_entry
+
+ENGINE_ACTOR = "moteur"
+ENGINE_PARTY = "engine"
+
+
+def record(session: Session, incident: Incident, *, now: pendulum.DateTime, actor: str, party: str,
+           kind: str, payload: dict[str, Any]) -> None:
+    """Append a timeline entry in the caller's transaction; `now` is when it happened in the world."""
+    append_entry(session, incident_id=incident.id, incident_ref=incident.ref, occurred_at=now,
+                 recorded_at=pendulum.now("UTC"), actor=actor, party=party, kind=kind, payload=payload)
+
+
+def get_incident(session: Session, ref: str) -> Incident:
+    incident = session.exec(select(Incident).where(Incident.ref == ref)).one_or_none()
+    if incident is None:
+        raise NotFound(f"Aucun incident ne porte la référence « {ref} ».")
+    return incident
+
+
+def obligations_of(session: Session, incident: Incident) -> list[Obligation]:
+    return list(session.exec(select(Obligation).where(Obligation.incident_id == incident.id)
+                             .order_by(col(Obligation.id))).all())
+
+
+def utc_iso(instant: Any) -> str:
+    return pendulum.instance(instant).in_timezone("UTC").isoformat()

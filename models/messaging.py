@@ -1,0 +1,131 @@
+"""Outbox transitions: enqueue, claim, render, delivered, failed (with backoff and escalation), cancelled."""
+
+import pendulum
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.cadence import open_follow_up
+from models.incident import Incident
+from models.journal import ENGINE_ACTOR, ENGINE_PARTY, record, utc_iso
+from models.obligation import Obligation
+from models.outbox import MessageStatus, OutboxMessage
+from policy.clocks import ObligationKind, lateness_seconds
+from policy.parties import Party
+from policy.retry import RetryPolicy, backoff_seconds, should_escalate
+from settings.parties import Contact, Engine
+
+
+def enqueue(session: Session, incident: Incident, *, template: str, step: str, recipients: list[Contact],
+            recipient_party: Party, obligation: Obligation | None = None, fulfils: bool = False,
+            key: str | None = None) -> list[OutboxMessage]:
+    """Store one message per recipient; a message whose idempotency key exists already is not stored twice."""
+    assert incident.id is not None
+    scope_key = key or (f"{obligation.kind}#{obligation.id}" if obligation else template)
+    added = []
+    for contact in recipients:
+        idempotency_key = f"{incident.ref}/{scope_key}/{contact.email}/{step}"
+        exists = session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)).first()
+        if exists:
+            continue
+        message = OutboxMessage(
+            incident_id=incident.id, obligation_id=obligation.id if obligation else None,
+            idempotency_key=idempotency_key, template=template, step=step, fulfils=fulfils,
+            recipient_name=contact.name, recipient_email=str(contact.email), recipient_party=recipient_party,
+        )
+        session.add(message)
+        added.append(message)
+    session.flush()
+    return added
+
+
+def store_rendering(session: Session, message: OutboxMessage, subject: str, text: str, html: str,
+                    ics: str | None) -> None:
+    if message.rendered:
+        return
+    message.subject, message.body_text, message.body_html, message.attachment_ics = subject, text, html, ics
+    session.add(message)
+
+
+def claim_message(session: Session, message_id: int, now: pendulum.DateTime, lease_seconds: int) -> bool:
+    """Take a message for one delivery attempt; False when it is settled, not yet due, or held by another attempt."""
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None or message.status in (MessageStatus.SENT, MessageStatus.CANCELLED):
+        return False
+    if message.status == MessageStatus.SENDING and message.claimed_until and message.claimed_until > now:
+        return False
+    if message.status == MessageStatus.PENDING and message.next_attempt_at and message.next_attempt_at > now:
+        return False
+    message.status = MessageStatus.SENDING
+    message.claimed_until = now.add(seconds=lease_seconds)
+    message.attempts += 1
+    session.add(message)
+    return True
+
+
+def record_delivery(session: Session, message: OutboxMessage, *, transport: str, message_id: str,
+                    now: pendulum.DateTime, engine: Engine) -> None:
+    """Mark a message delivered; when it completes its obligation, the obligation is met, lateness frozen."""
+    incident = session.get(Incident, message.incident_id)
+    assert incident is not None
+    message.status, message.sent_at, message.claimed_until = MessageStatus.SENT, now, None
+    message.transport, message.message_id, message.next_attempt_at = transport, message_id, None
+    session.add(message)
+    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind="message_delivered", payload={
+        "template": message.template, "step": message.step, "recipient": message.recipient_email,
+        "recipient_party": message.recipient_party, "transport": transport, "message_id": message_id,
+        "attempts": message.attempts,
+    })
+    if message.fulfils and message.obligation_id is not None:
+        _meet_when_all_delivered(session, incident, message.obligation_id, now, engine)
+
+
+def record_delivery_failure(session: Session, message: OutboxMessage, error: str, now: pendulum.DateTime,
+                            policy: RetryPolicy) -> bool:
+    """Keep the message for a later attempt (backoff); returns True when it must now be escalated."""
+    incident = session.get(Incident, message.incident_id)
+    assert incident is not None
+    delay = backoff_seconds(message.attempts, policy)
+    message.status, message.claimed_until, message.last_error = MessageStatus.PENDING, None, error[:500]
+    message.next_attempt_at = now.add(seconds=delay)
+    escalate = should_escalate(message.attempts, policy) and message.escalated_at is None
+    if escalate:
+        message.escalated_at = now
+    session.add(message)
+    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind="message_failed", payload={
+        "template": message.template, "step": message.step, "recipient": message.recipient_email,
+        "attempts": message.attempts, "error": error[:500], "next_attempt_at": utc_iso(message.next_attempt_at),
+        "escalated": escalate,
+    })
+    return escalate
+
+
+def cancel_pending(session: Session, incident: Incident) -> int:
+    """Cancel the messages of an incident that have not left; those in flight finish."""
+    messages = session.exec(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id,
+                                                        OutboxMessage.status == MessageStatus.PENDING)).all()
+    for message in messages:
+        message.status = MessageStatus.CANCELLED
+        session.add(message)
+    return len(messages)
+
+
+def _meet_when_all_delivered(session: Session, incident: Incident, obligation_id: int, now: pendulum.DateTime,
+                             engine: Engine) -> None:
+    obligation = session.get(Obligation, obligation_id)
+    if obligation is None or obligation.settled:
+        return
+    undelivered = session.exec(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.obligation_id == obligation_id, col(OutboxMessage.fulfils).is_(True),
+        OutboxMessage.status != MessageStatus.SENT)).one()
+    if undelivered:
+        return
+    obligation.met_at = now
+    obligation.late_by_seconds = lateness_seconds(pendulum.instance(obligation.due_at), now)
+    obligation.next_action_at = None
+    session.add(obligation)
+    record(session, incident, now=now, actor=ENGINE_ACTOR, party=obligation.owner, kind="obligation_met", payload={
+        "obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
+        "late_by_seconds": obligation.late_by_seconds,
+    })
+    if obligation.kind == ObligationKind.FOLLOW_UP and incident.is_open:
+        open_follow_up(session, incident, Party(obligation.owner), now, engine.follow_up_days, engine.step_policy)

@@ -1,0 +1,74 @@
+"""The watchdog's transition: take the step now due on an open obligation (RG-STEP-01, RG-STEP-02)."""
+
+from dataclasses import dataclass
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.incident import Incident
+from models.journal import ENGINE_ACTOR, record, utc_iso
+from models.messaging import enqueue
+from models.obligation import Obligation
+from policy.parties import Party
+from policy.steps import StepKind, decide_step
+from settings.parties import Contact, Parties
+
+STEP_ENTRY_KINDS = {StepKind.REMINDER: "deadline_reminder", StepKind.ESCALATION: "deadline_escalation",
+                    StepKind.OVERDUE: "obligation_overdue"}
+
+
+@dataclass(frozen=True)
+class StepTaken:
+    ref: str
+    obligation: str
+    step: str
+    skipped: tuple[str, ...]
+    messages: int  # how many were enqueued; addresses stay in the store, out of Prefect's results
+
+
+def due_obligation_ids(session: Session, now: pendulum.DateTime) -> list[int]:
+    """Only what is due: the index on next_action_at keeps this proportional to the work, not to the store."""
+    query = select(Obligation.id).where(col(Obligation.next_action_at) <= now).order_by(col(Obligation.next_action_at))
+    return [obligation_id for obligation_id in session.exec(query) if obligation_id is not None]
+
+
+def take_due_step(session: Session, obligation_id: int, parties: Parties, now: pendulum.DateTime) -> StepTaken | None:
+    obligation = session.get(Obligation, obligation_id, with_for_update=True)
+    if obligation is None or obligation.settled or obligation.next_action_at is None:
+        return None
+    if obligation.next_action_at > now:
+        return None  # another pass got here first
+    incident = session.get(Incident, obligation.incident_id)
+    assert incident is not None
+    decision = decide_step(pendulum.instance(obligation.anchor_at), pendulum.instance(obligation.due_at),
+                           obligation.steps_done, now, parties.engine.step_policy)
+    obligation.steps_done, obligation.next_action_at = decision.steps_done, decision.next_action_at
+    session.add(obligation)
+    if decision.take is None:
+        return None
+    step = decision.take
+    owner = Party(obligation.owner)
+    recipients = _recipients(parties, step.kind, owner, incident.municipality_insee)
+    skipped = tuple(s.name for s in decision.skipped)
+    if skipped:
+        record(session, incident, now=now, actor=ENGINE_ACTOR, party=owner, kind="steps_skipped", payload={
+            "obligation": obligation.kind, "steps": list(skipped), "reason": "passe tardive : seule l'étape la "
+            "plus avancée est envoyée"})
+    for party, contacts in recipients:
+        enqueue(session, incident, template="deadline_step", step=step.name, recipients=contacts,
+                recipient_party=party, obligation=obligation)
+    record(session, incident, now=now, actor=ENGINE_ACTOR, party=owner, kind=STEP_ENTRY_KINDS[step.kind], payload={
+        "obligation": obligation.kind, "step": step.name, "scheduled_at": utc_iso(step.at),
+        "due_at": utc_iso(obligation.due_at),
+        "recipients": [str(contact.email) for _, contacts in recipients for contact in contacts],
+    })
+    return StepTaken(incident.ref, obligation.kind, step.name, skipped, sum(len(c) for _, c in recipients))
+
+
+def _recipients(parties: Parties, kind: StepKind, owner: Party, insee: str) -> list[tuple[Party, list[Contact]]]:
+    """Reminders go to the owner; escalation to the owner's escalation contacts; overdue to both parties'."""
+    if kind is StepKind.REMINDER:
+        return [(owner, parties.operational_contacts(owner, insee))]
+    if kind is StepKind.ESCALATION:
+        return [(owner, parties.escalation_contacts(owner, insee))]
+    return [(party, parties.escalation_contacts(party, insee)) for party in (owner, owner.other)]
