@@ -24,7 +24,8 @@ def watch(as_json: JsonOption = False, at: AtOption = None) -> None:
     if as_json:
         emit_json(result)
         return
-    typer.echo(f"Passe du moteur au {iso_paris(pendulum.parse(result['at']))} : {len(result['taken_in'])} incident(s) pris en charge, "
+    typer.echo(f"Passe du moteur au {iso_paris(pendulum.parse(result['at']))} : "
+               f"{len(result['taken_in'])} incident(s) pris en charge, "
                f"{len(result['steps'])} étape(s) d'échéance, {result['delivered']} message(s) remis, "
                f"{result['failed']} échec(s) de remise.")
     for step in result["steps"]:

@@ -35,7 +35,7 @@ def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name
     email.set_content(text)
     email.add_alternative(html, subtype="html")
     if ics:
-        email.add_attachment(ics.encode("utf-8"), maintype="text", subtype="calendar", filename="echeance.ics",
+        email.add_attachment(ics, subtype="calendar", charset="utf-8", filename="echeance.ics",
                              params={"method": "PUBLISH"})
     return email
 

@@ -68,6 +68,14 @@ class MailHandler:
     hold: bool = False
     refuse: int = 0  # how many next messages to refuse with a 451
     held: Any = None  # a threading.Event set when a message is being held
+    reject: set[str] = field(default_factory=set)  # mailboxes refused at RCPT with a 550
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if address in self.reject:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
         if self.hold:
@@ -84,8 +92,12 @@ class MailHandler:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
-    def to(self, address: str) -> list[Received]:
-        return [mail for mail in self.received if address in mail.recipients]
+    def to(self, address: str, subject: str = "") -> list[Received]:
+        return [mail for mail in self.received if address in mail.recipients and subject in mail.message["Subject"]]
+
+    def subjects(self) -> list[tuple[str, str]]:
+        """(recipient, subject) of everything received, for exact assertions on who got what."""
+        return sorted((rcpt, str(mail.message["Subject"])) for mail in self.received for rcpt in mail.recipients)
 
 
 def free_port() -> int:
@@ -143,7 +155,10 @@ BASE_DECLARATION: dict[str, Any] = {
 }
 
 ACADEMY_ALERTS = ["rssi@ac-nancy-metz.example.org", "dsden54-numerique@ac-nancy-metz.example.org"]
+ACADEMY_ESCALATION = "dsi@ac-nancy-metz.example.org"
 MUNICIPALITY_REFERENT = "referent-ent@villers-les-exemple.example.org"
+MUNICIPALITY_ESCALATION = "cabinet@villers-les-exemple.example.org"
+ACADEMY_REPORTER = {"name": "RSSI", "email": "rssi@ac-nancy-metz.example.org"}
 
 
 def write_declaration(folder: Path, name: str = "declaration.yaml", **changes: Any) -> Path:

@@ -1,0 +1,63 @@
+"""SMTP refusing for a while, then accepting: nothing lost, nothing sent twice, attempts on record; a message that
+keeps failing is escalated and stays visible."""
+
+import json
+
+from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_ESCALATION
+from tests.walkers import declared, obligation, shown, timeline_of
+
+T0 = "2026-11-28T10:00:00+01:00"
+
+
+def watch(cli, at):
+    result = cli("watch", "--json", "--at", at)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def messages_by_recipient(view):
+    return {m["recipient"]: m for m in view["messages"] if m["template"] == "cross_party_alert"}
+
+
+def test_refused_then_accepted_nothing_lost_nothing_twice_attempts_on_record(cli, smtp, tmp_path):
+    smtp.refuse = 3
+    ref = declared(cli, tmp_path, at=T0)["ref"]
+    assert smtp.received == []
+
+    too_early = watch(cli, "2026-11-28T10:00:30+01:00")  # first retry waits 60 s
+    second = watch(cli, "2026-11-28T10:01:00+01:00")  # rssi refused again, dsden accepted
+    third = watch(cli, "2026-11-28T10:03:00+01:00")  # rssi's retry waited 120 s: accepted
+
+    assert (too_early["delivered"], too_early["failed"]) == (0, 0)
+    assert (second["delivered"], second["failed"]) == (1, 1)
+    assert (third["delivered"], third["failed"]) == (1, 0)
+    assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
+    view = shown(cli, ref)
+    messages = messages_by_recipient(view)
+    assert {address: (m["status"], m["attempts"]) for address, m in messages.items()} == {
+        "rssi@ac-nancy-metz.example.org": ("sent", 3),
+        "dsden54-numerique@ac-nancy-metz.example.org": ("sent", 2),
+    }
+    assert obligation(view)["met_at"] == "2026-11-28T10:03:00+01:00"
+    failures = [e["payload"] for e in timeline_of(cli, ref) if e["kind"] == "message_failed"]
+    assert [(f["recipient"], f["attempts"]) for f in failures] == [
+        ("rssi@ac-nancy-metz.example.org", 1), ("dsden54-numerique@ac-nancy-metz.example.org", 1),
+        ("rssi@ac-nancy-metz.example.org", 2)]
+    assert all("451" in f["error"] for f in failures)
+
+
+def test_a_message_that_keeps_failing_is_escalated_once_and_stays_visible(cli, smtp, tmp_path):
+    smtp.reject.add(ACADEMY_ALERTS[0])
+    ref = declared(cli, tmp_path, at=T0)["ref"]
+    # Backoff 60, 120, 240, 480 s: the fifth attempt falls 15 minutes after the first.
+    for at in ("10:01", "10:03", "10:07", "10:15", "10:31"):
+        watch(cli, f"2026-11-28T{at}:00+01:00")
+
+    [notice] = smtp.to(MUNICIPALITY_ESCALATION)
+    assert notice.message["Subject"] == f"[{ref}] Message non remis à {ACADEMY_ALERTS[0]}"
+    assert "n'a pas pu être remis après 5 tentatives" in notice.text
+    failing = messages_by_recipient(shown(cli, ref))[ACADEMY_ALERTS[0]]
+    assert (failing["status"], failing["attempts"]) == ("pending", 6)
+    assert "550" in failing["last_error"]
+    assert failing["escalated_at"] == "2026-11-28T10:15:00+01:00"
+    assert failing["next_attempt_at"] == "2026-11-28T11:03:00+01:00"  # 60 s × 2⁵ after the sixth failure
