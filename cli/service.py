@@ -54,10 +54,11 @@ def _serve_deployments() -> None:
     from flows.intake import dispatch, intake
 
     deployments: list[RunnerDeployment] = [
-        intake.to_deployment(name="intake", tags=["intake"]),  # type: ignore[list-item]  # sync context
-        dispatch.to_deployment(name="dispatch", tags=["dispatch"]),  # type: ignore[list-item]
+        # paused=False: serving again resumes what the last Ctrl-C paused.
+        intake.to_deployment(name="intake", tags=["intake"], paused=False),  # type: ignore[list-item]
+        dispatch.to_deployment(name="dispatch", tags=["dispatch"], paused=False),  # type: ignore[list-item]
         engine_pass.to_deployment(name="watchdog", interval=WATCHDOG_INTERVAL_SECONDS,  # type: ignore[list-item]
-                                  tags=["watchdog"]),
+                                  tags=["watchdog"], paused=False),
     ]
     serve(
         *deployments,

@@ -90,3 +90,12 @@ def test_dismissed_declaration_stays_on_record_and_nothing_more_is_sent(cli, smt
     assert {m["status"] for m in view["messages"]} == {"cancelled"}
     assert [v["ref"] for v in json.loads(cli("list", "--json").stdout)] == [ref]
     assert timeline_of(cli, ref)[-1]["payload"]["reason"] == "Doublon de INC-2026-0042"
+
+
+def test_the_example_files_of_the_readme_are_accepted():
+    from cli.files import read_document
+    from models.reports_input import parse_closure, parse_follow_up
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+    assert set(parse_follow_up(read_document(root / "follow-up.yaml"))) == {"done", "planned", "impact"}
+    assert parse_closure(read_document(root / "closure.yaml"))["residual_risk"] == "Faible."

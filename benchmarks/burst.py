@@ -1,0 +1,126 @@
+"""Burst benchmark: N declarations accepted, then every alert delivered to a local SMTP server, timed whole,
+with Prefect (one engine-pass flow run against a real local Prefect server) and without Prefect at all.
+
+    uv run python benchmarks/burst.py [--count 1000]
+
+Prints both times and their ratio. Each run gets a fresh SQLite store and var/ folder in a temporary directory.
+"""
+
+import argparse
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WORKDIR = Path(tempfile.mkdtemp(prefix="burst-"))
+os.environ.setdefault("PREFECT_HOME", str(WORKDIR / "prefect"))
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import pendulum  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
+
+from models.db import session_scope  # noqa: E402
+from models.declaration import parse_declaration  # noqa: E402
+from models.lifecycle import declare  # noqa: E402
+from settings.parties import load_parties  # noqa: E402
+
+NOW = pendulum.parse("2026-11-28T10:00:00+01:00")
+COMMUNES = ("54999", "57999", "88999")
+
+
+class CountingHandler:
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        self.received += len(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def use_fresh_store(label: str) -> None:
+    folder = WORKDIR / label.replace(" ", "-")
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["INCIDENTS_VAR_DIR"] = str(folder / "var")
+    os.environ["INCIDENTS_DATABASE_URL"] = f"sqlite:///{folder / 'incidents.db'}"
+
+
+def accept_declarations(count: int) -> None:
+    """What `incidents declare` commits, without the process start: validate, then one transaction each."""
+    parties = load_parties()
+    for index in range(count):
+        raw = {
+            "title": f"Fuite de données chez le prestataire ({index})",
+            "description": "Le prestataire de l'ENT signale un accès illégitime à sa base.",
+            "declared_by": "municipality", "municipality": COMMUNES[index % len(COMMUNES)],
+            "reporter": {"name": "Référent ENT", "email": "referent@example.org"},
+            "aware_at": NOW.subtract(hours=2).isoformat(), "categories": ["vendor", "personal_data"],
+            "personal_data": "yes",
+        }
+        declaration = parse_declaration(raw, parties, NOW)
+        with session_scope() as session:
+            declare(session, declaration, parties, NOW)
+
+
+def timed(label: str, count: int, deliver: Callable[[], Any], handler: CountingHandler) -> float:
+    use_fresh_store(label)
+    before = handler.received
+    started = time.perf_counter()
+    accept_declarations(count)
+    accepted = time.perf_counter() - started
+    deliver()
+    elapsed = time.perf_counter() - started
+    delivered = handler.received - before
+    print(f"{label:>16}: {elapsed:7.2f} s in all (accepting {accepted:6.2f} s), {delivered} alerts delivered")
+    expected = count * 2  # two alert contacts at the académie
+    if delivered != expected:
+        raise SystemExit(f"{label}: {delivered} alerts delivered, {expected} expected")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1000, help="declarations in the burst (default 1000)")
+    count = parser.parse_args().count
+
+    handler = CountingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    os.environ["INCIDENTS_SMTP_HOST"], os.environ["INCIDENTS_SMTP_PORT"] = "127.0.0.1", str(controller.port)
+    try:
+        from flows.steps import engine_pass_bare
+
+        bare = timed("without Prefect", count, lambda: asyncio.run(engine_pass_bare(NOW)), handler)
+
+        from prefect.testing.utilities import prefect_test_harness
+
+        from flows.engine import engine_pass
+
+        started = time.perf_counter()
+        with prefect_test_harness(server_startup_timeout=120):
+            print(f"(local Prefect server started in {time.perf_counter() - started:.1f} s, not counted)")
+            orchestrated = timed("with Prefect", count, lambda: asyncio.run(engine_pass(at=NOW.isoformat())),
+                                 handler)
+    finally:
+        controller.stop()
+    print(f"ratio with/without Prefect: {orchestrated / bare:.2f}")
+
+
+if __name__ == "__main__":
+    main()
