@@ -2,9 +2,12 @@
 after, with the final report received by both parties. A dismissed declaration stays on record."""
 
 import json
+from pathlib import Path
 
 import yaml
 
+from cli.files import read_document
+from models.reports_input import parse_closure, parse_follow_up
 from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT
 from tests.walkers import declared, obligation, shown, timeline_of
 
@@ -93,9 +96,6 @@ def test_dismissed_declaration_stays_on_record_and_nothing_more_is_sent(cli, smt
 
 
 def test_the_example_files_of_the_readme_are_accepted():
-    from cli.files import read_document
-    from models.reports_input import parse_closure, parse_follow_up
-
-    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples"
+    root = Path(__file__).resolve().parents[1] / "examples"
     assert set(parse_follow_up(read_document(root / "follow-up.yaml"))) == {"done", "planned", "impact"}
     assert parse_closure(read_document(root / "closure.yaml"))["residual_risk"] == "Faible."
