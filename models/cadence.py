@@ -23,6 +23,25 @@ def open_obligation(session: Session, incident: Incident, deadline: Deadline, po
     return obligation
 
 
+def meet(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime, actor: str,
+         details: dict[str, object] | None = None) -> None:
+    """Fulfil an obligation at `at`: its lateness is frozen now and never recomputed."""
+    obligation.met_at = at
+    obligation.late_by_seconds = clocks.lateness_seconds(pendulum.instance(obligation.due_at), at)
+    obligation.next_action_at = None
+    session.add(obligation)
+    record(session, incident, now=at, actor=actor, party=obligation.owner, kind="obligation_met", payload={
+        "obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
+        "late_by_seconds": obligation.late_by_seconds, **(details or {}),
+    })
+
+
+def waive(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime, reason: str) -> None:
+    """The obligation is no longer required (a decision not to notify, a dismissal)."""
+    obligation.waived_at, obligation.waived_reason, obligation.next_action_at = at, reason, None
+    session.add(obligation)
+
+
 def open_follow_up(session: Session, incident: Incident, handler: Party, anchor: pendulum.DateTime, days: int,
                    policy: StepPolicy | None = None) -> Obligation:
     """The next follow-up the handling party owes the other (Art. 4.2), `days` after `anchor`."""

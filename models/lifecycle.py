@@ -10,7 +10,7 @@ import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.cadence import open_follow_up, open_obligation
+from models.cadence import open_follow_up, open_obligation, waive
 from models.declaration import Declaration
 from models.errors import Refused
 from models.incident import Incident, IncidentStatus
@@ -26,7 +26,9 @@ from policy.scope import SCOPE_ARTICLES, Scope, ScopeProposal, handling_party
 from settings.parties import Parties
 
 KIND_LABELS = {ObligationKind.CROSS_PARTY_ALERT: "l'alerte de l'autre partie",
-               ObligationKind.FOLLOW_UP: "le point de suivi"}
+               ObligationKind.FOLLOW_UP: "le point de suivi",
+               ObligationKind.CNIL_NOTIFICATION: "la notification à la CNIL",
+               ObligationKind.SUBJECTS_COMMUNICATION: "l'information des personnes concernées"}
 
 
 def declare(session: Session, declaration: Declaration, parties: Parties, now: pendulum.DateTime) -> Incident:
@@ -60,6 +62,12 @@ def declare(session: Session, declaration: Declaration, parties: Parties, now: p
     obligation = open_obligation(session, incident, deadline, parties.engine.step_policy)
     enqueue(session, incident, template="cross_party_alert", step="initial", recipients=recipients,
             recipient_party=declared_by.other, obligation=obligation, fulfils=True, key=deadline.kind)
+    deadlines = [deadline]
+    if declaration.personal_data in ("yes", "unknown"):
+        # "unknown" counts as a breach until the DPD decides (in doubt, notify).
+        cnil = clocks.cnil_notification(parties.breach.cnil_owner_for(list(declaration.categories)), aware_at)
+        open_obligation(session, incident, cnil, parties.engine.step_policy)
+        deadlines.append(cnil)
 
     record(session, incident, now=now, actor=str(declaration.reporter.email), party=declared_by,
            kind="declared", payload={
@@ -68,8 +76,8 @@ def declare(session: Session, declaration: Declaration, parties: Parties, now: p
                "aware_at": utc_iso(aware_at),
                "categories": list(declaration.categories),
                "personal_data": declaration.personal_data,
-               "obligations": [{"kind": deadline.kind.value, "owner": deadline.owner.value,
-                                "due_at": utc_iso(deadline.due_at)}],
+               "obligations": [{"kind": d.kind.value, "owner": d.owner.value, "due_at": utc_iso(d.due_at)}
+                               for d in deadlines],
            })
     return incident
 
@@ -170,8 +178,7 @@ def dismiss(session: Session, incident: Incident, reason: str, actor: str, now: 
     waived = []
     for obligation in obligations_of(session, incident):
         if not obligation.settled:
-            obligation.waived_at, obligation.waived_reason, obligation.next_action_at = now, reason, None
-            session.add(obligation)
+            waive(session, incident, obligation, now, reason)
             waived.append(obligation.kind)
     cancelled = cancel_pending(session, incident)
     incident.status, incident.dismissed_at, incident.dismissal_reason = IncidentStatus.DISMISSED, now, reason

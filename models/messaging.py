@@ -4,12 +4,12 @@ import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.cadence import open_follow_up
+from models.cadence import meet, open_follow_up
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, record, utc_iso
 from models.obligation import Obligation
 from models.outbox import MessageStatus, OutboxMessage
-from policy.clocks import ObligationKind, lateness_seconds
+from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.retry import RetryPolicy, backoff_seconds, should_escalate
 from settings.parties import Contact, Engine
@@ -119,13 +119,6 @@ def _meet_when_all_delivered(session: Session, incident: Incident, obligation_id
         OutboxMessage.status != MessageStatus.SENT)).one()
     if undelivered:
         return
-    obligation.met_at = now
-    obligation.late_by_seconds = lateness_seconds(pendulum.instance(obligation.due_at), now)
-    obligation.next_action_at = None
-    session.add(obligation)
-    record(session, incident, now=now, actor=ENGINE_ACTOR, party=obligation.owner, kind="obligation_met", payload={
-        "obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
-        "late_by_seconds": obligation.late_by_seconds,
-    })
+    meet(session, incident, obligation, now, ENGINE_ACTOR)
     if obligation.kind == ObligationKind.FOLLOW_UP and incident.is_open:
         open_follow_up(session, incident, Party(obligation.owner), now, engine.follow_up_days, engine.step_policy)

@@ -9,6 +9,7 @@ from models.incident import Incident
 from models.journal import ENGINE_ACTOR, record, utc_iso
 from models.messaging import enqueue
 from models.obligation import Obligation
+from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.steps import StepKind, decide_step
 from settings.parties import Contact, Parties
@@ -48,7 +49,7 @@ def take_due_step(session: Session, obligation_id: int, parties: Parties, now: p
         return None
     step = decision.take
     owner = Party(obligation.owner)
-    recipients = _recipients(parties, step.kind, owner, incident.municipality_insee)
+    recipients = _recipients(parties, step.kind, owner, incident.municipality_insee, ObligationKind(obligation.kind))
     skipped = tuple(s.name for s in decision.skipped)
     if skipped:
         record(session, incident, now=now, actor=ENGINE_ACTOR, party=owner, kind="steps_skipped", payload={
@@ -65,9 +66,16 @@ def take_due_step(session: Session, obligation_id: int, parties: Parties, now: p
     return StepTaken(incident.ref, obligation.kind, step.name, skipped, sum(len(c) for _, c in recipients))
 
 
-def _recipients(parties: Parties, kind: StepKind, owner: Party, insee: str) -> list[tuple[Party, list[Contact]]]:
-    """Reminders go to the owner; escalation to the owner's escalation contacts; overdue to both parties'."""
+BREACH_KINDS = (ObligationKind.CNIL_NOTIFICATION, ObligationKind.SUBJECTS_COMMUNICATION)
+
+
+def _recipients(parties: Parties, kind: StepKind, owner: Party, insee: str,
+                obligation: ObligationKind) -> list[tuple[Party, list[Contact]]]:
+    """Reminders go to the owner (the académie's DPD for a breach); escalation to the owner's escalation
+    contacts; the overdue notice to both parties' escalation contacts."""
     if kind is StepKind.REMINDER:
+        if obligation in BREACH_KINDS and owner is Party.ACADEMY:
+            return [(owner, list(parties.academy.dpd_contacts))]
         return [(owner, parties.operational_contacts(owner, insee))]
     if kind is StepKind.ESCALATION:
         return [(owner, parties.escalation_contacts(owner, insee))]

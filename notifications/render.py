@@ -48,7 +48,7 @@ def _environment(override: Path | None) -> SandboxedEnvironment:
     loaders.append(FileSystemLoader(str(DEFAULT_TEMPLATES)))
     env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2")),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -56,6 +56,11 @@ def _environment(override: Path | None) -> SandboxedEnvironment:
     env.filters["paris"] = paris_datetime
     env.filters["duration"] = duration_fr
     return env
+
+
+def render_document(name: str, context: dict[str, Any]) -> str:
+    """Render one document template (a draft, a report page); an académie's override wins."""
+    return _environment(templates_override_dir()).get_template(name).render(context)
 
 
 def render_message(name: str, context: dict[str, Any]) -> RenderedMessage:

@@ -14,6 +14,8 @@ PARIS = pendulum.timezone("Europe/Paris")
 class ObligationKind(StrEnum):
     CROSS_PARTY_ALERT = "cross_party_alert"
     FOLLOW_UP = "follow_up"
+    CNIL_NOTIFICATION = "cnil_notification"
+    SUBJECTS_COMMUNICATION = "subjects_communication"
 
 
 class ObligationStatus(StrEnum):
@@ -51,7 +53,26 @@ FOLLOW_UP = ClockRule(
     label="point de suivi à l'autre partie",
 )
 
-CLOCK_RULES: dict[ObligationKind, ClockRule] = {rule.kind: rule for rule in (CROSS_PARTY_ALERT, FOLLOW_UP)}
+# RG-CLOCK-03: a personal-data breach is notified to the CNIL within 72 hours of the earliest awareness by either
+# joint controller (GDPR Art. 33(1); convention Art. 4.2); "unknown" counts as a breach until decided.
+CNIL_NOTIFICATION = ClockRule(
+    kind=ObligationKind.CNIL_NOTIFICATION,
+    hours=72,
+    article="RGPD art. 33(1) ; convention, Art. 4.2",
+    label="notification à la CNIL",
+)
+
+# RG-CLOCK-04: data subjects are told "sans retard injustifié" once a high risk is decided (GDPR Art. 34(1));
+# held to a configurable ceiling (72 hours by default) so that the watchdog can remind it.
+SUBJECTS_COMMUNICATION = ClockRule(
+    kind=ObligationKind.SUBJECTS_COMMUNICATION,
+    hours=72,
+    article="RGPD art. 34(1) ; convention, Art. 4.2",
+    label="information des personnes concernées",
+)
+
+CLOCK_RULES: dict[ObligationKind, ClockRule] = {
+    rule.kind: rule for rule in (CROSS_PARTY_ALERT, FOLLOW_UP, CNIL_NOTIFICATION, SUBJECTS_COMMUNICATION)}
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,17 @@ def cross_party_alert(declared_by: Party, aware_at: DateTime) -> Deadline:
         anchor_at=aware_at.in_timezone("UTC"),
         due_at=due_after(aware_at, CROSS_PARTY_ALERT.hours),
     )
+
+
+def cnil_notification(owner: Party, earliest_awareness: DateTime) -> Deadline:
+    """72 elapsed hours after the earliest awareness of the breach by either party."""
+    return Deadline(kind=CNIL_NOTIFICATION.kind, owner=owner, anchor_at=earliest_awareness.in_timezone("UTC"),
+                    due_at=due_after(earliest_awareness, CNIL_NOTIFICATION.hours))
+
+
+def subjects_communication(owner: Party, decided_at: DateTime, hours: int) -> Deadline:
+    return Deadline(kind=SUBJECTS_COMMUNICATION.kind, owner=owner, anchor_at=decided_at.in_timezone("UTC"),
+                    due_at=due_after(decided_at, hours))
 
 
 def follow_up(handler: Party, anchor: DateTime, days: int) -> Deadline:

@@ -62,11 +62,31 @@ class Engine(BaseModel):
         return RetryPolicy(self.retry_base_seconds, self.retry_cap_seconds, self.escalate_after_attempts)
 
 
+class Breach(BaseModel):
+    """Personal-data breaches (GDPR Art. 33 and 34; convention Art. 4.2)."""
+
+    model_config = ConfigDict(extra="forbid")
+    cnil_owner: Party = Party.ACADEMY
+    # "selon le module concerné" (Art. 4.2): a category may hand the CNIL notification to the other party.
+    cnil_owner_by_category: dict[str, Party] = {}
+    minors_uplift: int = Field(default=1, ge=0, le=3)
+    subjects_communication_hours: int = Field(default=72, ge=1)
+    decision_margin_hours: int = Field(default=6, ge=0)
+
+    def cnil_owner_for(self, categories: list[str]) -> Party:
+        owners = [self.cnil_owner_by_category[c] for c in categories if c in self.cnil_owner_by_category]
+        return owners[0] if owners else self.cnil_owner
+
+
 class Parties(BaseModel):
     model_config = ConfigDict(extra="forbid")
     academy: Academy
     municipalities: list[Municipality] = Field(min_length=1)
     engine: Engine = Engine()
+    breach: Breach = Breach()
+
+    def is_dpd(self, email: str) -> bool:
+        return email.lower() in {str(contact.email).lower() for contact in self.academy.dpd_contacts}
 
     def municipality(self, insee: str) -> Municipality | None:
         return next((m for m in self.municipalities if m.insee == insee), None)

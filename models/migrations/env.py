@@ -3,7 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.incident  # noqa: F401  (register tables)
+import models.breach  # noqa: F401  (register tables)
+import models.incident  # noqa: F401
 import models.obligation  # noqa: F401
 import models.outbox  # noqa: F401
 import models.report  # noqa: F401
