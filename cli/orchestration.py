@@ -65,3 +65,64 @@ async def _hand_over(flow_name: str, incident_id: int, ref: str, at: str | None)
     with tags(ref, flow_name):
         await flow.with_options(flow_run_name=run_name)(incident_id=incident_id, at=at)
     return Handover.DONE
+
+
+def trigger_if_served(flow_name: str, incident_id: int, ref: str, at: str | None) -> bool:
+    """Start a served deployment that waits (the DPD's decision form); never run it here, it would block."""
+    use_served_api()
+    if not os.environ.get("PREFECT_API_URL"):
+        return False
+    try:
+        return asyncio.run(_trigger(flow_name, incident_id, ref, at))
+    except Exception:  # noqa: BLE001 - optional: the CLI decision stands alone
+        return False
+
+
+async def _trigger(flow_name: str, incident_id: int, ref: str, at: str | None) -> bool:
+    from prefect.deployments import arun_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
+
+    try:
+        await arun_deployment(f"{flow_name}/{flow_name}", parameters={"incident_id": incident_id, "at": at},
+                              timeout=0, tags=[ref], flow_run_name=f"{flow_name}-{ref}", as_subflow=False)
+    except ObjectNotFound:
+        return False
+    return True
+
+
+def resume_paused_decision(ref: str, run_input: dict[str, object]) -> int:
+    """Resume the incident's paused breach-decision runs with the decision just recorded (they then stop)."""
+    use_served_api()
+    if not os.environ.get("PREFECT_API_URL"):
+        return 0
+    try:
+        return asyncio.run(_resume(ref, run_input))
+    except Exception:  # noqa: BLE001 - the decision is recorded; a waiting run times out on its own
+        return 0
+
+
+async def _resume(ref: str, run_input: dict[str, object]) -> int:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.flow_runs import aresume_flow_run
+
+    import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["breach-decision"])),
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[ref]), state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+    for run in runs:
+        await aresume_flow_run(run.id, run_input=run_input)
+    return len(runs)

@@ -33,7 +33,7 @@ def run_service(port: int) -> None:
             os.environ["PREFECT_API_URL"] = api_url
             state.parent.mkdir(parents=True, exist_ok=True)
             state.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}), encoding="utf-8")
-        typer.echo(f"Service prêt : déploiements intake, dispatch et watchdog (toutes les "
+        typer.echo(f"Service prêt : déploiements intake, dispatch, breach-decision et watchdog (toutes les "
                    f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) servis depuis {api_url}. Ctrl-C pour arrêter.")
         _serve_deployments()
     except KeyboardInterrupt:
@@ -50,6 +50,7 @@ def _serve_deployments() -> None:
     from prefect.deployments.runner import RunnerDeployment
 
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
+    from flows.breach import breach_decision
     from flows.engine import engine_pass
     from flows.intake import dispatch, intake
 
@@ -59,6 +60,7 @@ def _serve_deployments() -> None:
         dispatch.to_deployment(name="dispatch", tags=["dispatch"], paused=False),  # type: ignore[list-item]
         engine_pass.to_deployment(name="watchdog", interval=WATCHDOG_INTERVAL_SECONDS,  # type: ignore[list-item]
                                   tags=["watchdog"], paused=False),
+        breach_decision.to_deployment(name="breach-decision", tags=["breach"], paused=False),  # type: ignore[list-item]
     ]
     serve(
         *deployments,
