@@ -77,6 +77,33 @@ def test_unknown_gets_the_72_hour_clock_across_dst_and_a_late_filing_is_late_wit
     assert register(cli)[ref]["complementary_filings"] == [
         {"filed_at": "2026-10-28T10:00:00+01:00", "reference": "CNIL-2026-4711-C1"}]
 
+    redrafted = cli("drafts", ref, "--complementary", "--at", "2026-10-28T09:00:00+01:00")
+    assert redrafted.exit_code == 0, redrafted.output
+    [complement] = (tmp_path / "var" / "drafts" / ref).glob("*-notification-cnil-complementaire.txt")
+    text = complement.read_text(encoding="utf-8")
+    assert "NOTIFICATION COMPLÉMENTAIRE (RGPD art. 33(4))" in text
+    assert "Notification initiale : CNIL-2026-4711, déposée le mardi 27 octobre 2026 à 10h00" in text
+
+
+def test_the_cnil_clock_is_reminded_to_the_dpd(cli, smtp, tmp_path):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+
+    result = cli("watch", "--json", "--at", "2026-11-21T21:00:00+01:00")  # 36 of 72 hours
+
+    assert json.loads(result.stdout)["steps"] == [
+        {"ref": ref, "obligation": "cnil_notification", "step": "reminder_50", "skipped": [], "messages": 1}]
+    [reminder] = smtp.to(DPD, "Rappel")
+    assert reminder.message["Subject"] == f"[{ref}] Rappel : notification à la CNIL"
+
+
+def test_the_cnil_owner_follows_the_module_concerned():
+    from settings.parties import Breach
+
+    breach = Breach.model_validate({"cnil_owner_by_category": {"vendor": "municipality"}})
+    assert breach.cnil_owner_for(["vendor", "personal_data"]) == "municipality"
+    assert breach.cnil_owner_for(["directory"]) == "academy"
+
 
 def test_the_drafts_carry_every_article_33_3_element_and_reach_the_dpd(cli, smtp, tmp_path):
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
