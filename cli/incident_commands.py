@@ -1,4 +1,4 @@
-"""Commands on incidents: declare, list, show, triage, follow-up, close, dismiss, timeline, verify."""
+"""Commands on incidents: declare, list, show, triage, follow-up, close, dismiss."""
 
 from pathlib import Path
 from typing import Annotated
@@ -6,25 +6,16 @@ from typing import Annotated
 import typer
 from sqlmodel import col, select
 
-from cli.app import AtOption, JsonOption, app, emit_json, fail, instant, user_errors
+from cli.app import AtOption, JsonOption, app, emit_json, instant, user_errors
 from cli.files import read_document
 from cli.orchestration import Handover, hand_over
-from cli.views import (
-    ENTRY_LABELS,
-    INCIDENT_STATUS_LABELS,
-    KIND_LABELS,
-    STATUS_LABELS,
-    incident_view,
-    scope_text,
-    timeline_view,
-)
+from cli.views import INCIDENT_STATUS_LABELS, KIND_LABELS, STATUS_LABELS, incident_view, scope_text
 from models import lifecycle
 from models.db import session_scope
 from models.declaration import parse_declaration
 from models.incident import Incident
 from models.journal import get_incident
 from models.reports_input import parse_closure, parse_follow_up
-from models.timeline import TimelineEntry, verify_chain
 from notifications.render import duration_fr
 from policy.scope import Scope
 from settings.parties import load_parties
@@ -168,30 +159,3 @@ def dismiss(ref: str, reason: Annotated[str, typer.Option("--reason", help="Pour
         with session_scope() as session:
             lifecycle.dismiss(session, get_incident(session, ref), reason, by or "académie", now)
     typer.echo(f"Incident {ref} classé sans suite.")
-
-
-@app.command()
-def timeline(ref: str, as_json: JsonOption = False) -> None:
-    """Afficher la chronologie d'un incident."""
-    with user_errors(), session_scope() as session:
-        incident = get_incident(session, ref)
-        entries = session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
-                               .order_by(col(TimelineEntry.seq))).all()
-        views = [timeline_view(entry) for entry in entries]
-    if as_json:
-        emit_json(views)
-        return
-    for view in views:
-        typer.echo(f"{view['occurred_at']}  {ENTRY_LABELS.get(view['kind'], view['kind']):<40} "
-                   f"{view['actor']} ({view['party']})  #{view['seq']} {view['hash'][:12]}")
-
-
-@app.command()
-def verify() -> None:
-    """Vérifier l'intégrité de la chaîne de la chronologie."""
-    with session_scope() as session:
-        report = verify_chain(session)
-    if not report.ok:
-        where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
-        fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
-    typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash}.")

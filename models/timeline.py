@@ -42,25 +42,29 @@ class ChainHead(SQLModel, table=True):
     hash: str = Field(default=GENESIS_HASH, max_length=64)
 
 
-def entry_digest(entry: TimelineEntry) -> str:
-    """SHA-256 over a canonical form of every field an auditor relies on, and the previous hash."""
-    canonical = json.dumps(
-        {
-            "seq": entry.seq,
-            "incident_ref": entry.incident_ref,
-            "occurred_at": _utc_iso(entry.occurred_at),
-            "recorded_at": _utc_iso(entry.recorded_at),
-            "actor": entry.actor,
-            "party": entry.party,
-            "kind": entry.kind,
-            "payload": entry.payload,
-            "prev_hash": entry.prev_hash,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+def canonical_fields(entry: TimelineEntry) -> dict[str, Any]:
+    """Every field an auditor relies on, in the exact form the hash covers (also the form exports carry)."""
+    return {
+        "seq": entry.seq,
+        "incident_ref": entry.incident_ref,
+        "occurred_at": _utc_iso(entry.occurred_at),
+        "recorded_at": _utc_iso(entry.recorded_at),
+        "actor": entry.actor,
+        "party": entry.party,
+        "kind": entry.kind,
+        "payload": entry.payload,
+        "prev_hash": entry.prev_hash,
+    }
+
+
+def digest(fields: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of an entry's fields, the previous hash included."""
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def entry_digest(entry: TimelineEntry) -> str:
+    return digest(canonical_fields(entry))
 
 
 def _utc_iso(instant: datetime) -> str:
@@ -114,10 +118,13 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Recompute every link; report the first entry whose content or link does not hold."""
+def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
+    """Recompute every link (up to `up_to_seq` if given); report the first entry whose content or link fails."""
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    for entry in session.exec(select(TimelineEntry).order_by(TimelineEntry.seq)):  # type: ignore[arg-type]
+    query = select(TimelineEntry).order_by(TimelineEntry.seq)  # type: ignore[arg-type]
+    if up_to_seq is not None:
+        query = query.where(TimelineEntry.seq <= up_to_seq)
+    for entry in session.exec(query):
         problem = None
         if entry.seq != expected_seq:
             problem = f"entrée n° {expected_seq} manquante"
@@ -128,6 +135,9 @@ def verify_chain(session: Session) -> ChainReport:
         if problem:
             return ChainReport(False, count, prev_hash, entry.seq, entry.incident_ref, problem)
         prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    if up_to_seq is not None:
+        ok = count == up_to_seq
+        return ChainReport(ok, count, prev_hash, None if ok else count + 1, None, None if ok else "entrée manquante")
     head = session.get(ChainHead, 1)
     if head is not None and (head.seq, head.hash) != (count, prev_hash):
         return ChainReport(False, count, prev_hash, head.seq, None,

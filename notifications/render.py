@@ -23,11 +23,13 @@ class RenderedMessage:
     html: str
 
 
-def paris_datetime(value: datetime | None) -> str:
+def paris_datetime(value: datetime | str | None) -> str:
     """An instant as a French reader expects it, in Paris time."""
     if value is None:
         return "non précisée"
-    return paris(pendulum.instance(value)).format("dddd D MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
+    instant = pendulum.parse(value) if isinstance(value, str) else pendulum.instance(value)
+    assert isinstance(instant, pendulum.DateTime)
+    return paris(instant).format("dddd D MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
 
 
 def duration_fr(seconds: int | None) -> str:

@@ -1,0 +1,78 @@
+"""One incident's audit file: scope proposed and confirmed, obligations, messages, assessment and decision, and
+the proof (the chain verified up to this incident's last entry, with its hash)."""
+
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
+from models.incident import Incident
+from models.outbox import OutboxMessage
+from models.timeline import TimelineEntry, verify_chain
+from policy.scope import SCOPE_LABELS, Scope
+from reports.common import iso, obligation_rows
+from reports.timeline import timeline_rows
+
+
+def _entry(session: Session, incident: Incident, kind: str) -> TimelineEntry | None:
+    return session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id,
+                                                    TimelineEntry.kind == kind)
+                        .order_by(col(TimelineEntry.seq).desc())).first()
+
+
+def audit_data(session: Session, incident: Incident, now: pendulum.DateTime) -> dict[str, Any]:
+    proposed, confirmed = _entry(session, incident, "scope_proposed"), _entry(session, incident, "scope_confirmed")
+    messages = session.exec(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id)
+                            .order_by(col(OutboxMessage.id))).all()
+    assessments = session.exec(select(Assessment).where(Assessment.incident_id == incident.id)
+                               .order_by(col(Assessment.id))).all()
+    decision = session.exec(select(Decision).where(Decision.incident_id == incident.id)).first()
+    filings = session.exec(select(CnilFiling).where(CnilFiling.incident_id == incident.id)
+                           .order_by(col(CnilFiling.filed_at))).all()
+    notices = session.exec(select(SubjectsNotice).where(SubjectsNotice.incident_id == incident.id)).all()
+    timeline = timeline_rows(session, incident)
+    last_seq = timeline[-1]["seq"] if timeline else 0
+    proof = verify_chain(session, up_to_seq=last_seq)
+    return {
+        "ref": incident.ref, "title": incident.title, "status": incident.status,
+        "municipality": incident.municipality_insee, "declared_by": incident.declared_by,
+        "aware_at": iso(incident.aware_at), "declared_at": iso(incident.declared_at),
+        "categories": incident.categories, "personal_data": incident.personal_data,
+        "scope": {
+            "proposed": proposed.payload["scope"] if proposed else None,
+            "proposed_label": SCOPE_LABELS[Scope(proposed.payload["scope"])] if proposed else None,
+            "proposed_article": proposed.payload["article"] if proposed else None,
+            "proposed_reasons": proposed.payload["reasons"] if proposed else [],
+            "confirmed": confirmed.payload["scope"] if confirmed else None,
+            "confirmed_label": SCOPE_LABELS[Scope(confirmed.payload["scope"])] if confirmed else None,
+            "confirmed_article": confirmed.payload["article"] if confirmed else None,
+            "confirmed_reason": confirmed.payload["reason"] if confirmed else None,
+            "confirmed_by": confirmed.actor if confirmed else None,
+            "confirmed_at": iso(confirmed.occurred_at) if confirmed else None,
+        },
+        "obligations": obligation_rows(session, incident, now),
+        "messages": [{
+            "template": m.template, "step": m.step, "recipient": m.recipient_email, "status": m.status,
+            "attempts": m.attempts, "sent_at": iso(m.sent_at), "transport": m.transport,
+            "message_id": m.message_id, "last_error": m.last_error,
+        } for m in messages],
+        "assessments": [{
+            "assessed_at": iso(a.assessed_at), "assessed_by": a.assessed_by, "dpc": a.dpc, "ei": a.ei, "cb": a.cb,
+            "se": a.se, "level": a.level, "recommendation": a.recommendation, "reasons": a.reasons,
+        } for a in assessments],
+        "decision": None if decision is None else {
+            "decided_at": iso(decision.decided_at), "decided_by": decision.decided_by,
+            "notify_cnil": decision.notify_cnil, "subjects": decision.subjects, "exemption": decision.exemption,
+            "rationale": decision.rationale, "recommendation": decision.recommendation,
+            "against_recommendation": decision.against_recommendation,
+        },
+        "cnil_filings": [{"filed_at": iso(f.filed_at), "reference": f.reference, "complementary": f.complementary}
+                         for f in filings],
+        "subjects_notices": [{"informed_at": iso(n.informed_at), "channel": n.channel} for n in notices],
+        "timeline": timeline,
+        "proof": {"chain_ok": proof.ok, "entries_checked": proof.entries, "last_seq": last_seq,
+                  "last_hash": timeline[-1]["hash"] if timeline else None, "problem": proof.problem,
+                  "first_bad_seq": proof.first_bad_seq},
+        "generated_at": iso(now),
+    }

@@ -1,0 +1,77 @@
+"""A readable French sentence for each kind of timeline entry, from its payload."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pendulum
+
+from notifications.render import duration_fr
+from policy.clocks import CLOCK_RULES, ObligationKind, paris
+from policy.scope import SCOPE_LABELS, Scope
+
+PARTIES = {"academy": "l'académie", "municipality": "la collectivité", "engine": "le moteur"}
+TEMPLATES = {"cross_party_alert": "l'alerte", "deadline_step": "l'avis d'échéance", "follow_up": "le point de suivi",
+             "final_report": "le rapport final", "delivery_failure": "l'avis de non-remise",
+             "breach_drafts": "les projets CNIL et de lettre"}
+
+
+def _obligation(payload: dict[str, Any]) -> str:
+    kind = payload.get("obligation")
+    return CLOCK_RULES[ObligationKind(kind)].label if kind in set(ObligationKind) else str(kind)
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return "—"
+    return paris(pendulum.parse(value)).format("DD/MM/YYYY HH:mm")  # type: ignore[arg-type]
+
+
+def _late(payload: dict[str, Any]) -> str:
+    late = payload.get("late_by_seconds")
+    return f", avec un retard de {duration_fr(late)}" if late else ", dans le délai"
+
+
+DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "declared": lambda p: f"Incident déclaré par {PARTIES.get(p['declared_by'], p['declared_by'])} "
+                          f"(commune {p['municipality']}, catégories : {', '.join(p['categories'])}, données "
+                          f"personnelles : {p['personal_data']}).",
+    "scope_proposed": lambda p: f"Portée proposée : {SCOPE_LABELS[Scope(p['scope'])]} ({p['article']}).",
+    "scope_confirmed": lambda p: (f"Portée corrigée en « {SCOPE_LABELS[Scope(p['scope'])]} » : {p['reason']}"
+                                  if p.get("override") else
+                                  f"Portée confirmée : {SCOPE_LABELS[Scope(p['scope'])]}.") + "",
+    "obligation_opened": lambda p: f"Obligation ouverte : {_obligation(p)}, à la charge de "
+                                   f"{PARTIES.get(p['owner'], p['owner'])}, échéance {_when(p['due_at'])}.",
+    "obligation_reassigned": lambda p: f"{_obligation(p).capitalize()} désormais à la charge de "
+                                       f"{PARTIES.get(p['owner'], p['owner'])}.",
+    "obligation_met": lambda p: f"Obligation remplie : {_obligation(p)}{_late(p)}.",
+    "message_delivered": lambda p: f"Message remis : {TEMPLATES.get(p['template'], p['template'])} à "
+                                   f"{p['recipient']} (tentative {p['attempts']}).",
+    "message_failed": lambda p: f"Échec de remise de {TEMPLATES.get(p['template'], p['template'])} à "
+                                f"{p['recipient']} (tentative {p['attempts']}) : {p['error']}.",
+    "deadline_reminder": lambda p: f"Rappel envoyé : {_obligation(p)} (étape {p['step']}).",
+    "deadline_escalation": lambda p: f"Escalade envoyée : {_obligation(p)} (étape {p['step']}).",
+    "obligation_overdue": lambda p: f"Échéance dépassée : {_obligation(p)} ; avis aux deux parties.",
+    "steps_skipped": lambda p: f"Étapes sautées après une interruption : {', '.join(p['steps'])}.",
+    "follow_up_recorded": lambda p: f"Point de suivi : {p.get('done', '')}",
+    "closed": lambda p: f"Incident clos : {p.get('summary', '')}",
+    "dismissed": lambda p: f"Classé sans suite : {p['reason']}.",
+    "personal_data_changed": lambda p: f"Données personnelles : {p['from']} → {p['to']}.",
+    "breach_assessed": lambda p: f"Évaluation ENISA : SE {p['se']:g} ({p['level']}), recommandation "
+                                 f"{p['recommendation']}.",
+    "breach_decided": lambda p: f"Décision du DPD : CNIL {'oui' if p['notify_cnil'] else 'non'}, personnes "
+                                f"{p['subjects']}" + (f" ({p['exemption']})" if p.get("exemption") else "")
+                                + (f". Motivation : {p['rationale']}" if p.get("rationale") else "") + ".",
+    "cnil_filed": lambda p: f"Notification {'complémentaire ' if p.get('complementary') else ''}déposée auprès de "
+                            f"la CNIL (référence {p['reference']}).",
+    "subjects_informed": lambda p: f"Personnes concernées informées ({p['channel']}).",
+}
+
+
+def describe(kind: str, payload: dict[str, Any]) -> str:
+    describer = DESCRIPTIONS.get(kind)
+    if describer is None:
+        return kind
+    try:
+        return describer(payload)
+    except (KeyError, ValueError):
+        return kind  # an entry written by a later version: its kind still says what happened

@@ -1,0 +1,102 @@
+"""Archival export of the whole store as JSON lines, with the chain head, and its offline verification.
+
+Each line carries `line_hash`, chained over the previous line's, so that any altered line is named; timeline lines
+also carry their own chain fields, so the timeline's integrity is re-proved without the store.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, SQLModel, col, select
+
+from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
+from models.incident import Incident
+from models.obligation import Obligation
+from models.outbox import OutboxMessage
+from models.report import IncidentReport
+from models.timeline import GENESIS_HASH, ChainHead, TimelineEntry, canonical_fields, digest
+
+FORMAT_VERSION = 1
+TABLES: tuple[tuple[str, type[SQLModel]], ...] = (
+    ("incident", Incident), ("obligation", Obligation), ("outbox_message", OutboxMessage),
+    ("incident_report", IncidentReport), ("breach_assessment", Assessment), ("breach_decision", Decision),
+    ("cnil_filing", CnilFiling), ("subjects_notice", SubjectsNotice),
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return pendulum.instance(value).in_timezone("UTC").isoformat()
+    return value
+
+
+def _line_hash(previous: str, record: dict[str, Any]) -> str:
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((previous + canonical).encode("utf-8")).hexdigest()
+
+
+def export_lines(session: Session, now: pendulum.DateTime) -> Iterator[str]:
+    records: list[dict[str, Any]] = [{"type": "export", "format_version": FORMAT_VERSION,
+                                      "generated_at": now.in_timezone("UTC").isoformat()}]
+    for name, model in TABLES:
+        for row in session.exec(select(model).order_by(col(model.id))):  # type: ignore[attr-defined]
+            records.append({"type": name, **{key: _plain(value) for key, value in row.model_dump().items()}})
+    for entry in session.exec(select(TimelineEntry).order_by(col(TimelineEntry.seq))):
+        records.append({"type": "timeline_entry", **canonical_fields(entry), "hash": entry.hash})
+    head = session.get(ChainHead, 1)
+    records.append({"type": "chain_head", "seq": head.seq if head else 0, "hash": head.hash if head else GENESIS_HASH})
+    previous = GENESIS_HASH
+    for record in records:
+        previous = _line_hash(previous, record)
+        yield json.dumps({**record, "line_hash": previous}, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    ok: bool
+    lines: int
+    entries: int
+    head_hash: str | None = None
+    bad_line: int | None = None
+    problem: str | None = None
+
+
+def verify_export(lines: Iterable[str]) -> ExportCheck:
+    """Check an export offline: every line's chained hash, every timeline link, and the chain head."""
+    previous_line, previous_entry, expected_seq, count, number = GENESIS_HASH, GENESIS_HASH, 1, 0, 0
+    head: dict[str, Any] | None = None
+    for number, text in enumerate(lines, start=1):
+        try:
+            record = json.loads(text)
+            claimed = record.pop("line_hash")
+        except (ValueError, KeyError, AttributeError):
+            return ExportCheck(False, number, count, None, number, "ligne illisible")
+        if _line_hash(previous_line, record) != claimed:
+            return ExportCheck(False, number, count, None, number, _what(record) + "contenu modifié")
+        previous_line = claimed
+        if record.get("type") == "timeline_entry":
+            fields = {key: value for key, value in record.items() if key not in ("type", "hash")}
+            if fields.get("seq") != expected_seq or fields.get("prev_hash") != previous_entry \
+                    or digest(fields) != record.get("hash"):
+                return ExportCheck(False, number, count, None, number, _what(record) + "chaîne rompue")
+            previous_entry, expected_seq, count = record["hash"], expected_seq + 1, count + 1
+        elif record.get("type") == "chain_head":
+            head = record
+    if head is None:
+        return ExportCheck(False, number, count, None, number, "tête de chaîne absente (export tronqué)")
+    if (head["seq"], head["hash"]) != (count, previous_entry):
+        return ExportCheck(False, number, count, None, number, "la tête de chaîne ne correspond pas aux entrées")
+    return ExportCheck(True, number, count, previous_entry)
+
+
+def _what(record: dict[str, Any]) -> str:
+    if record.get("type") == "timeline_entry":
+        return f"entrée n° {record.get('seq')} ({record.get('incident_ref')}) : "
+    if record.get("type") == "incident":
+        return f"incident {record.get('ref')} : "
+    return f"{record.get('type')} : "

@@ -1,0 +1,139 @@
+"""The periodic report for the comité de pilotage (convention Art. 4): what happened in a period and whether the
+legal clocks were met. The data is built here; charts and rendering live apart (reports.charts, templates)."""
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.breach import CnilFiling, Decision, SubjectsNotice
+from models.incident import Incident
+from models.obligation import Obligation
+from policy.clocks import CLOCK_RULES, ObligationKind, paris
+from settings.parties import Parties
+
+UNSCOPED = "pending"
+ALERT_BUCKETS = (("< 12 h", 0, 12), ("12–24 h", 12, 24), ("24–48 h", 24, 48), ("> 48 h", 48, float("inf")))
+
+
+def period_bounds(start: date, end: date) -> tuple[pendulum.DateTime, pendulum.DateTime]:
+    """From the first day 00:00 to the day after the last day 00:00, Paris time, both as UTC instants."""
+    first = pendulum.datetime(start.year, start.month, start.day, tz="Europe/Paris")
+    after = pendulum.datetime(end.year, end.month, end.day, tz="Europe/Paris").add(days=1)
+    return first.in_timezone("UTC"), after.in_timezone("UTC")
+
+
+def _at(value: Any) -> pendulum.DateTime | None:
+    return pendulum.instance(value) if value is not None else None
+
+
+def _before(value: Any, end: pendulum.DateTime) -> bool:
+    return value is not None and pendulum.instance(value) < end
+
+
+def steering_data(session: Session, start: date, end: date, parties: Parties) -> dict[str, Any]:
+    begin, finish = period_bounds(start, end)
+    incidents = session.exec(select(Incident).where(col(Incident.declared_at) >= begin,
+                                                    col(Incident.declared_at) < finish)
+                             .order_by(col(Incident.id))).all()
+    ids = [i.id for i in incidents]
+    obligations = session.exec(select(Obligation).where(col(Obligation.incident_id).in_(ids))).all()
+    refs = {i.id: i.ref for i in incidents}
+
+    by_month: dict[str, Counter[str]] = defaultdict(Counter)
+    for incident in incidents:
+        by_month[paris(pendulum.instance(incident.declared_at)).format("YYYY-MM")][incident.scope or UNSCOPED] += 1
+
+    alerts = [o for o in obligations if o.kind == ObligationKind.CROSS_PARTY_ALERT]
+    alert_hours = sorted(round((met - pendulum.instance(o.anchor_at)).total_seconds() / 3600, 2)
+                         for o in alerts if (met := _at(o.met_at)) is not None and met < finish)
+    alert_status = _clock_counts(alerts, finish)
+
+    decisions = session.exec(select(Decision).where(col(Decision.incident_id).in_(ids),
+                                                    col(Decision.decided_at) < finish)).all()
+    filings = session.exec(select(CnilFiling).where(col(CnilFiling.incident_id).in_(ids),
+                                                    col(CnilFiling.filed_at) < finish,
+                                                    col(CnilFiling.complementary).is_(False))).all()
+    cnil_by_incident = {o.incident_id: o for o in obligations if o.kind == ObligationKind.CNIL_NOTIFICATION}
+    late_filings = []
+    on_time_filings = 0
+    for filing in filings:
+        due = pendulum.instance(cnil_by_incident[filing.incident_id].due_at)
+        late_by = int((pendulum.instance(filing.filed_at) - due).total_seconds())
+        if late_by > 0:
+            late_filings.append({"ref": refs[filing.incident_id], "late_by_seconds": late_by})
+        else:
+            on_time_filings += 1
+    notices = session.exec(select(SubjectsNotice).where(col(SubjectsNotice.incident_id).in_(ids),
+                                                        col(SubjectsNotice.informed_at) < finish)).all()
+
+    open_at_end = session.exec(select(Incident).where(col(Incident.declared_at) < finish)).all()
+    still_open = [i for i in open_at_end if not _before(i.closed_at, finish) and not _before(i.dismissed_at, finish)]
+    all_before = session.exec(select(Obligation).where(col(Obligation.incident_id).in_([i.id for i in still_open]),
+                                                       col(Obligation.due_at) <= finish)).all()
+    overdue = [{"ref": next(i.ref for i in still_open if i.id == o.incident_id), "kind": o.kind,
+                "due_at": paris(pendulum.instance(o.due_at)).isoformat(),
+                "overdue_by_seconds": int((finish - pendulum.instance(o.due_at)).total_seconds())}
+               for o in all_before if not _before(o.met_at, finish) and not _before(o.waived_at, finish)]
+
+    communes = {m.insee: m.name for m in parties.municipalities}
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat(), "start_at": paris(begin).isoformat(),
+                   "end_at": paris(finish).isoformat()},
+        "academy": parties.academy.name,
+        "incidents": len(incidents),
+        "dismissed": sum(1 for i in incidents if _before(i.dismissed_at, finish)),
+        "by_scope": dict(sorted(Counter(i.scope or UNSCOPED for i in incidents).items())),
+        "by_category": dict(sorted(Counter(c for i in incidents for c in i.categories).items())),
+        "by_commune": {insee: {"name": communes.get(insee, insee), "incidents": n}
+                       for insee, n in sorted(Counter(i.municipality_insee for i in incidents).items())},
+        "by_month": {month: dict(sorted(counts.items())) for month, counts in sorted(by_month.items())},
+        "alerts": {**alert_status,
+                   "on_time_share": _share(alert_status["on_time"], alert_status["total"]),
+                   "time_to_alert_hours": alert_hours,
+                   "distribution": {label: sum(1 for h in alert_hours if low <= h < high)
+                                    for label, low, high in ALERT_BUCKETS}},
+        "cnil": {
+            "decisions": len(decisions),
+            "notify": sum(1 for d in decisions if d.notify_cnil),
+            "not_notify": sum(1 for d in decisions if not d.notify_cnil),
+            "against_recommendation": sum(1 for d in decisions if d.against_recommendation),
+            "filings_on_time": on_time_filings,
+            "filings_late": late_filings,
+        },
+        "subjects": {"decided": sum(1 for d in decisions if d.subjects == "yes"),
+                     "informed": len({n.incident_id for n in notices})},
+        "open_at_end": sorted(i.ref for i in still_open),
+        "overdue_at_end": sorted(overdue, key=lambda o: (o["ref"], o["kind"])),
+        "on_time_by_kind": {kind: {**counts, "label": CLOCK_RULES[ObligationKind(kind)].label,
+                                   "share": _share(counts["on_time"], counts["on_time"] + counts["late"]
+                                                   + counts["overdue"])}
+                            for kind, counts in _by_kind(obligations, finish).items()},
+    }
+
+
+def _clock_counts(obligations: Sequence[Obligation], finish: pendulum.DateTime) -> dict[str, int]:
+    counts = {"total": len(obligations), "on_time": 0, "late": 0, "overdue": 0, "pending": 0, "not_required": 0}
+    for o in obligations:
+        met, due = _at(o.met_at), pendulum.instance(o.due_at)
+        if _before(o.waived_at, finish):
+            counts["not_required"] += 1
+        elif met is not None and met < finish:
+            counts["on_time" if met <= due else "late"] += 1
+        else:
+            counts["overdue" if due <= finish else "pending"] += 1
+    return counts
+
+
+def _by_kind(obligations: Sequence[Obligation], finish: pendulum.DateTime) -> dict[str, dict[str, int]]:
+    grouped: dict[str, list[Obligation]] = defaultdict(list)
+    for o in obligations:
+        grouped[o.kind].append(o)
+    return {kind: _clock_counts(items, finish) for kind, items in sorted(grouped.items())}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
