@@ -29,7 +29,9 @@ def paris_datetime(value: datetime | str | None) -> str:
         return "non précisée"
     instant = pendulum.parse(value) if isinstance(value, str) else pendulum.instance(value)
     assert isinstance(instant, pendulum.DateTime)
-    return paris(instant).format("dddd D MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
+    local = paris(instant)
+    day = "1er" if local.day == 1 else str(local.day)  # « le 1er octobre », as French writes it
+    return local.format(f"dddd [{day}] MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
 
 
 def duration_fr(seconds: int | None) -> str:

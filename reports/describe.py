@@ -60,7 +60,7 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
                                  f"{p['recommendation']}.",
     "breach_decided": lambda p: f"Décision du DPD : CNIL {'oui' if p['notify_cnil'] else 'non'}, personnes "
                                 f"{p['subjects']}" + (f" ({p['exemption']})" if p.get("exemption") else "")
-                                + (f". Motivation : {p['rationale']}" if p.get("rationale") else "") + ".",
+                                + (f". Motivation : {p['rationale'].rstrip('.')}" if p.get("rationale") else "") + ".",
     "cnil_filed": lambda p: f"Notification {'complémentaire ' if p.get('complementary') else ''}déposée auprès de "
                             f"la CNIL (référence {p['reference']}).",
     "subjects_informed": lambda p: f"Personnes concernées informées ({p['channel']}).",

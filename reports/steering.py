@@ -75,6 +75,7 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
     all_before = session.exec(select(Obligation).where(col(Obligation.incident_id).in_([i.id for i in still_open]),
                                                        col(Obligation.due_at) <= finish)).all()
     overdue = [{"ref": next(i.ref for i in still_open if i.id == o.incident_id), "kind": o.kind,
+                "label": CLOCK_RULES[ObligationKind(o.kind)].label,
                 "due_at": paris(pendulum.instance(o.due_at)).isoformat(),
                 "overdue_by_seconds": int((finish - pendulum.instance(o.due_at)).total_seconds())}
                for o in all_before if not _before(o.met_at, finish) and not _before(o.waived_at, finish)]

@@ -8,8 +8,8 @@ from sqlmodel import Session, col, select
 
 from models.incident import Incident
 from models.timeline import TimelineEntry
-from reports.common import PARTIES, iso, obligation_rows, to_csv, to_jsonl
-from reports.describe import describe
+from reports.common import iso, obligation_rows, to_csv, to_jsonl
+from reports.describe import PARTIES, describe
 
 COLUMNS = ["seq", "occurred_at", "recorded_at", "actor", "party", "kind", "description", "late", "hash"]
 LATE_KINDS = {"obligation_overdue", "message_failed", "steps_skipped", "deadline_escalation"}
