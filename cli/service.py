@@ -17,6 +17,7 @@ from settings.env import var_dir
 
 STARTUP_TIMEOUT_SECONDS = 180
 WATCHDOG_INTERVAL_SECONDS = 300
+MONTHLY_REPORT_CRON = "0 7 1 * *"  # the 1st of each month at 07:00, for the month before
 
 
 def run_service(port: int) -> None:
@@ -33,8 +34,9 @@ def run_service(port: int) -> None:
             os.environ["PREFECT_API_URL"] = api_url
             state.parent.mkdir(parents=True, exist_ok=True)
             state.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}), encoding="utf-8")
-        typer.echo(f"Service prêt : déploiements intake, dispatch, breach-decision et watchdog (toutes les "
-                   f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) servis depuis {api_url}. Ctrl-C pour arrêter.")
+        typer.echo(f"Service prêt : déploiements intake, dispatch, breach-decision, watchdog (toutes les "
+                   f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) et rapport mensuel servis depuis {api_url}. "
+                   "Ctrl-C pour arrêter.")
         _serve_deployments()
     except KeyboardInterrupt:
         pass
@@ -48,11 +50,13 @@ def run_service(port: int) -> None:
 def _serve_deployments() -> None:
     from prefect import serve
     from prefect.deployments.runner import RunnerDeployment
+    from prefect.schedules import Cron
 
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
     from flows.breach import breach_decision
     from flows.engine import engine_pass
     from flows.intake import dispatch, intake
+    from flows.reporting import steering_report
 
     deployments: list[RunnerDeployment] = [
         # paused=False: serving again resumes what the last Ctrl-C paused.
@@ -61,6 +65,8 @@ def _serve_deployments() -> None:
         engine_pass.to_deployment(name="watchdog", interval=WATCHDOG_INTERVAL_SECONDS,  # type: ignore[list-item]
                                   tags=["watchdog"], paused=False),
         breach_decision.to_deployment(name="breach-decision", tags=["breach"], paused=False),  # type: ignore[list-item]
+        steering_report.to_deployment(name="monthly", tags=["reports"], paused=False,  # type: ignore[list-item]
+                                      schedules=[Cron(MONTHLY_REPORT_CRON, timezone="Europe/Paris")]),
     ]
     serve(
         *deployments,

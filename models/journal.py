@@ -14,10 +14,11 @@ ENGINE_ACTOR = "moteur"
 ENGINE_PARTY = "engine"
 
 
-def record(session: Session, incident: Incident, *, now: pendulum.DateTime, actor: str, party: str,
+def record(session: Session, incident: Incident | None, *, now: pendulum.DateTime, actor: str, party: str,
            kind: str, payload: dict[str, Any]) -> None:
     """Append a timeline entry in the caller's transaction; `now` is when it happened in the world."""
-    append_entry(session, incident_id=incident.id, incident_ref=incident.ref, occurred_at=now,
+    append_entry(session, incident_id=incident.id if incident else None,
+                 incident_ref=incident.ref if incident else None, occurred_at=now,
                  recorded_at=pendulum.now("UTC"), actor=actor, party=party, kind=kind, payload=payload)
 
 

@@ -38,6 +38,23 @@ def enqueue(session: Session, incident: Incident, *, template: str, step: str, r
     return added
 
 
+def enqueue_report(session: Session, *, key: str, recipients: list[Contact], party: Party, subject: str,
+                   text: str, html: str) -> list[OutboxMessage]:
+    """A periodic report's mail, already rendered; one per recipient and key, never twice."""
+    added = []
+    for contact in recipients:
+        idempotency_key = f"{key}/{contact.email}"
+        if session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)).first():
+            continue
+        message = OutboxMessage(idempotency_key=idempotency_key, template="steering_report", step=key,
+                                recipient_name=contact.name, recipient_email=str(contact.email),
+                                recipient_party=party, subject=subject, body_text=text, body_html=html)
+        session.add(message)
+        added.append(message)
+    session.flush()
+    return added
+
+
 def store_rendering(session: Session, message: OutboxMessage, subject: str, text: str, html: str,
                     ics: str | None) -> None:
     if message.rendered:
@@ -65,8 +82,7 @@ def claim_message(session: Session, message_id: int, now: pendulum.DateTime, lea
 def record_delivery(session: Session, message: OutboxMessage, *, transport: str, message_id: str,
                     now: pendulum.DateTime, engine: Engine) -> None:
     """Mark a message delivered; when it completes its obligation, the obligation is met, lateness frozen."""
-    incident = session.get(Incident, message.incident_id)
-    assert incident is not None
+    incident = session.get(Incident, message.incident_id) if message.incident_id else None
     message.status, message.sent_at, message.claimed_until = MessageStatus.SENT, now, None
     message.transport, message.message_id, message.next_attempt_at = transport, message_id, None
     session.add(message)
@@ -75,15 +91,14 @@ def record_delivery(session: Session, message: OutboxMessage, *, transport: str,
         "recipient_party": message.recipient_party, "transport": transport, "message_id": message_id,
         "attempts": message.attempts,
     })
-    if message.fulfils and message.obligation_id is not None:
+    if incident is not None and message.fulfils and message.obligation_id is not None:
         _meet_when_all_delivered(session, incident, message.obligation_id, now, engine)
 
 
 def record_delivery_failure(session: Session, message: OutboxMessage, error: str, now: pendulum.DateTime,
                             policy: RetryPolicy) -> bool:
     """Keep the message for a later attempt (backoff); returns True when it must now be escalated."""
-    incident = session.get(Incident, message.incident_id)
-    assert incident is not None
+    incident = session.get(Incident, message.incident_id) if message.incident_id else None
     delay = backoff_seconds(message.attempts, policy)
     message.status, message.claimed_until, message.last_error = MessageStatus.PENDING, None, error[:500]
     message.next_attempt_at = now.add(seconds=delay)

@@ -20,7 +20,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
 
     id: int | None = Field(default=None, primary_key=True)
-    incident_id: int = Field(foreign_key="incident.id", index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)  # None: a periodic report
     obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
     idempotency_key: str = Field(unique=True, max_length=400)
     template: str = Field(max_length=64)

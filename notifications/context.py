@@ -101,12 +101,19 @@ def deadline_step(session: Session, message: OutboxMessage, incident: Incident, 
 
 def report(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
            now: pendulum.DateTime) -> dict[str, Any]:
+    # The same building blocks as the audit file and the steering report: obligations, and for the final report
+    # the whole timeline.
+    from reports.common import obligation_rows
+    from reports.timeline import timeline_rows
+
     report_id = int(message.step.removeprefix("report-"))
     stored = session.get(IncidentReport, report_id)
     assert stored is not None
     return {**incident_facts(incident, parties), **_recipient(message), "report": stored.content,
             "report_party": Party(stored.party).label, "report_author": stored.author,
-            "reported_at": stored.reported_at, "follow_up_days": parties.engine.follow_up_days}
+            "reported_at": stored.reported_at, "follow_up_days": parties.engine.follow_up_days,
+            "obligations": obligation_rows(session, incident, now),
+            "timeline": timeline_rows(session, incident) if message.template == "final_report" else []}
 
 
 def delivery_failure(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,

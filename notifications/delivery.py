@@ -83,7 +83,7 @@ async def _deliver_one(message_id: int, parties: Parties, now: pendulum.DateTime
 def _escalate_failure(session: Session, message: OutboxMessage, parties: Parties) -> None:
     """Tell the sending party's escalation contacts that a message is not getting through (never for a notice
     of this kind itself, so that a dead relay cannot breed notices)."""
-    if message.template == "delivery_failure":
+    if message.template == "delivery_failure" or message.incident_id is None:
         return
     incident = session.get(Incident, message.incident_id)
     assert incident is not None
@@ -101,22 +101,23 @@ def _claim_and_build(message_id: int, parties: Parties, now: pendulum.DateTime) 
             return None
         message = session.get(OutboxMessage, message_id)
         assert message is not None
-        incident = session.get(Incident, message.incident_id)
-        assert incident is not None
+        incident = session.get(Incident, message.incident_id) if message.incident_id else None
+        ref = incident.ref if incident else "rapports"
         domain = str(parties.academy.mail_from).split("@")[1]
         if not message.rendered:
+            assert incident is not None  # only incident messages are rendered at delivery
             rendered = render_message(message.template,
                                       CONTEXTS[message.template](session, message, incident, parties, now))
             store_rendering(session, message, rendered.subject, rendered.text, rendered.html,
-                            _calendar(session, message, incident.ref, domain, now))
+                            _calendar(session, message, ref, domain, now))
         assert message.subject is not None and message.body_text is not None and message.body_html is not None
         email = build_email(
             sender=str(parties.academy.mail_from), sender_name=f"Incidents ENT – {parties.academy.name}",
             recipient=message.recipient_email, recipient_name=message.recipient_name, subject=message.subject,
             text=message.body_text, html=message.body_html, ics=message.attachment_ics,
-            message_id=message_id_for(message.idempotency_key, domain), ref=incident.ref, now=now,
+            message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now,
         )
-        return email, incident.ref
+        return email, ref
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:

@@ -29,6 +29,7 @@ def obligation_rows(session: Session, incident: Incident, now: pendulum.DateTime
         "label": CLOCK_RULES[ObligationKind(o.kind)].label,
         "article": CLOCK_RULES[ObligationKind(o.kind)].article,
         "owner": o.owner,
+        "owner_label": PARTIES[o.owner],
         "anchor_at": iso(o.anchor_at),
         "due_at": iso(o.due_at),
         "met_at": iso(o.met_at),

@@ -25,6 +25,7 @@ class Academy(BaseModel):
     alert_contacts: list[Contact] = Field(min_length=1)
     dpd_contacts: list[Contact] = Field(min_length=1)
     escalation_contacts: list[Contact] = Field(min_length=1)
+    steering_contacts: list[Contact] = []  # the comité de pilotage (Art. 4): monthly report
 
 
 class School(BaseModel):

@@ -1,0 +1,55 @@
+"""The monthly steering report (convention Art. 4): written under var/reports/ and mailed to the steering
+contacts through the outbox. Run it again for the same month and nothing is mailed twice."""
+
+import os
+from typing import Any
+
+import pendulum
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import steps
+from models.db import session_scope
+from models.messaging import enqueue_report
+from policy.parties import Party
+from reports.render import render_steering
+from reports.steering import steering_data
+from settings.env import var_dir
+from settings.parties import load_parties
+
+
+def previous_month(now: pendulum.DateTime) -> str:
+    return now.in_timezone("Europe/Paris").start_of("month").subtract(days=1).format("YYYY-MM")
+
+
+@task(name="write-steering-report", cache_policy=NO_CACHE)
+def write_steering_report(month: str, at: str) -> dict[str, Any]:
+    first = pendulum.from_format(month, "YYYY-MM", tz="Europe/Paris")
+    start, end = first.date(), first.end_of("month").date()
+    parties = load_parties()
+    with session_scope() as session:
+        data = steering_data(session, start, end, parties)
+    folder = var_dir() / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in ("html", "json", "md"):
+        target = folder / f"steering-{month}.{fmt}"
+        partial = target.with_suffix(f".{fmt}.part")
+        partial.write_text(render_steering(data, fmt), encoding="utf-8")
+        os.replace(partial, target)
+        written.append(target.name)
+    with session_scope() as session:
+        queued = enqueue_report(
+            session, key=f"steering/{month}", recipients=list(parties.academy.steering_contacts),
+            party=Party.ACADEMY, subject=f"Rapport au comité de pilotage de l'ENT — {month}",
+            text=render_steering(data, "md"), html=(folder / f"steering-{month}.html").read_text(encoding="utf-8"))
+    return {"month": month, "files": written, "mails": len(queued), "incidents": data["incidents"]}
+
+
+@flow(name="steering-report")
+async def steering_report(month: str | None = None, at: str | None = None) -> dict[str, Any]:
+    """The month's report (default: the previous month as of `at`); no personal data in parameters or logs."""
+    now = steps.resolve_instant(at)
+    result = write_steering_report(month or previous_month(now), now.isoformat())
+    report = await steps.deliver_due(now)
+    return {**result, "delivered": len(report.delivered)}

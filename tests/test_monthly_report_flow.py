@@ -1,0 +1,27 @@
+"""The monthly steering report as a Prefect flow: written under var/reports/ and mailed to the steering contacts
+once, however often the flow runs for that month."""
+
+import asyncio
+import json
+
+from flows.reporting import steering_report
+from tests.walkers import declared
+
+STEERING = "copil-ent@ac-nancy-metz.example.org"
+
+
+def test_the_monthly_report_is_written_and_mailed_once(cli, smtp, tmp_path):
+    declared(cli, tmp_path, aware_at="2026-10-12T09:00:00+02:00", at="2026-10-12T10:00:00+02:00")
+
+    first = asyncio.run(steering_report(at="2026-11-01T07:00:00+01:00"))
+    second = asyncio.run(steering_report(at="2026-11-01T07:05:00+01:00"))
+
+    assert (first["month"], first["incidents"], first["mails"], first["delivered"]) == ("2026-10", 1, 1, 1)
+    assert (second["mails"], second["delivered"]) == (0, 0)
+    folder = tmp_path / "var" / "reports"
+    assert sorted(p.name for p in folder.iterdir()) == ["steering-2026-10.html", "steering-2026-10.json",
+                                                        "steering-2026-10.md"]
+    assert json.loads((folder / "steering-2026-10.json").read_text(encoding="utf-8"))["incidents"] == 1
+    [mail] = smtp.to(STEERING)
+    assert mail.message["Subject"] == "Rapport au comité de pilotage de l'ENT — 2026-10"
+    assert "| Incidents déclarés | 1" in mail.text
