@@ -1,7 +1,8 @@
 """Commands on incidents: declare, list, show, triage, follow-up, close, dismiss."""
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlmodel import col, select
@@ -116,21 +117,29 @@ def triage(ref: str, scope: Annotated[Scope, typer.Option("--scope", help="Port�
     typer.echo(f"Portée de {ref} arrêtée : {scope_text(scope)}.")
 
 
+def _record_and_dispatch(ref: str, content: dict[str, Any], transition: Callable[..., object], by: str | None,
+                         at: str | None, recorded: str, sent: str) -> None:
+    """Record a report through its transition, then hand its mails to orchestration."""
+    with user_errors():
+        now = instant(at)
+        with session_scope() as session:
+            incident = get_incident(session, ref)
+            transition(session, incident, content, by or "partie en charge", load_parties(), now)
+        assert incident.id is not None
+        typer.echo(recorded)
+        handover = hand_over("dispatch", incident.id, ref, at)
+    typer.echo(HANDOVER_MESSAGES.get(handover, sent))
+
+
 @app.command("follow-up")
 def follow_up(ref: str, file: Annotated[Path, typer.Option("--file", help="Point de suivi YAML : done, planned, "
                                                                             "impact.")],
               by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer et envoyer un point de suivi à l'autre partie (Art. 4.2)."""
     with user_errors():
-        now = instant(at)
         content = parse_follow_up(read_document(file))
-        with session_scope() as session:
-            incident = get_incident(session, ref)
-            lifecycle.record_follow_up(session, incident, content, by or "partie en charge", load_parties(), now)
-        assert incident.id is not None
-        typer.echo(f"Point de suivi de {ref} enregistré.")
-        handover = hand_over("dispatch", incident.id, ref, at)
-    typer.echo(HANDOVER_MESSAGES.get(handover, "Point de suivi envoyé."))
+    _record_and_dispatch(ref, content, lifecycle.record_follow_up, by, at, f"Point de suivi de {ref} enregistré.",
+                         "Point de suivi envoyé.")
 
 
 @app.command()
@@ -139,15 +148,9 @@ def close(ref: str, file: Annotated[Path, typer.Option("--file", help="Rapport d
           by: ByOption = None, at: AtOption = None) -> None:
     """Clore un incident et envoyer le rapport final aux deux parties."""
     with user_errors():
-        now = instant(at)
         content = parse_closure(read_document(file))
-        with session_scope() as session:
-            incident = get_incident(session, ref)
-            lifecycle.close(session, incident, content, by or "partie en charge", load_parties(), now)
-        assert incident.id is not None
-        typer.echo(f"Incident {ref} clos.")
-        handover = hand_over("dispatch", incident.id, ref, at)
-    typer.echo(HANDOVER_MESSAGES.get(handover, "Rapport final envoyé aux deux parties."))
+    _record_and_dispatch(ref, content, lifecycle.close, by, at, f"Incident {ref} clos.",
+                         "Rapport final envoyé aux deux parties.")
 
 
 @app.command()

@@ -9,8 +9,7 @@ from models.incident import Incident
 from models.journal import obligations_of
 from models.obligation import Obligation
 from models.outbox import OutboxMessage
-from models.timeline import TimelineEntry
-from policy.clocks import paris
+from policy.clocks import CLOCK_RULES, paris
 from policy.scope import SCOPE_LABELS, Scope
 
 
@@ -71,24 +70,10 @@ def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
     return view
 
 
-def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "ref": entry.incident_ref,
-        "occurred_at": iso_paris(entry.occurred_at),
-        "recorded_at": iso_paris(entry.recorded_at),
-        "actor": entry.actor,
-        "party": entry.party,
-        "kind": entry.kind,
-        "payload": entry.payload,
-        "hash": entry.hash,
-    }
-
-
 STATUS_LABELS = {"open": "en cours", "met": "respectée", "late": "respectée en retard", "overdue": "en retard",
-                 "not_required": "non requise"}
+                 "not_required": "non requise"}  # short forms for the terminal; reports.common has the long ones
 INCIDENT_STATUS_LABELS = {"queued": "en file", "open": "ouvert", "closed": "clos", "dismissed": "classé sans suite"}
-KIND_LABELS = {"cross_party_alert": "Alerte de l'autre partie (48 h)", "follow_up": "Point de suivi"}
+KIND_LABELS = {kind.value: rule.label.capitalize() for kind, rule in CLOCK_RULES.items()}
 ENTRY_LABELS = {
     "declared": "Déclaration enregistrée",
     "scope_proposed": "Portée proposée par le moteur",
