@@ -64,7 +64,7 @@ async def breach_decision(incident_id: int, at: str | None = None, poll_interval
         try:
             decide_and_draft(ref, cnil=answer.cnil, subjects=answer.subjects, exemption=answer.exemption,
                              rationale=answer.rationale, by=answer.by, delay_reasons=answer.delay_reasons,
-                             now=steps.resolve_instant(at) if at else pendulum.now("UTC"))
+                             now=steps.resolve_instant(at))
         except Refused:
             _, _, decided = _waiting_seconds(incident_id, now)
             if decided:
