@@ -1,0 +1,100 @@
+"""The same code on PostgreSQL, started from its binaries: migrations, the whole declaration path, the breach
+decision, reports and the chain; concurrent declarations get distinct references and one unbroken chain."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pendulum
+import psycopg
+import pytest
+
+from models.db import session_scope
+from models.declaration import parse_declaration
+from models.lifecycle import declare
+from models.timeline import verify_chain
+from settings.parties import load_parties
+from tests.conftest import BASE_DECLARATION, free_port
+from tests.test_breach_decision import BREACH, DPD, assess
+from tests.walkers import declared, obligation, shown
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    assert initdb and pg_ctl, "the PostgreSQL server binaries (initdb, pg_ctl) must be on PATH"
+    folder = Path(tempfile.mkdtemp(prefix="incidents-pg-"))
+    # initdb refuses to run as root: run the server as an unprivileged user then.
+    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(folder, "nobody")
+    data, port = folder / "data", free_port()
+    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "server.log"), "-w", "start", "-o",
+                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"],
+                   check=True, capture_output=True)
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as db:
+            db.execute("CREATE DATABASE incidents")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/incidents"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def on_postgres(postgres, monkeypatch):
+    monkeypatch.setenv("INCIDENTS_DATABASE_URL", postgres)
+    with psycopg.connect(postgres.replace("postgresql+psycopg", "postgresql"), autocommit=True) as db:
+        tables = [row[0] for row in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                               "AND tablename <> 'alembic_version'")]
+        if tables:
+            db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            db.execute("INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, %s)", ("0" * 64,))
+    return postgres
+
+
+def test_declare_triage_watch_decide_and_report_on_postgresql(on_postgres, cli, smtp, tmp_path):
+    view = declared(cli, tmp_path, aware_at="2026-10-23T12:00:00+02:00", at="2026-10-23T13:00:00+02:00", **BREACH)
+    ref = view["ref"]
+    assert obligation(view)["status"] == "met" and len(smtp.received) == 2
+    assert obligation(view, "cnil_notification")["due_at"] == "2026-10-26T11:00:00+01:00"
+    assert cli("triage", ref, "--scope", "shared").exit_code == 0
+    steps = json.loads(cli("watch", "--json", "--at", "2026-10-25T01:00:00+02:00").stdout)["steps"]
+    assert [(s["obligation"], s["step"]) for s in steps] == [("cnil_notification", "reminder_50")]
+    assess(cli, tmp_path, ref, "2026-10-24T12:00:00+02:00")
+    assert cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD,
+               "--at", "2026-10-25T09:00:00+01:00").exit_code == 0
+    assert cli("cnil-filed", ref, "--at", "2026-10-27T10:00:00+01:00", "--reference", "CNIL-PG").exit_code == 0
+    assert obligation(shown(cli, ref), "cnil_notification")["late_by_seconds"] == 23 * 3600
+
+    report = json.loads(cli("report", "steering", "--from", "2026-10-01", "--to", "2026-10-31",
+                            "--format", "json").stdout)
+    assert (report["incidents"], report["cnil"]["filings_late"]) == (1, [{"ref": ref, "late_by_seconds": 82800}])
+    assert cli("verify").exit_code == 0
+    archive = tmp_path / "archive.jsonl"
+    assert cli("export", "-o", str(archive)).exit_code == 0
+    assert cli("verify", "--export", str(archive)).exit_code == 0
+
+
+def test_concurrent_declarations_get_distinct_references_and_one_chain(on_postgres):
+    parties = load_parties()
+    now = pendulum.parse("2026-11-28T10:00:00+01:00")
+
+    def one(_: int) -> str:
+        with session_scope() as session:
+            return declare(session, parse_declaration(dict(BASE_DECLARATION), parties, now), parties, now).ref
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        refs = list(pool.map(one, range(24)))
+
+    assert sorted(refs) == [f"INC-2026-{n:04d}" for n in range(1, 25)]
+    with session_scope() as session:
+        report = verify_chain(session)
+    assert (report.ok, report.entries) == (True, 24)
