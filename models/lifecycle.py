@@ -154,7 +154,8 @@ def close(session: Session, incident: Incident, content: dict[str, Any], author:
     if pending:
         names = "; ".join(f"{KIND_LABELS.get(ObligationKind(o.kind), o.kind)} (échéance "
                           f"{clocks.paris(pendulum.instance(o.due_at)).format('DD/MM/YYYY HH:mm')})" for o in pending)
-        raise Refused(f"Clôture refusée : une obligation reste ouverte pour {incident.ref} : {names}.")
+        still = "une obligation reste ouverte" if len(pending) == 1 else "des obligations restent ouvertes"
+        raise Refused(f"Clôture refusée : {still} pour {incident.ref} : {names}.")
     follow_up = current_follow_up(session, incident)
     sender = Party(follow_up.owner) if follow_up else handling_party(Scope(incident.scope or Scope.SHARED))
     report = _store_report(session, incident, ReportKind.FINAL, sender, author, content, now)
