@@ -73,7 +73,7 @@ def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
 STATUS_LABELS = {"open": "en cours", "met": "respectée", "late": "respectée en retard", "overdue": "en retard",
                  "not_required": "non requise"}  # short forms for the terminal; reports.common has the long ones
 INCIDENT_STATUS_LABELS = {"queued": "en file", "open": "ouvert", "closed": "clos", "dismissed": "classé sans suite"}
-KIND_LABELS = {kind.value: rule.label.capitalize() for kind, rule in CLOCK_RULES.items()}
+KIND_LABELS = {kind.value: rule.label[0].upper() + rule.label[1:] for kind, rule in CLOCK_RULES.items()}
 ENTRY_LABELS = {
     "declared": "Déclaration enregistrée",
     "scope_proposed": "Portée proposée par le moteur",
