@@ -41,7 +41,7 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
                                   f"Portée confirmée : {SCOPE_LABELS[Scope(p['scope'])]}.") + "",
     "obligation_opened": lambda p: f"Obligation ouverte : {_obligation(p)}, à la charge de "
                                    f"{PARTIES.get(p['owner'], p['owner'])}, échéance {_when(p['due_at'])}.",
-    "obligation_reassigned": lambda p: f"{_obligation(p).capitalize()} désormais à la charge de "
+    "obligation_reassigned": lambda p: f"{_obligation(p)[:1].upper()}{_obligation(p)[1:]} désormais à la charge de "
                                        f"{PARTIES.get(p['owner'], p['owner'])}.",
     "obligation_met": lambda p: f"Obligation remplie : {_obligation(p)}{_late(p)}.",
     "message_delivered": lambda p: f"Message remis : {TEMPLATES.get(p['template'], p['template'])} à "
