@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn
 import pendulum
 import typer
 
+from models.db import StoreUnavailable
 from models.errors import FieldError, InvalidInput, NotFound, Refused
 from settings.parties import PartiesConfigError
 
@@ -32,7 +33,7 @@ def user_errors() -> Iterator[None]:
     except InvalidInput as error:
         lines = "\n".join(f"  - {item}" for item in error.errors)
         fail(f"Refusé, rien n'a été enregistré :\n{lines}", 2)
-    except (Refused, NotFound, PartiesConfigError) as error:
+    except (Refused, NotFound, PartiesConfigError, StoreUnavailable) as error:
         fail(str(error))
 
 

@@ -9,6 +9,8 @@ import typer
 from cli.app import AtOption, JsonOption, app, emit_json, instant, user_errors
 from cli.orchestration import use_served_api
 from cli.views import iso_paris
+from models.db import get_engine
+from settings.parties import load_parties
 
 
 @app.command()
@@ -16,6 +18,8 @@ def watch(as_json: JsonOption = False, at: AtOption = None) -> None:
     """Une passe du moteur : incidents en file, messages en attente, rappels, escalades et échéances dépassées."""
     with user_errors():
         instant(at)
+        load_parties()  # a bad parties' file is refused here, not inside a flow run
+        get_engine()
     use_served_api()
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
     from flows.engine import engine_pass
@@ -38,4 +42,7 @@ def serve(port: Annotated[int, typer.Option("--port", help="Port du serveur Pref
     """Démarrer le service : serveur Prefect local (sauf PREFECT_API_URL), déploiements intake et watchdog."""
     from cli.service import run_service
 
+    with user_errors():
+        load_parties()
+        get_engine()
     run_service(port)

@@ -136,7 +136,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
                    f"{check.head_hash}.")
         return
-    with session_scope() as session:
+    with user_errors(), session_scope() as session:
         report = verify_chain(session)
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""

@@ -7,8 +7,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from settings.env import database_url
@@ -18,14 +19,23 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _engines: dict[str, Engine] = {}
 
 
+class StoreUnavailable(Exception):
+    """The configured database cannot be opened or migrated (the message says why, in French)."""
+
+
 def get_engine(url: str | None = None) -> Engine:
     """One engine per database URL per process, migrated to the latest schema before first use."""
     url = url or database_url()
     if url not in _engines:
-        engine = create_engine(url)
-        if engine.dialect.name == "sqlite":
-            _serialize_sqlite_writers(engine)
-        migrate(engine)
+        try:
+            engine = create_engine(url)
+            if engine.dialect.name == "sqlite":
+                _serialize_sqlite_writers(engine)
+            migrate(engine)
+        except (ArgumentError, NoSuchModuleError, OperationalError) as error:
+            shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+            raise StoreUnavailable(f"Base de données inaccessible ({shown}, réglée par INCIDENTS_DATABASE_URL) : "
+                                   f"{type(error).__name__}.") from error
         _engines[url] = engine
     return _engines[url]
 
