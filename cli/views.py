@@ -9,12 +9,9 @@ from models.incident import Incident
 from models.journal import obligations_of
 from models.obligation import Obligation
 from models.outbox import OutboxMessage
-from policy.clocks import CLOCK_RULES, paris
+from policy.clocks import CLOCK_RULES
 from policy.scope import SCOPE_LABELS, Scope
-
-
-def iso_paris(value: Any) -> str | None:
-    return paris(pendulum.instance(value)).isoformat() if value is not None else None
+from reports.common import iso as iso_paris
 
 
 def obligation_view(obligation: Obligation, now: pendulum.DateTime) -> dict[str, Any]:

@@ -1,8 +1,6 @@
 """The breach register (GDPR Art. 33(5)): every personal-data breach, notified or not, with facts, effects,
 remedial action, assessment, decision, rationale, who decided, and every date."""
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -13,7 +11,8 @@ from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
 from models.obligation import Obligation
 from notifications.render import render_document
-from policy.clocks import ObligationKind, paris
+from policy.clocks import ObligationKind
+from reports.common import iso, to_csv
 
 COLUMNS = (
     "ref", "status", "municipality", "declared_by", "aware_at", "declared_at", "occurred_at", "categories",
@@ -22,10 +21,6 @@ COLUMNS = (
     "against_recommendation", "rationale", "cnil_due_at", "cnil_filed_at", "cnil_reference", "cnil_late_by_seconds",
     "complementary_filings", "subjects_due_at", "subjects_informed_at", "subjects_channel", "closed_at",
 )
-
-
-def _iso(value: Any) -> str | None:
-    return paris(pendulum.instance(value)).isoformat() if value is not None else None
 
 
 def register_rows(session: Session) -> list[dict[str, Any]]:
@@ -52,35 +47,35 @@ def _row(session: Session, incident: Incident) -> dict[str, Any]:
     subjects = obligations.get(ObligationKind.SUBJECTS_COMMUNICATION)
     return {
         "ref": incident.ref, "status": incident.status, "municipality": incident.municipality_insee,
-        "declared_by": incident.declared_by, "aware_at": _iso(incident.aware_at),
-        "declared_at": _iso(incident.declared_at), "occurred_at": _iso(incident.occurred_at),
+        "declared_by": incident.declared_by, "aware_at": iso(incident.aware_at),
+        "declared_at": iso(incident.declared_at), "occurred_at": iso(incident.occurred_at),
         "categories": incident.categories, "personal_data": incident.personal_data,
         "data_subjects": incident.data_subjects, "records": incident.records,
         "nature": assessment.nature if assessment else None,
         "consequences": assessment.consequences if assessment else None,
         "measures": assessment.measures if assessment else None,
-        "assessed_at": _iso(assessment.assessed_at) if assessment else None,
+        "assessed_at": iso(assessment.assessed_at) if assessment else None,
         "dpc": assessment.dpc if assessment else None, "ei": assessment.ei if assessment else None,
         "cb": assessment.cb if assessment else None, "se": assessment.se if assessment else None,
         "level": assessment.level if assessment else None,
         "recommendation": assessment.recommendation if assessment else None,
-        "decided_at": _iso(decision.decided_at) if decision else None,
+        "decided_at": iso(decision.decided_at) if decision else None,
         "decided_by": decision.decided_by if decision else None,
         "notify_cnil": decision.notify_cnil if decision else None,
         "subjects": decision.subjects if decision else None,
         "exemption": decision.exemption if decision else None,
         "against_recommendation": decision.against_recommendation if decision else None,
         "rationale": decision.rationale if decision else None,
-        "cnil_due_at": _iso(cnil.due_at) if cnil else None,
-        "cnil_filed_at": _iso(initial.filed_at) if initial else None,
+        "cnil_due_at": iso(cnil.due_at) if cnil else None,
+        "cnil_filed_at": iso(initial.filed_at) if initial else None,
         "cnil_reference": initial.reference if initial else None,
         "cnil_late_by_seconds": cnil.late_by_seconds if cnil and cnil.met_at else None,
-        "complementary_filings": [{"filed_at": _iso(f.filed_at), "reference": f.reference}
+        "complementary_filings": [{"filed_at": iso(f.filed_at), "reference": f.reference}
                                   for f in filings if f.complementary],
-        "subjects_due_at": _iso(subjects.due_at) if subjects else None,
-        "subjects_informed_at": _iso(notice.informed_at) if notice else None,
+        "subjects_due_at": iso(subjects.due_at) if subjects else None,
+        "subjects_informed_at": iso(notice.informed_at) if notice else None,
         "subjects_channel": notice.channel if notice else None,
-        "closed_at": _iso(incident.closed_at),
+        "closed_at": iso(incident.closed_at),
     }
 
 
@@ -88,12 +83,6 @@ def render(rows: list[dict[str, Any]], fmt: str, academy_name: str, now: pendulu
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
-                             for key, value in row.items()})
-        return buffer.getvalue()
+        return to_csv(rows, list(COLUMNS))
     return render_document("reports/register.html.j2", {"rows": rows, "academy_name": academy_name,
                                                          "generated_at": now})
