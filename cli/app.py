@@ -1,23 +1,33 @@
 """The Typer application and what every command shares: French errors, instants, JSON output."""
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import pendulum
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from models.db import StoreUnavailable
 from models.errors import FieldError, InvalidInput, NotFound, Refused
-from settings.parties import PartiesConfigError
+from settings.parties import PartiesConfigError, Person, load_parties
+
+if TYPE_CHECKING:
+    from models.commands import AnyCommand
 
 app = typer.Typer(help="Coordination des incidents de sécurité de l'ENT entre l'académie et les collectivités.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON lisible par une machine.")]
-AtOption = Annotated[str | None, typer.Option("--at", help="Instant de référence ISO 8601 avec décalage "
-                                                           "(rejouer une passe) ; par défaut : maintenant.")]
+AtOption = Annotated[str | None, typer.Option("--at", help="Rejouer comme si l'on était à cet instant (ISO 8601 "
+                                                           "avec décalage), pour les essais ; par défaut : "
+                                                           "maintenant. Jamais dans le futur sur un registre réel.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit ou consulte : l'adresse électronique d'une "
+                                                           "personne du fichier des parties (à défaut, la variable "
+                                                           "INCIDENTS_ACTOR).")]
+MAX_EMAIL_LENGTH = 254
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -35,19 +45,42 @@ def user_errors() -> Iterator[None]:
         fail(f"Refusé, rien n'a été enregistré :\n{lines}", 2)
     except (Refused, NotFound, PartiesConfigError, StoreUnavailable) as error:
         fail(str(error))
+    except SQLAlchemyError as error:
+        # Never the driver's detail: it may quote the stored values (a title, a reporter's name).
+        fail(f"Le registre a refusé l'opération ({type(error).__name__}) ; rien n'a été enregistré.")
 
 
-def instant(at: str | None, field: str = "--at") -> pendulum.DateTime:
-    if at is None:
-        return pendulum.now("UTC")
-    try:
-        parsed = pendulum.parse(at, exact=True)
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
-        parsed = None
-    if not isinstance(parsed, pendulum.DateTime) or parsed.tzinfo is None or "T" not in at:
-        raise InvalidInput([FieldError(field, "doit être une date ISO 8601 avec décalage horaire, "
-                                              "par ex. 2026-03-28T10:00:00+01:00")])
-    return parsed.in_timezone("UTC")
+def person(by: str | None) -> Person:
+    """The person named by --by (or INCIDENTS_ACTOR), who must be declared in the parties' file."""
+    value = by if by is not None else os.environ.get("INCIDENTS_ACTOR")
+    if value is None or not value.strip():
+        raise InvalidInput([FieldError("--by", "indiquez qui agit : --by adresse électronique, ou la variable "
+                                               "INCIDENTS_ACTOR")])
+    if len(value) > MAX_EMAIL_LENGTH or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise InvalidInput([FieldError("--by", "adresse électronique invalide")])
+    found = load_parties().person(value)
+    if found is None:
+        raise InvalidInput([FieldError("--by", f"« {value.strip()} » n'est pas une personne déclarée dans le "
+                                               "fichier des parties")])
+    return found
+
+
+def act(command: "AnyCommand", by: str | None, at: str | None) -> Any:
+    """Hand a command to the door, by the named person, as of `--at`; committed, or nothing written."""
+    from models.db import session_scope
+    from models.door import execute
+
+    now = instant(at)
+    actor = person(by)
+    with session_scope() as session:
+        return execute(session, command, actor, now)
+
+
+def instant(at: str | None) -> pendulum.DateTime:
+    """The replay instant of `--at` (refused in the future on a real store)."""
+    from models.clock import act_as_of
+
+    return act_as_of(at)
 
 
 def emit_json(data: Any) -> None:

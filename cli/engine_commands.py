@@ -1,25 +1,36 @@
 """Commands that run the engine: one pass (`watch`), or the whole service (`serve`)."""
 
 import asyncio
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import pendulum
 import typer
 
-from cli.app import AtOption, JsonOption, app, emit_json, instant, user_errors
+from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
 from cli.orchestration import use_served_api
-from cli.views import iso_paris
+from cli.views import KIND_LABELS, iso_paris
 from models.db import get_engine
 from settings.parties import load_parties
 
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la passe ferait, sans rien écrire ni "
+                                                              "envoyer.")]
+
 
 @app.command()
-def watch(as_json: JsonOption = False, at: AtOption = None) -> None:
+def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, at: AtOption = None) -> None:
     """Une passe du moteur : incidents en file, messages en attente, rappels, escalades et échéances dépassées."""
     with user_errors():
-        instant(at)
+        now = instant(at)
         load_parties()  # a bad parties' file is refused here, not inside a flow run
         get_engine()
+        if dry_run:
+            from flows.steps import preview_pass
+
+            preview = preview_pass(now)
+    if dry_run:
+        _print_preview(preview, as_json)
+        return
     use_served_api()
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
     from flows.engine import engine_pass
@@ -35,6 +46,37 @@ def watch(as_json: JsonOption = False, at: AtOption = None) -> None:
     for step in result["steps"]:
         skipped = f" (sautées : {', '.join(step['skipped'])})" if step["skipped"] else ""
         typer.echo(f"  {step['ref']} {step['obligation']} : {step['step']}{skipped}")
+
+
+def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(preview)
+        return
+    typer.echo(f"Simulation de la passe au {iso_paris(pendulum.parse(preview['at']))} (rien n'est écrit ni envoyé) : "
+               f"{len(preview['would_take_in'])} incident(s) à prendre en charge, "
+               f"{len(preview['would_take_steps'])} étape(s) d'échéance, "
+               f"{len(preview['would_remind_acknowledgement'])} relance(s) d'accusé de réception, "
+               f"{preview['would_deliver']} message(s) à remettre.")
+    for step in preview["would_take_steps"]:
+        typer.echo(f"  {step['ref']} {KIND_LABELS.get(step['obligation'], step['obligation'])} : {step['step']}")
+
+
+@app.command()
+def simulate(target: Annotated[Path, typer.Argument(help="Fichier SQLite de la copie de simulation à créer.")],
+             by: ByOption = None) -> None:
+    """Copier le registre en un registre de simulation, où « --at » peut être dans le futur (exercices) ; une
+    simulation n'écrit ses courriels qu'en fichiers, ou à un serveur SMTP local."""
+    from models.db import copy_as_simulation
+
+    with user_errors():
+        actor = person(by)
+        if "admin" not in actor.roles:
+            fail("Refusé : créer une simulation est réservé aux administrateurs.")
+        if target.exists():
+            fail(f"Refusé : champ « target » : le fichier {target} existe déjà.", 2)
+        copy_as_simulation(target)
+    typer.echo(f"Registre de simulation créé : {target}\nPour l'utiliser : "
+               f"INCIDENTS_DATABASE_URL=sqlite:///{target.resolve()} incidents watch --at …")
 
 
 @app.command()

@@ -1,27 +1,23 @@
-"""Commands on incidents: declare, list, show, triage, follow-up, close, dismiss."""
+"""Commands on incidents: declare, list, show, triage, acknowledge, follow-up, close, dismiss."""
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlmodel import col, select
 
-from cli.app import AtOption, JsonOption, app, emit_json, instant, user_errors
+from cli.app import AtOption, ByOption, JsonOption, act, app, emit_json, instant, person, user_errors
 from cli.files import read_document
 from cli.orchestration import Handover, hand_over
 from cli.views import INCIDENT_STATUS_LABELS, KIND_LABELS, STATUS_LABELS, incident_view, scope_text
-from models import lifecycle
+from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Triage
 from models.db import session_scope
 from models.declaration import parse_declaration
-from models.incident import Incident
-from models.journal import get_incident
+from models.queries import readable_incident, readable_incidents
 from models.reports_input import parse_closure, parse_follow_up
 from notifications.render import duration_fr
 from policy.scope import Scope
 from settings.parties import load_parties
 
-ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (adresse électronique de l'agent).")]
 HANDOVER_MESSAGES = {
     Handover.TRIGGERED: "Remise confiée au service Prefect en cours d'exécution.",
     Handover.QUEUED: "L'orchestration n'a pas pu prendre la main maintenant : le travail reste en file et sera fait "
@@ -31,20 +27,19 @@ HANDOVER_MESSAGES = {
 
 @app.command()
 def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON.")], as_json: JsonOption = False,
-            at: AtOption = None) -> None:
+            by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer un incident, puis lancer l'alerte de l'autre partie."""
     with user_errors():
         now = instant(at)
-        parties = load_parties()
-        declaration = parse_declaration(read_document(file), parties, now)
-        with session_scope() as session:
-            incident = lifecycle.declare(session, declaration, parties, now)
+        reader = person(by)
+        declaration = parse_declaration(read_document(file), load_parties(), now)
+        incident = act(Declare(declaration), by, at)
         assert incident.id is not None
         if not as_json:
             typer.echo(f"Incident enregistré : {incident.ref}")
         handover = hand_over("intake", incident.id, incident.ref, at)
     with session_scope() as session:
-        view = incident_view(session, get_incident(session, incident.ref), now)
+        view = incident_view(session, readable_incident(session, incident.ref, reader), now)
     view["orchestration"] = handover.value
     if as_json:
         emit_json(view)
@@ -59,13 +54,12 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
 
 
 @app.command("list")
-def list_incidents(as_json: JsonOption = False, at: AtOption = None) -> None:
-    """Lister les incidents."""
+def list_incidents(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
+    """Lister les incidents que vous pouvez consulter (une commune : les siens)."""
     with user_errors():
-        now = instant(at)
+        now, reader = instant(at), person(by)
         with session_scope() as session:
-            incidents = session.exec(select(Incident).order_by(col(Incident.id))).all()
-            views = [incident_view(session, incident, now) for incident in incidents]
+            views = [incident_view(session, incident, now) for incident in readable_incidents(session, reader)]
     if as_json:
         emit_json(views)
         return
@@ -78,12 +72,12 @@ def list_incidents(as_json: JsonOption = False, at: AtOption = None) -> None:
 
 
 @app.command()
-def show(ref: str, as_json: JsonOption = False, at: AtOption = None) -> None:
+def show(ref: str, as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """Afficher un incident, ses obligations et ses messages."""
     with user_errors():
-        now = instant(at)
+        now, reader = instant(at), person(by)
         with session_scope() as session:
-            view = incident_view(session, get_incident(session, ref), now, with_messages=True)
+            view = incident_view(session, readable_incident(session, ref, reader), now, with_messages=True)
     if as_json:
         emit_json(view)
         return
@@ -93,6 +87,9 @@ def show(ref: str, as_json: JsonOption = False, at: AtOption = None) -> None:
                f"connu depuis : {view['aware_at']}")
     typer.echo(f"Portée ({status}) : {scope_text(view['scope'])}"
                + (f" — motif : {view['scope_reason']}" if view["scope_reason"] else ""))
+    acknowledgement = view["acknowledgement"]
+    typer.echo(f"Accusé de réception de l'alerte : {acknowledgement['at']} par {acknowledgement['by']}"
+               if acknowledgement["at"] else "Accusé de réception de l'alerte : pas encore reçu")
     for o in view["obligations"]:
         late = f", retard {duration_fr(o['late_by_seconds'])}" if o["late_by_seconds"] else ""
         met = f", remplie {o['met_at']}" if o["met_at"] else ""
@@ -109,25 +106,29 @@ def triage(ref: str, scope: Annotated[Scope, typer.Option("--scope", help="Port�
            reason: Annotated[str | None, typer.Option("--reason", help="Motif (obligatoire si la portée "
                                                                         "proposée est écartée).")] = None,
            by: ByOption = None, at: AtOption = None) -> None:
-    """Confirmer ou corriger la portée proposée (agent de l'académie)."""
+    """Confirmer ou corriger la portée proposée (agent de sécurité de l'académie)."""
     with user_errors():
-        now = instant(at)
-        with session_scope() as session:
-            lifecycle.triage(session, get_incident(session, ref), scope, reason, by or "académie", now)
+        act(Triage(ref=ref, scope=scope, reason=reason), by, at)
     typer.echo(f"Portée de {ref} arrêtée : {scope_text(scope)}.")
 
 
-def _record_and_dispatch(ref: str, content: dict[str, Any], transition: Callable[..., object], by: str | None,
-                         at: str | None, recorded: str, sent: str) -> None:
-    """Record a report through its transition, then hand its mails to orchestration."""
+@app.command()
+def acknowledge(ref: str, by: ByOption = None, at: AtOption = None) -> None:
+    """Accuser réception de l'alerte reçue de l'autre partie (une personne de la partie alertée)."""
     with user_errors():
-        now = instant(at)
-        with session_scope() as session:
-            incident = get_incident(session, ref)
-            transition(session, incident, content, by or "partie en charge", load_parties(), now)
-        assert incident.id is not None
+        act(Acknowledge(ref=ref), by, at)
+    typer.echo(f"Accusé de réception de l'alerte de {ref} enregistré.")
+
+
+def _record_and_dispatch(command: FollowUp | Close, by: str | None, at: str | None, recorded: str, sent: str) -> None:
+    """Record a report through the door, then hand its mails to orchestration."""
+    with user_errors():
+        act(command, by, at)
         typer.echo(recorded)
-        handover = hand_over("dispatch", incident.id, ref, at)
+        with session_scope() as session:
+            incident = readable_incident(session, str(command.ref), person(by))
+        assert incident.id is not None
+        handover = hand_over("dispatch", incident.id, incident.ref, at)
     typer.echo(HANDOVER_MESSAGES.get(handover, sent))
 
 
@@ -138,7 +139,7 @@ def follow_up(ref: str, file: Annotated[Path, typer.Option("--file", help="Point
     """Enregistrer et envoyer un point de suivi à l'autre partie (Art. 4.2)."""
     with user_errors():
         content = parse_follow_up(read_document(file))
-    _record_and_dispatch(ref, content, lifecycle.record_follow_up, by, at, f"Point de suivi de {ref} enregistré.",
+    _record_and_dispatch(FollowUp(ref=ref, content=content), by, at, f"Point de suivi de {ref} enregistré.",
                          "Point de suivi envoyé.")
 
 
@@ -149,7 +150,7 @@ def close(ref: str, file: Annotated[Path, typer.Option("--file", help="Rapport d
     """Clore un incident et envoyer le rapport final aux deux parties."""
     with user_errors():
         content = parse_closure(read_document(file))
-    _record_and_dispatch(ref, content, lifecycle.close, by, at, f"Incident {ref} clos.",
+    _record_and_dispatch(Close(ref=ref, content=content), by, at, f"Incident {ref} clos.",
                          "Rapport final envoyé aux deux parties.")
 
 
@@ -158,7 +159,5 @@ def dismiss(ref: str, reason: Annotated[str, typer.Option("--reason", help="Pour
             by: ByOption = None, at: AtOption = None) -> None:
     """Classer sans suite une déclaration (hors ENT, doublon) ; elle reste dans la chronologie et les statistiques."""
     with user_errors():
-        now = instant(at)
-        with session_scope() as session:
-            lifecycle.dismiss(session, get_incident(session, ref), reason, by or "académie", now)
+        act(Dismiss(ref=ref, reason=reason), by, at)
     typer.echo(f"Incident {ref} classé sans suite.")

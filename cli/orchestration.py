@@ -92,13 +92,13 @@ async def _trigger(flow_name: str, incident_id: int, ref: str, at: str | None) -
     return True
 
 
-def resume_paused_decision(ref: str, run_input: dict[str, object]) -> int:
-    """Resume the incident's paused breach-decision runs with the decision just recorded (they then stop)."""
+def resume_paused_decision(ref: str, decision_id: int) -> int:
+    """Resume the incident's paused breach-decision runs with the id of the decision just recorded (nothing else)."""
     use_served_api()
     if not os.environ.get("PREFECT_API_URL"):
         return 0
     try:
-        return asyncio.run(_resume(ref, run_input))
+        return asyncio.run(_resume(ref, {"decision_id": decision_id}))
     except Exception:  # noqa: BLE001 - the decision is recorded; a waiting run times out on its own
         return 0
 

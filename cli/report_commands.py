@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cli.app import AtOption, JsonOption, app, emit_json, fail, instant, user_errors
+from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
 from cli.views import ENTRY_LABELS
 from models.db import session_scope
-from models.journal import get_incident
+from models.queries import readable_incident, require_whole_store
 from models.timeline import verify_chain
 from settings.parties import load_parties
 
@@ -50,14 +50,14 @@ def emit(text: str, output: Path | None) -> None:
 @app.command()
 def timeline(ref: str, fmt: Annotated[TimelineFormat, typer.Option("--format", help="text, jsonl, csv ou html.")]
              = TimelineFormat.TEXT, as_json: JsonOption = False, output: OutputOption = None,
-             at: AtOption = None) -> None:
+             by: ByOption = None, at: AtOption = None) -> None:
     """La chronologie d'un incident : les deux instants, l'acteur, la partie, l'événement et l'empreinte."""
     from notifications.render import render_document
     from reports.timeline import render_rows, timeline_page, timeline_rows
 
     with user_errors(), session_scope() as session:
         now = instant(at)
-        incident = get_incident(session, ref)
+        incident = readable_incident(session, ref, person(by))
         rows = timeline_rows(session, incident)
         page = timeline_page(session, incident, now) if fmt is TimelineFormat.HTML else None
     if as_json:
@@ -73,7 +73,7 @@ def timeline(ref: str, fmt: Annotated[TimelineFormat, typer.Option("--format", h
 
 @app.command()
 def audit(ref: str, fmt: Annotated[AuditFormat, typer.Option("--format", help="html ou json.")] = AuditFormat.HTML,
-          output: OutputOption = None, at: AtOption = None) -> None:
+          output: OutputOption = None, by: ByOption = None, at: AtOption = None) -> None:
     """Le dossier d'audit d'un incident, avec la preuve d'intégrité de sa chronologie."""
     import json
 
@@ -81,7 +81,7 @@ def audit(ref: str, fmt: Annotated[AuditFormat, typer.Option("--format", help="h
     from reports.audit import audit_data
 
     with user_errors(), session_scope() as session:
-        data = audit_data(session, get_incident(session, ref), instant(at))
+        data = audit_data(session, readable_incident(session, ref, person(by)), instant(at))
     if fmt is AuditFormat.JSON:
         emit(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output)
     else:
@@ -92,12 +92,13 @@ def audit(ref: str, fmt: Annotated[AuditFormat, typer.Option("--format", help="h
 def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AAAA-MM-JJ).")],
              end: Annotated[str, typer.Option("--to", help="Dernier jour inclus (AAAA-MM-JJ).")],
              fmt: Annotated[SteeringFormat, typer.Option("--format", help="html, json ou md.")] = SteeringFormat.HTML,
-             output: OutputOption = None) -> None:
-    """Rapport au comité de pilotage sur une période."""
+             output: OutputOption = None, by: ByOption = None) -> None:
+    """Rapport au comité de pilotage sur une période (personnes de l'académie)."""
     from reports.render import render_steering
     from reports.steering import steering_data
 
     with user_errors():
+        require_whole_store(person(by), "le rapport au comité de pilotage")
         first, last = _day(start, "--from"), _day(end, "--to")
         if last < first:
             fail("Refusé : champ « --to » : le dernier jour précède le premier.", 2)
@@ -108,11 +109,12 @@ def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AA
 
 @app.command()
 def export(fmt: Annotated[str, typer.Option("--format", help="jsonl.")] = "jsonl", output: OutputOption = None,
-           at: AtOption = None) -> None:
-    """Exporter tout le registre (JSON lines) avec la tête de chaîne, pour l'archivage."""
+           by: ByOption = None, at: AtOption = None) -> None:
+    """Exporter tout le registre (JSON lines) avec la tête de chaîne, pour l'archivage (personnes de l'académie)."""
     from reports.export import export_lines
 
     with user_errors():
+        require_whole_store(person(by), "l'export complet du registre")
         if fmt != "jsonl":
             fail("Refusé : champ « --format » : seul « jsonl » est proposé.", 2)
         with session_scope() as session:
@@ -122,7 +124,8 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl.")] = "jsonl
 
 @app.command()
 def verify(export_file: Annotated[Path | None, typer.Option("--export", help="Vérifier un export hors ligne, "
-                                                                            "sans le registre.")] = None) -> None:
+                                                                            "sans le registre.")] = None,
+           by: ByOption = None) -> None:
     """Vérifier l'intégrité de la chaîne de la chronologie (du registre, ou d'un export)."""
     if export_file is not None:
         from reports.export import verify_export
@@ -136,8 +139,10 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
                    f"{check.head_hash}.")
         return
-    with user_errors(), session_scope() as session:
-        report = verify_chain(session)
+    with user_errors():
+        person(by)  # any declared person may check the proof: it shows counts and hashes, nothing of an incident
+        with session_scope() as session:
+            report = verify_chain(session)
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")

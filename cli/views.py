@@ -11,6 +11,8 @@ from models.obligation import Obligation
 from models.outbox import OutboxMessage
 from policy.clocks import CLOCK_RULES
 from policy.scope import SCOPE_LABELS, Scope
+from policy.transitions import ENTRY_LABELS as ENTRY_KIND_LABELS
+from policy.transitions import INCIDENT_STATE_LABELS
 from reports.common import iso as iso_paris
 
 
@@ -58,6 +60,7 @@ def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
         "scope_reason": incident.scope_reason,
         "closed_at": iso_paris(incident.closed_at),
         "dismissed_at": iso_paris(incident.dismissed_at),
+        "acknowledgement": {"at": iso_paris(incident.acknowledged_at), "by": incident.acknowledged_by},
         "obligations": [obligation_view(obligation, now) for obligation in obligations_of(session, incident)],
     }
     if with_messages:
@@ -69,25 +72,9 @@ def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
 
 STATUS_LABELS = {"open": "en cours", "met": "respectée", "late": "respectée en retard", "overdue": "en retard",
                  "not_required": "non requise"}  # short forms for the terminal; reports.common has the long ones
-INCIDENT_STATUS_LABELS = {"queued": "en file", "open": "ouvert", "closed": "clos", "dismissed": "classé sans suite"}
+INCIDENT_STATUS_LABELS = {state.value: label for state, label in INCIDENT_STATE_LABELS.items()}
 KIND_LABELS = {kind.value: rule.label[0].upper() + rule.label[1:] for kind, rule in CLOCK_RULES.items()}
-ENTRY_LABELS = {
-    "declared": "Déclaration enregistrée",
-    "scope_proposed": "Portée proposée par le moteur",
-    "scope_confirmed": "Portée arrêtée par l'académie",
-    "message_delivered": "Message remis",
-    "message_failed": "Échec de remise d'un message",
-    "obligation_met": "Obligation remplie",
-    "obligation_opened": "Obligation ouverte",
-    "obligation_reassigned": "Obligation réattribuée",
-    "deadline_reminder": "Rappel d'échéance",
-    "deadline_escalation": "Escalade",
-    "obligation_overdue": "Échéance dépassée",
-    "steps_skipped": "Étapes sautées (passe tardive)",
-    "follow_up_recorded": "Point de suivi enregistré",
-    "closed": "Incident clos",
-    "dismissed": "Classé sans suite",
-}
+ENTRY_LABELS = {kind.value: label for kind, label in ENTRY_KIND_LABELS.items()}
 
 
 def scope_text(scope: str | None) -> str:

@@ -1,7 +1,9 @@
-"""The breach-decision flow: when served, it pauses for the DPD's decision with a typed form in the Prefect UI,
-until shortly before the CNIL deadline; the CLI's `decide` resumes it, or stands alone."""
+"""The breach-decision flow: when served, it waits for the DPD's decision until shortly before the CNIL deadline,
+then sends the drafts. The decision itself is made only through the door, by an identified DPD (`incidents
+decide`, later the portal); the paused run is resumed with the id of that recorded decision and nothing else, and
+ignores any input that does not name one. Nothing personal travels through Prefect."""
 
-from typing import Any, Literal
+from typing import Any
 
 import pendulum
 from prefect import flow, get_run_logger
@@ -11,10 +13,8 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from flows import steps
-from flows.drafting import decide_and_draft
 from models import breach_lifecycle
 from models.db import session_scope
-from models.errors import InvalidInput, Refused
 from models.incident import Incident
 from policy.clocks import ObligationKind
 from settings.parties import load_parties
@@ -22,58 +22,42 @@ from settings.parties import load_parties
 MINIMUM_WAIT_SECONDS = 60
 
 
-class DpdDecision(RunInput):
-    """Décision du DPD sur la violation de données (RGPD art. 33 et 34)."""
+class RecordedDecision(RunInput):
+    """Décision du DPD déjà enregistrée (« incidents decide ») : son numéro seulement."""
 
-    cnil: Literal["yes", "no"] = Field(description="Notifier la CNIL ?")
-    subjects: Literal["yes", "no", "exempt"] = Field(description="Informer les personnes concernées ?")
-    exemption: Literal["encryption", "measures", "disproportionate"] | None = Field(
-        default=None, description="Exemption de l'article 34(3), avec « exempt »")
-    rationale: str = Field(default="", description="Motivation (obligatoire pour un « non », une exemption ou un "
-                                                   "écart à la recommandation)")
-    by: str = Field(description="Adresse du DPD qui décide")
-    delay_reasons: str = Field(default="", description="Motifs du retard, si la notification est tardive")
+    decision_id: int = Field(description="Numéro de la décision enregistrée par le DPD")
 
 
-def _waiting_seconds(incident_id: int, now: pendulum.DateTime) -> tuple[str, int, bool]:
+def _waiting_seconds(incident_id: int, now: pendulum.DateTime) -> tuple[int, int | None]:
+    """How long to wait, and the id of the incident's recorded decision if there is one."""
     margin = load_parties().breach.decision_margin_hours
     with session_scope() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        decided = breach_lifecycle.decision_of(session, incident) is not None
+        decision = breach_lifecycle.decision_of(session, incident)
         cnil = breach_lifecycle.obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
         until = pendulum.instance(cnil.due_at).subtract(hours=margin) if cnil else now.add(hours=24)
-        return incident.ref, max(MINIMUM_WAIT_SECONDS, int((until - now).total_seconds())), decided
+        return max(MINIMUM_WAIT_SECONDS, int((until - now).total_seconds())), decision.id if decision else None
 
 
 @flow(name="breach-decision")
 async def breach_decision(incident_id: int, at: str | None = None, poll_interval: int = 10) -> dict[str, Any]:
-    """Takes an incident id only; the DPD's answer comes through Prefect's typed input."""
+    """Takes an incident id only; resumed with a decision id only."""
     logger = get_run_logger()
     now = steps.resolve_instant(at)
-    ref, timeout, decided = _waiting_seconds(incident_id, now)
+    timeout, decided = _waiting_seconds(incident_id, now)
     attempt = 0
-    while not decided:
+    while decided is None:
         attempt += 1
         try:
-            answer = await apause_flow_run(wait_for_input=DpdDecision, timeout=timeout, poll_interval=poll_interval,
-                                           key=f"decision-{attempt}")
+            answer = await apause_flow_run(wait_for_input=RecordedDecision, timeout=timeout,
+                                           poll_interval=poll_interval, key=f"decision-{attempt}")
         except FlowPauseTimeout:
             logger.warning("Aucune décision reçue avant la marge de l'échéance CNIL ; le moteur d'échéances relance.")
             return {"status": "timeout"}
-        try:
-            decide_and_draft(ref, cnil=answer.cnil, subjects=answer.subjects, exemption=answer.exemption,
-                             rationale=answer.rationale, by=answer.by, delay_reasons=answer.delay_reasons,
-                             now=steps.resolve_instant(at))
-        except Refused:
-            _, _, decided = _waiting_seconds(incident_id, now)
-            if decided:
-                return {"status": "already_decided"}
-            logger.warning("Décision refusée par les contrôles (voir « incidents decide ») ; nouvelle attente.")
-            continue
-        except InvalidInput:
-            logger.warning("Décision incomplète ou invalide ; nouvelle attente.")
-            continue
-        await steps.deliver_due(steps.resolve_instant(at), incident_id)
-        return {"status": "decided"}
-    return {"status": "already_decided"}
+        _, decided = _waiting_seconds(incident_id, now)
+        if decided is None or answer.decision_id != decided:
+            logger.warning("Reprise ignorée : elle ne désigne pas la décision enregistrée de cet incident.")
+            decided = None
+    await steps.deliver_due(steps.resolve_instant(at), incident_id)
+    return {"status": "decided", "decision_id": decided}

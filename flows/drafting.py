@@ -9,17 +9,17 @@ import pendulum
 from sqlmodel import Session
 
 from models import breach_lifecycle
+from models.commands import Decide, Redraft
 from models.db import session_scope
+from models.door import execute
 from models.errors import Refused
 from models.incident import Incident
-from models.journal import get_incident
-from models.messaging import enqueue, store_rendering
+from models.queries import readable_incident
 from notifications.drafts import Drafts, draft_context, render_drafts
 from notifications.render import render_message
 from policy.clocks import ObligationKind
-from policy.parties import Party
 from settings.env import var_dir
-from settings.parties import Parties, load_parties
+from settings.parties import Parties, Person, load_parties
 
 
 @dataclass(frozen=True)
@@ -27,33 +27,34 @@ class Drafted:
     incident_id: int
     ref: str
     files: list[Path]
+    decision_id: int | None = None
 
 
-def decide_and_draft(ref: str, *, cnil: str, subjects: str, exemption: str | None, rationale: str | None, by: str,
-                     delay_reasons: str | None, now: pendulum.DateTime) -> Drafted:
+def decide_and_draft(command: Decide, actor: Person, now: pendulum.DateTime) -> Drafted:
+    """The DPD's decision through the door, with its drafts queued to the DPD in the same transaction."""
     parties = load_parties()
     with session_scope() as session:
-        incident = get_incident(session, ref)
-        decision = breach_lifecycle.decide(session, incident, cnil=cnil, subjects=subjects, exemption=exemption,
-                                           rationale=rationale, by=by, delay_reasons=delay_reasons, parties=parties,
-                                           now=now)
-        drafts = _draft(session, incident, parties, now, complementary=False) \
+        decision = execute(session, command, actor, now, parties)
+        incident = session.get(Incident, decision.incident_id)
+        assert incident is not None
+        drafts = _draft(session, incident, actor, parties, now, complementary=False) \
             if decision.notify_cnil or decision.subjects == "yes" or decision.exemption == "disproportionate" else None
     assert incident.id is not None
-    return Drafted(incident.id, ref, _write(ref, drafts, now, complementary=False) if drafts else [])
+    files = _write(incident.ref, drafts, now, complementary=False) if drafts else []
+    return Drafted(incident.id, incident.ref, files, decision.id)
 
 
-def redraft(ref: str, *, complementary: bool, now: pendulum.DateTime) -> Drafted:
+def redraft(ref: str, *, complementary: bool, actor: Person, now: pendulum.DateTime) -> Drafted:
     """Write the drafts again as of `now` (e.g. a complementary notification, GDPR 33(4)) and mail them to the DPD."""
     parties = load_parties()
     with session_scope() as session:
-        incident = get_incident(session, ref)
-        drafts = _draft(session, incident, parties, now, complementary)
+        incident = readable_incident(session, ref, actor)
+        drafts = _draft(session, incident, actor, parties, now, complementary)
     assert incident.id is not None
     return Drafted(incident.id, ref, _write(ref, drafts, now, complementary))
 
 
-def _draft(session: Session, incident: Incident, parties: Parties, now: pendulum.DateTime,
+def _draft(session: Session, incident: Incident, actor: Person, parties: Parties, now: pendulum.DateTime,
            complementary: bool) -> Drafts:
     assessment = breach_lifecycle.latest_assessment(session, incident)
     if assessment is None:
@@ -65,9 +66,8 @@ def _draft(session: Session, incident: Incident, parties: Parties, now: pendulum
     mail = render_message("breach_drafts", {
         "ref": incident.ref, "academy_name": parties.academy.name, "folder": str(_folder(incident.ref)),
         "cnil_notification": drafts.cnil_notification, "subjects_letter": drafts.subjects_letter})
-    for message in enqueue(session, incident, template="breach_drafts", step=f"drafts-{now.int_timestamp}",
-                           recipients=list(parties.academy.dpd_contacts), recipient_party=Party.ACADEMY):
-        store_rendering(session, message, mail.subject, mail.text, mail.html, None)
+    execute(session, Redraft(ref=incident.ref, complementary=complementary, mail=(mail.subject, mail.text, mail.html)),
+            actor, now, parties)
     return drafts
 
 

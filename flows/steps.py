@@ -6,22 +6,20 @@ from typing import Any
 import pendulum
 from sqlmodel import col, select
 
+from models.clock import act_as_of
+from models.commands import ProposeScope
 from models.db import session_scope
+from models.door import ENGINE, execute
+from models.errors import Refused
 from models.incident import Incident, IncidentStatus
-from models.lifecycle import propose_scope
-from models.watchdog import due_obligation_ids, take_due_step
+from models.watchdog import due_acknowledgement_reminders, due_obligations
 from notifications.delivery import DeliveryReport, deliver, deliverable_ids
-from policy.scope import propose_scope as scope_rule
 from settings.parties import load_parties
 
 
 def resolve_instant(at: str | None) -> pendulum.DateTime:
-    """The instant a run acts as of: the one given (replay), else now."""
-    if at is None:
-        return pendulum.now("UTC")
-    parsed = pendulum.parse(at)
-    assert isinstance(parsed, pendulum.DateTime)
-    return parsed.in_timezone("UTC")
+    """The instant a run acts as of: the one given (replay; never in the future on a real store), else now."""
+    return act_as_of(at)
 
 
 def propose_scopes(incident_ids: list[int], now: pendulum.DateTime) -> list[str]:
@@ -29,13 +27,13 @@ def propose_scopes(incident_ids: list[int], now: pendulum.DateTime) -> list[str]
     parties = load_parties()
     taken_in = []
     for incident_id in incident_ids:
-        with session_scope() as session:
-            incident = session.get(Incident, incident_id, with_for_update=True)
-            if incident is None:
-                continue
-            proposal = scope_rule(incident.categories, incident.personal_data)
-            if propose_scope(session, incident, proposal, parties, now):
-                taken_in.append(incident.ref)
+        try:
+            with session_scope() as session:
+                incident = execute(session, ProposeScope(incident_id=incident_id), ENGINE, now, parties)
+        except Refused:
+            continue  # taken in by another run meanwhile, or dismissed
+        if incident is not None:
+            taken_in.append(incident.ref)
     return taken_in
 
 
@@ -46,16 +44,30 @@ def queued_incident_ids() -> list[int]:
 
 
 def take_due_steps(now: pendulum.DateTime) -> list[dict[str, Any]]:
-    """One transaction per due obligation, so that a crash mid-pass loses nothing already decided."""
+    """One transaction per due obligation, so that a crash mid-pass loses nothing already decided; then the
+    reminders to acknowledge an alert."""
     parties = load_parties()
     with session_scope() as session:
-        due = due_obligation_ids(session, now)
+        due = due_obligations(session, now)
+        reminders = due_acknowledgement_reminders(session, now)
     taken = []
-    for obligation_id in due:
-        with session_scope() as session:
-            step = take_due_step(session, obligation_id, parties, now)
+    for command in due:
+        try:
+            with session_scope() as session:
+                step = execute(session, command, ENGINE, now, parties)
+        except Refused:
+            continue  # its incident was closed or dismissed meanwhile
         if step is not None:
             taken.append(asdict(step))
+    for reminder in reminders:
+        try:
+            with session_scope() as session:
+                reminded = execute(session, reminder, ENGINE, now, parties)
+        except Refused:
+            continue
+        if reminded:
+            taken.append({"ref": reminded, "obligation": "acknowledgement", "step": "reminder", "skipped": [],
+                          "messages": 0})
     return taken
 
 
@@ -85,3 +97,40 @@ async def engine_pass_bare(now: pendulum.DateTime) -> PassResult:
     result.steps = take_due_steps(now)
     result.add(await deliver_due(now))
     return result
+
+
+def preview_pass(now: pendulum.DateTime) -> dict[str, Any]:
+    """What a pass would do as of `now`, read from the store and the pure step rule: nothing written, nothing sent."""
+    from models.obligation import Obligation
+    from models.outbox import OutboxMessage
+    from policy.steps import decide_step
+
+    parties = load_parties()
+    with session_scope() as session:
+        queued = [session.get(Incident, incident_id) for incident_id in queued_incident_ids()]
+        steps_due = []
+        for command in due_obligations(session, now):
+            obligation = session.get(Obligation, command.obligation_id)
+            incident = session.get(Incident, command.incident_id)
+            assert obligation is not None and incident is not None
+            decision = decide_step(pendulum.instance(obligation.anchor_at), pendulum.instance(obligation.due_at),
+                                   obligation.steps_done, now, parties.engine.step_policy)
+            if decision.take is not None:
+                steps_due.append({"ref": incident.ref, "obligation": obligation.kind, "step": decision.take.name,
+                                  "skipped": [s.name for s in decision.skipped]})
+        reminders = [session.get(Incident, r.incident_id) for r in due_acknowledgement_reminders(session, now)]
+        messages = deliverable_ids(now)
+        templates = [session.get(OutboxMessage, message_id) for message_id in messages]
+        session.rollback()
+    return {"at": now.isoformat(), "dry_run": True, "would_take_in": [i.ref for i in queued if i is not None],
+            "would_take_steps": steps_due,
+            "would_remind_acknowledgement": [i.ref for i in reminders if i is not None],
+            "would_deliver": len(messages),
+            "would_deliver_by_template": _count([m.template for m in templates if m is not None])}
+
+
+def _count(values: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts

@@ -1,28 +1,32 @@
-"""Breach transitions, one door each: personal data changed, assessed, decided, filed with the CNIL, subjects
-informed. Each works in the caller's transaction and refuses before writing anything."""
+"""Breach handlers of the door (models.door.execute): personal data changed, assessed, decided, drafts prepared,
+filed with the CNIL, data subjects informed. Called only by the door, after its checks of role, party and state."""
 
 from dataclasses import asdict
+from datetime import datetime
 
 import pendulum
 from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
-from models.breach_input import AssessmentDocument
-from models.cadence import meet, open_obligation, waive
+from models.cadence import meet, open_obligation, record_opened, waive
+from models.commands import Assess, Decide, FileCnil, InformSubjects, Redraft, SetPersonalData
 from models.errors import FieldError, InvalidInput, Refused
 from models.incident import Incident
 from models.journal import obligations_of, record, utc_iso
+from models.messaging import enqueue, store_rendering
 from models.obligation import Obligation
 from policy import clocks
 from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.severity import Recommendation, Severity, assess
-from settings.parties import Parties
+from policy.transitions import EntryKind
+from settings.parties import Parties, Person
 
 SUBJECTS = ("yes", "no", "exempt")
 EXEMPTIONS = ("encryption", "measures", "disproportionate")
 RECOMMENDED = {Recommendation.REGISTER_ONLY: (False, "no"), Recommendation.NOTIFY_CNIL: (True, "no"),
                Recommendation.NOTIFY_CNIL_AND_SUBJECTS: (True, "yes")}
+BREACH_CLOCKS = (ObligationKind.CNIL_NOTIFICATION, ObligationKind.SUBJECTS_COMMUNICATION)
 
 
 def obligation_of(session: Session, incident: Incident, kind: ObligationKind) -> Obligation | None:
@@ -39,54 +43,68 @@ def decision_of(session: Session, incident: Incident) -> Decision | None:
     return session.exec(select(Decision).where(Decision.incident_id == incident.id)).first()
 
 
-def set_personal_data(session: Session, incident: Incident, value: str, aware_at: pendulum.DateTime, actor: str,
+def set_personal_data(session: Session, command: SetPersonalData, incident: Incident, actor: Person,
                       parties: Parties, now: pendulum.DateTime) -> None:
-    """Personal data learnt of after declaration: a breach (or a possible one) opens the CNIL clock."""
+    """Personal data learnt of after declaration: a breach (or a possible one) opens the CNIL clock; "no" after
+    "yes" or "unknown" waives the breach clocks, with the reason and the person on the timeline."""
+    value, aware_at = command.value, command.aware_at
+    reason = (command.reason or "").strip() or None
+    errors = []
     if value not in ("yes", "no", "unknown"):
-        raise InvalidInput([FieldError("--value", "valeur non reconnue (valeurs possibles : yes, no, unknown)")])
+        errors.append(FieldError("--value", "valeur non reconnue (valeurs possibles : yes, no, unknown)"))
     if aware_at > now:
-        raise InvalidInput([FieldError("--aware-at", "la date est dans le futur")])
+        errors.append(FieldError("--aware-at", "la date est dans le futur"))
+    if value == "no" and reason is None:
+        errors.append(FieldError("--reason", "indiquez pourquoi aucune donnée personnelle n'est concernée"))
+    if errors:
+        raise InvalidInput(errors)
+    if value == incident.personal_data:
+        raise Refused(f"Les données personnelles de {incident.ref} sont déjà à « {value} ».")
     previous, incident.personal_data = incident.personal_data, value
     session.add(incident)
-    record(session, incident, now=now, actor=actor, party=Party.ACADEMY, kind="personal_data_changed",
-           payload={"from": previous, "to": value, "aware_at": utc_iso(aware_at)})
-    if value != "no" and obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION) is None:
+    record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.PERSONAL_DATA_CHANGED,
+           payload={"from": previous, "to": value, "aware_at": utc_iso(aware_at), "reason": reason})
+    open_clocks = [o for o in obligations_of(session, incident) if o.kind in BREACH_CLOCKS and not o.settled]
+    if value == "no":
+        for obligation in open_clocks:
+            waive(session, incident, obligation, now, reason or "", actor.email)
+        return
+    if not any(o.kind == ObligationKind.CNIL_NOTIFICATION for o in open_clocks):
         earliest = min(aware_at, pendulum.instance(incident.aware_at)) if previous != "no" else aware_at
         deadline = clocks.cnil_notification(parties.breach.cnil_owner_for(incident.categories), earliest)
-        open_obligation(session, incident, deadline, parties.engine.step_policy)
-        record(session, incident, now=now, actor=actor, party=deadline.owner, kind="obligation_opened", payload={
-            "obligation": deadline.kind.value, "owner": deadline.owner.value,
-            "anchor_at": utc_iso(deadline.anchor_at), "due_at": utc_iso(deadline.due_at)})
+        obligation = open_obligation(session, incident, deadline, parties.engine.step_policy)
+        record_opened(session, incident, obligation, now, actor.email)
 
 
-def record_assessment(session: Session, incident: Incident, document: AssessmentDocument, actor: str,
-                      parties: Parties, now: pendulum.DateTime) -> tuple[Assessment, Severity]:
+def record_assessment(session: Session, command: Assess, incident: Incident, actor: Person, parties: Parties,
+                      now: pendulum.DateTime) -> tuple[Assessment, Severity]:
     """Several assessments over time; the latest counts."""
     if incident.personal_data == "no":
         raise Refused(f"L'incident {incident.ref} est déclaré sans données personnelles : indiquez d'abord qu'il en "
                       "concerne (commande « incidents personal-data »).")
+    document = command.document
     assert incident.id is not None
     factors = document.factors(pupils_involved=(incident.data_subjects.get("pupils") or 0) > 0)
     severity = assess(factors, parties.breach.minors_uplift)
     assessment = Assessment(
-        incident_id=incident.id, assessed_at=now, assessed_by=actor, factors=_jsonable(asdict(factors)),
+        incident_id=incident.id, assessed_at=now, assessed_by=actor.email, factors=_jsonable(asdict(factors)),
         dpc=severity.dpc, ei=severity.ei, cb=severity.cb, se=severity.se, level=severity.level,
         recommendation=severity.recommendation, reasons=list(severity.reasons), nature=document.nature,
         consequences=document.consequences, measures=document.measures,
     )
     session.add(assessment)
     session.flush()
-    record(session, incident, now=now, actor=actor, party=Party.ACADEMY, kind="breach_assessed", payload={
+    record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.BREACH_ASSESSED, payload={
         "assessment_id": assessment.id, "dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb,
         "se": severity.se, "level": severity.level.value, "recommendation": severity.recommendation.value,
         "reasons": list(severity.reasons)})
     return assessment, severity
 
 
-def decide(session: Session, incident: Incident, *, cnil: str, subjects: str, exemption: str | None,
-           rationale: str | None, by: str, delay_reasons: str | None, parties: Parties,
+def decide(session: Session, command: Decide, incident: Incident, actor: Person, parties: Parties,
            now: pendulum.DateTime) -> Decision:
     """The DPD's decision on notifying the CNIL and informing data subjects (GDPR Art. 33, 34)."""
+    cnil, subjects, exemption = command.cnil, command.subjects, command.exemption
     errors = []
     if cnil not in ("yes", "no"):
         errors.append(FieldError("--cnil", "valeur non reconnue (valeurs possibles : yes, no)"))
@@ -97,54 +115,73 @@ def decide(session: Session, incident: Incident, *, cnil: str, subjects: str, ex
                                                 "exempt (valeurs possibles : encryption, measures, disproportionate)"))
     if subjects != "exempt" and exemption is not None:
         errors.append(FieldError("--exemption", "n'a de sens qu'avec --subjects exempt"))
-    if not parties.is_dpd(by):
-        errors.append(FieldError("--by", f"« {by} » n'est pas un contact DPD de la configuration des parties"))
     if errors:
         raise InvalidInput(errors)
-    if decision_of(session, incident) is not None:
-        raise Refused(f"Une décision a déjà été prise pour {incident.ref}.")
     assessment = latest_assessment(session, incident)
-    if assessment is None:
-        raise Refused(f"Aucune évaluation n'est enregistrée pour {incident.ref} : lancez d'abord « incidents assess ».")
+    assert assessment is not None  # the door admits a decision on an assessed breach only
     recommendation = Recommendation(assessment.recommendation)
     notify = cnil == "yes"
     against = (notify, subjects) != RECOMMENDED[recommendation]
-    rationale = (rationale or "").strip() or None
+    rationale = (command.rationale or "").strip() or None
     if rationale is None and (against or not notify or subjects != "yes"):
         raise Refused("Une décision qui s'écarte de la recommandation, comporte un « non » ou invoque une exemption "
                       "doit être motivée (--rationale).")
     assert incident.id is not None and assessment.id is not None
-    decision = Decision(incident_id=incident.id, assessment_id=assessment.id, decided_at=now, decided_by=by,
+    decision = Decision(incident_id=incident.id, assessment_id=assessment.id, decided_at=now, decided_by=actor.email,
                         notify_cnil=notify, subjects=subjects, exemption=exemption, rationale=rationale,
                         recommendation=recommendation, against_recommendation=against,
-                        delay_reasons=(delay_reasons or "").strip() or None)
+                        delay_reasons=(command.delay_reasons or "").strip() or None)
     session.add(decision)
     session.flush()
+    public = subjects == "exempt" and exemption == "disproportionate"
+    record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.BREACH_DECIDED, payload={
+        "decision_id": decision.id, "notify_cnil": notify, "subjects": subjects, "exemption": exemption,
+        "public_communication": public, "rationale": rationale, "recommendation": recommendation.value,
+        "against_recommendation": against, "assessment_id": assessment.id, "delay_reasons": decision.delay_reasons})
     cnil_obligation = obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
     if not notify and cnil_obligation is not None and not cnil_obligation.settled:
-        waive(session, incident, cnil_obligation, now, rationale or "")
-    public = subjects == "exempt" and exemption == "disproportionate"
+        waive(session, incident, cnil_obligation, now, rationale or "", actor.email)
     if subjects == "yes" or public:
         owner = Party(cnil_obligation.owner) if cnil_obligation else parties.breach.cnil_owner
         deadline = clocks.subjects_communication(owner, now, parties.breach.subjects_communication_hours)
-        open_obligation(session, incident, deadline, parties.engine.step_policy)
-    record(session, incident, now=now, actor=by, party=Party.ACADEMY, kind="breach_decided", payload={
-        "notify_cnil": notify, "subjects": subjects, "exemption": exemption, "public_communication": public,
-        "rationale": rationale, "recommendation": recommendation.value, "against_recommendation": against,
-        "assessment_id": assessment.id, "delay_reasons": decision.delay_reasons})
+        obligation = open_obligation(session, incident, deadline, parties.engine.step_policy)
+        record_opened(session, incident, obligation, now, actor.email)
     return decision
 
 
-def record_cnil_filing(session: Session, incident: Incident, *, filed_at: pendulum.DateTime, reference: str,
-                       complementary: bool, by: str, now: pendulum.DateTime) -> CnilFiling:
+def prepare_drafts(session: Session, command: Redraft, incident: Incident, actor: Person, parties: Parties,
+                   now: pendulum.DateTime) -> None:
+    """Queue the drafts (rendered by the caller from the store) to the DPDs of the notifying party."""
+    assert command.mail is not None
+    subject, text, html = command.mail
+    owner = obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
+    party = Party(owner.owner) if owner else parties.breach.cnil_owner_for(incident.categories)
+    recipients = parties.dpd_contacts(party, incident.municipality_insee)
+    for message in enqueue(session, incident, template="breach_drafts", step=f"drafts-{now.int_timestamp}",
+                           recipients=recipients, recipient_party=party):
+        store_rendering(session, message, subject, text, html, None)
+    record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.DRAFTS_PREPARED,
+           payload={"complementary": command.complementary, "recipients": [str(c.email) for c in recipients]})
+
+
+def record_cnil_filing(session: Session, command: FileCnil, incident: Incident, actor: Person, _parties: Parties,
+                       now: pendulum.DateTime) -> CnilFiling:
     """An initial filing meets the CNIL obligation (lateness frozen); complementary ones follow (GDPR 33(4))."""
-    if filed_at > now:
-        raise InvalidInput([FieldError("--at", "la date est dans le futur")])
-    if not reference.strip():
-        raise InvalidInput([FieldError("--reference", "ne doit pas être vide")])
+    filed_at, reference, complementary = command.filed_at, command.reference.strip(), command.complementary
     decision = decision_of(session, incident)
-    if decision is None or not decision.notify_cnil:
-        raise Refused(f"Aucune décision de notifier la CNIL n'est enregistrée pour {incident.ref}.")
+    assert decision is not None  # the door admits a filing on a decided breach only
+    errors = []
+    if filed_at > now:
+        errors.append(FieldError("--filed-at", "la date est dans le futur"))
+    if filed_at < pendulum.instance(decision.decided_at):
+        errors.append(FieldError("--filed-at", "le dépôt ne peut pas précéder la décision du DPD "
+                                               f"({_paris(decision.decided_at)})"))
+    if not reference:
+        errors.append(FieldError("--reference", "ne doit pas être vide"))
+    if errors:
+        raise InvalidInput(errors)
+    if not decision.notify_cnil:
+        raise Refused(f"Le DPD a décidé de ne pas notifier la CNIL pour {incident.ref}.")
     filings = session.exec(select(CnilFiling).where(CnilFiling.incident_id == incident.id)).all()
     initial = [f for f in filings if not f.complementary]
     if complementary and not initial:
@@ -152,35 +189,48 @@ def record_cnil_filing(session: Session, incident: Incident, *, filed_at: pendul
     if not complementary and initial:
         raise Refused(f"La notification initiale de {incident.ref} est déjà enregistrée ; utilisez --complementary.")
     assert incident.id is not None
-    filing = CnilFiling(incident_id=incident.id, filed_at=filed_at, reference=reference.strip(),
-                        complementary=complementary, recorded_by=by)
+    filing = CnilFiling(incident_id=incident.id, filed_at=filed_at, reference=reference,
+                        complementary=complementary, recorded_by=actor.email)
     session.add(filing)
-    record(session, incident, now=filed_at, actor=by, party=Party.ACADEMY, kind="cnil_filed",
+    record(session, incident, now=filed_at, actor=actor.email, party=actor.party, kind=EntryKind.CNIL_FILED,
            payload={"reference": filing.reference, "complementary": complementary})
     obligation = obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
     if not complementary and obligation is not None and not obligation.settled:
-        meet(session, incident, obligation, filed_at, by, {"reference": filing.reference})
+        meet(session, incident, obligation, filed_at, actor.email, {"reference": filing.reference})
     return filing
 
 
-def record_subjects_informed(session: Session, incident: Incident, *, informed_at: pendulum.DateTime, channel: str,
-                             by: str, now: pendulum.DateTime) -> SubjectsNotice:
+def record_subjects_informed(session: Session, command: InformSubjects, incident: Incident, actor: Person,
+                             _parties: Parties, now: pendulum.DateTime) -> SubjectsNotice:
+    informed_at, channel = command.informed_at, command.channel.strip()
+    decision = decision_of(session, incident)
+    assert decision is not None  # the door admits it on a decided breach only
+    errors = []
     if informed_at > now:
-        raise InvalidInput([FieldError("--at", "la date est dans le futur")])
-    if not channel.strip():
-        raise InvalidInput([FieldError("--channel", "ne doit pas être vide")])
+        errors.append(FieldError("--informed-at", "la date est dans le futur"))
+    if informed_at < pendulum.instance(decision.decided_at):
+        errors.append(FieldError("--informed-at", "l'information ne peut pas précéder la décision du DPD "
+                                                  f"({_paris(decision.decided_at)})"))
+    if not channel:
+        errors.append(FieldError("--channel", "ne doit pas être vide"))
+    if errors:
+        raise InvalidInput(errors)
     obligation = obligation_of(session, incident, ObligationKind.SUBJECTS_COMMUNICATION)
     if obligation is None:
         raise Refused(f"Aucune décision d'informer les personnes concernées n'est enregistrée pour {incident.ref}.")
     assert incident.id is not None
-    notice = SubjectsNotice(incident_id=incident.id, informed_at=informed_at, channel=channel.strip(),
-                            recorded_by=by)
+    notice = SubjectsNotice(incident_id=incident.id, informed_at=informed_at, channel=channel,
+                            recorded_by=actor.email)
     session.add(notice)
-    record(session, incident, now=informed_at, actor=by, party=obligation.owner, kind="subjects_informed",
+    record(session, incident, now=informed_at, actor=actor.email, party=actor.party, kind=EntryKind.SUBJECTS_INFORMED,
            payload={"channel": notice.channel})
     if not obligation.settled:
-        meet(session, incident, obligation, informed_at, by, {"channel": notice.channel})
+        meet(session, incident, obligation, informed_at, actor.email, {"channel": notice.channel})
     return notice
+
+
+def _paris(value: datetime) -> str:
+    return clocks.paris(pendulum.instance(value)).format("DD/MM/YYYY HH:mm")
 
 
 def open_breach_obligations(session: Session, incident: Incident) -> list[Obligation]:

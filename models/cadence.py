@@ -10,6 +10,7 @@ from policy import clocks
 from policy.clocks import Deadline
 from policy.parties import Party
 from policy.steps import StepPolicy, first_action_at
+from policy.transitions import EntryKind
 
 
 def open_obligation(session: Session, incident: Incident, deadline: Deadline, policy: StepPolicy) -> Obligation:
@@ -30,16 +31,28 @@ def meet(session: Session, incident: Incident, obligation: Obligation, at: pendu
     obligation.late_by_seconds = clocks.lateness_seconds(pendulum.instance(obligation.due_at), at)
     obligation.next_action_at = None
     session.add(obligation)
-    record(session, incident, now=at, actor=actor, party=obligation.owner, kind="obligation_met", payload={
+    record(session, incident, now=at, actor=actor, party=obligation.owner, kind=EntryKind.OBLIGATION_MET, payload={
         "obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
         "late_by_seconds": obligation.late_by_seconds, **(details or {}),
     })
 
 
-def waive(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime, reason: str) -> None:
-    """The obligation is no longer required (a decision not to notify, a dismissal)."""
+def waive(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime, reason: str,
+          actor: str) -> None:
+    """The obligation is no longer required (a decision not to notify, a dismissal, no personal data after all)."""
     obligation.waived_at, obligation.waived_reason, obligation.next_action_at = at, reason, None
     session.add(obligation)
+    record(session, incident, now=at, actor=actor, party=obligation.owner, kind=EntryKind.OBLIGATION_WAIVED,
+           payload={"obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
+                    "reason": reason})
+
+
+def record_opened(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime,
+                  actor: str) -> None:
+    """The timeline entry of a clock opened by a person's command (the data-subjects clock, a late CNIL clock)."""
+    record(session, incident, now=at, actor=actor, party=obligation.owner, kind=EntryKind.OBLIGATION_OPENED,
+           payload={"obligation": obligation.kind, "owner": obligation.owner,
+                    "anchor_at": utc_iso(obligation.anchor_at), "due_at": utc_iso(obligation.due_at)})
 
 
 def open_follow_up(session: Session, incident: Incident, handler: Party, anchor: pendulum.DateTime, days: int,
@@ -47,8 +60,5 @@ def open_follow_up(session: Session, incident: Incident, handler: Party, anchor:
     """The next follow-up the handling party owes the other (Art. 4.2), `days` after `anchor`."""
     deadline = clocks.follow_up(handler, anchor, days)
     obligation = open_obligation(session, incident, deadline, policy or StepPolicy())
-    record(session, incident, now=anchor, actor=ENGINE_ACTOR, party=handler, kind="obligation_opened", payload={
-        "obligation": deadline.kind.value, "owner": handler.value, "anchor_at": utc_iso(deadline.anchor_at),
-        "due_at": utc_iso(deadline.due_at),
-    })
+    record_opened(session, incident, obligation, anchor, ENGINE_ACTOR)
     return obligation

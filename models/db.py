@@ -70,3 +70,23 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def copy_as_simulation(target: Path) -> None:
+    """Copy the configured SQLite store to `target` (SQLite's online backup) and mark the copy as a simulation."""
+    import sqlite3
+
+    from models.store_mode import mark_as_simulation
+
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        raise StoreUnavailable("Une simulation se fait sur une copie du registre SQLite embarqué ; ce registre est "
+                               "sur PostgreSQL.")
+    source = sqlite3.connect(str(engine.url.database))
+    try:
+        with sqlite3.connect(str(target)) as copy:
+            source.backup(copy)
+    finally:
+        source.close()
+    with session_scope(f"sqlite:///{target}") as session:
+        mark_as_simulation(session)

@@ -8,13 +8,9 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
+from policy.transitions import IncidentState
 
-
-class IncidentStatus(StrEnum):
-    QUEUED = "queued"  # committed, intake not yet done
-    OPEN = "open"  # intake done: scope proposed, alert handed to the outbox
-    CLOSED = "closed"  # final report sent
-    DISMISSED = "dismissed"  # not an ENT incident, or a duplicate: kept on the timeline and in statistics
+IncidentStatus = IncidentState  # the states and their labels live in the transition table
 
 
 class ScopeStatus(StrEnum):
@@ -48,6 +44,11 @@ class Incident(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     dismissed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     dismissal_reason: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    acknowledged_by: str | None = Field(default=None, max_length=320)
+    # When the alerted party is reminded to acknowledge; NULL once acknowledged or reminded (indexed for the pass).
+    acknowledgement_reminder_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True))
 
     @property
     def is_open(self) -> bool:

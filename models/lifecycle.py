@@ -1,8 +1,6 @@
-"""Incident transitions, the one door for each: declare, propose scope, triage, follow up, close, dismiss.
-
-Each function works inside the caller's transaction (models.db.session_scope): the change, its timeline entry
-and its outbox rows are committed together or not at all. A refused transition raises before writing anything.
-"""
+"""Incident handlers of the door (models.door.execute): declare, propose scope, triage, acknowledge, follow up,
+close, dismiss. Called only by the door, after its checks of role, party and state; each applies the command's own
+gates, then the change, its timeline entries and its outbox rows, in the caller's transaction."""
 
 from typing import Any
 
@@ -11,8 +9,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.cadence import open_follow_up, open_obligation, waive
-from models.declaration import Declaration
-from models.errors import Refused
+from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, ProposeScope, Triage
+from models.errors import FieldError, InvalidInput, Refused
 from models.incident import Incident, IncidentStatus
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, obligations_of, record, utc_iso
 from models.messaging import cancel_pending, enqueue
@@ -22,8 +20,10 @@ from models.timeline import ChainHead
 from policy import clocks
 from policy.clocks import ObligationKind
 from policy.parties import Party
-from policy.scope import SCOPE_ARTICLES, Scope, ScopeProposal, handling_party
-from settings.parties import Parties
+from policy.scope import SCOPE_ARTICLES, Scope, handling_party
+from policy.scope import propose_scope as scope_rule
+from policy.transitions import EntryKind
+from settings.parties import Parties, Person
 
 KIND_LABELS = {ObligationKind.CROSS_PARTY_ALERT: "l'alerte de l'autre partie",
                ObligationKind.FOLLOW_UP: "le point de suivi",
@@ -31,12 +31,19 @@ KIND_LABELS = {ObligationKind.CROSS_PARTY_ALERT: "l'alerte de l'autre partie",
                ObligationKind.SUBJECTS_COMMUNICATION: "l'information des personnes concernées"}
 
 
-def declare(session: Session, declaration: Declaration, parties: Parties, now: pendulum.DateTime) -> Incident:
+def declare(session: Session, command: Declare, _incident: None, actor: Person, parties: Parties,
+            now: pendulum.DateTime) -> Incident:
     """Record a declaration with its alert obligation, first timeline entry and alert messages."""
+    declaration = command.declaration
     declared_by = Party(declaration.declared_by)
+    aware_at = pendulum.instance(declaration.aware_at)
+    if declaration.occurred_at is not None and pendulum.instance(declaration.occurred_at) > aware_at:
+        raise InvalidInput([FieldError("occurred_at", "l'incident ne peut pas avoir eu lieu après sa prise de "
+                                                      "connaissance (aware_at)")])
+    if aware_at > now:
+        raise InvalidInput([FieldError("aware_at", "la date est dans le futur")])
     recipients = parties.operational_contacts(declared_by.other, declaration.municipality)
     _lock_chain(session)  # serializes reference numbering with the timeline
-    aware_at = pendulum.instance(declaration.aware_at)
     incident = Incident(
         ref=_next_ref(session, now),
         status=IncidentStatus.QUEUED,
@@ -69,8 +76,8 @@ def declare(session: Session, declaration: Declaration, parties: Parties, now: p
         open_obligation(session, incident, cnil, parties.engine.step_policy)
         deadlines.append(cnil)
 
-    record(session, incident, now=now, actor=str(declaration.reporter.email), party=declared_by,
-           kind="declared", payload={
+    record(session, incident, now=now, actor=actor.email, party=declared_by,
+           kind=EntryKind.DECLARED, payload={
                "declared_by": declared_by.value,
                "municipality": declaration.municipality,
                "aware_at": utc_iso(aware_at),
@@ -82,36 +89,33 @@ def declare(session: Session, declaration: Declaration, parties: Parties, now: p
     return incident
 
 
-def propose_scope(session: Session, incident: Incident, proposal: ScopeProposal, parties: Parties,
-                  now: pendulum.DateTime) -> bool:
-    """Record the engine's scope proposal once and open the follow-up cadence; a second call changes nothing."""
-    if incident.proposed_scope is not None or not incident.is_open:
-        return False
+def propose_scope(session: Session, _command: ProposeScope, incident: Incident, _actor: Person, parties: Parties,
+                  now: pendulum.DateTime) -> Incident:
+    """Record the engine's scope proposal (Art. 8 table) and open the follow-up cadence."""
+    proposal = scope_rule(incident.categories, incident.personal_data)
     incident.proposed_scope = proposal.scope
     incident.status = IncidentStatus.OPEN
     session.add(incident)
-    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind="scope_proposed",
+    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.SCOPE_PROPOSED,
            payload={"scope": proposal.scope.value, "article": proposal.article, "reasons": list(proposal.reasons)})
     open_follow_up(session, incident, handling_party(proposal.scope), pendulum.instance(incident.declared_at),
                    parties.engine.follow_up_days, parties.engine.step_policy)
-    return True
+    return incident
 
 
-def triage(session: Session, incident: Incident, scope: Scope, reason: str | None, actor: str,
+def triage(session: Session, command: Triage, incident: Incident, actor: Person, _parties: Parties,
            now: pendulum.DateTime) -> None:
     """An académie triager confirms the proposed scope or overrides it; an override needs a reason."""
-    if incident.proposed_scope is None:
-        raise Refused(f"L'incident {incident.ref} n'a pas encore de portée proposée : lancez d'abord "
-                      "« incidents watch » pour le prendre en charge.")
-    _require_open(incident)
-    reason = (reason or "").strip() or None
+    scope = command.scope
+    reason = (command.reason or "").strip() or None
     overrides = scope != incident.proposed_scope
     if overrides and reason is None:
         raise Refused("Pour retenir une portée différente de la portée proposée, indiquez un motif (--reason).")
     incident.confirmed_scope = scope
     incident.scope_reason = reason
     session.add(incident)
-    record(session, incident, now=now, actor=actor, party=Party.ACADEMY, kind="scope_confirmed", payload={
+    record(session, incident, now=now, actor=actor.email, party=Party.ACADEMY, kind=EntryKind.SCOPE_CONFIRMED,
+           payload={
         "scope": scope.value,
         "proposed_scope": incident.proposed_scope,
         "override": overrides,
@@ -123,14 +127,31 @@ def triage(session: Session, incident: Incident, scope: Scope, reason: str | Non
     if follow_up is not None and follow_up.owner != handler:
         follow_up.owner = handler
         session.add(follow_up)
-        record(session, incident, now=now, actor=actor, party=Party.ACADEMY, kind="obligation_reassigned",
+        record(session, incident, now=now, actor=actor.email, party=Party.ACADEMY,
+               kind=EntryKind.OBLIGATION_REASSIGNED,
                payload={"obligation": follow_up.kind, "owner": handler.value})
 
 
-def record_follow_up(session: Session, incident: Incident, content: dict[str, Any], author: str,
-                     parties: Parties, now: pendulum.DateTime) -> IncidentReport:
+def acknowledge(session: Session, _command: Acknowledge, incident: Incident, actor: Person, _parties: Parties,
+                now: pendulum.DateTime) -> None:
+    """The alerted party acknowledges the alert; no reminder to acknowledge follows."""
+    if incident.acknowledged_at is not None:
+        raise Refused(f"L'alerte de {incident.ref} a déjà été reçue et accusée par {incident.acknowledged_by}.")
+    incident.acknowledged_at, incident.acknowledged_by = now, actor.email
+    incident.acknowledgement_reminder_at = None
+    session.add(incident)
+    alert = next((o for o in obligations_of(session, incident) if o.kind == ObligationKind.CROSS_PARTY_ALERT), None)
+    delivered_at = pendulum.instance(alert.met_at) if alert and alert.met_at else None
+    record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.ALERT_ACKNOWLEDGED,
+           payload={"acknowledged_at": utc_iso(now), "alert_delivered_at": utc_iso(delivered_at) if delivered_at
+                    else None, "seconds_after_delivery": int((now - delivered_at).total_seconds())
+                    if delivered_at else None})
+
+
+def record_follow_up(session: Session, command: FollowUp, incident: Incident, actor: Person, parties: Parties,
+                     now: pendulum.DateTime) -> IncidentReport:
     """The handling party's follow-up to the other party; delivering it meets the current follow-up obligation."""
-    _require_open(incident)
+    content, author = command.content, actor.email
     follow_up = current_follow_up(session, incident)
     if follow_up is None:
         raise Refused(f"L'incident {incident.ref} n'est pas encore pris en charge : lancez « incidents watch ».")
@@ -139,17 +160,15 @@ def record_follow_up(session: Session, incident: Incident, content: dict[str, An
     enqueue(session, incident, template="follow_up", step=f"report-{report.id}",
             recipients=parties.operational_contacts(sender.other, incident.municipality_insee),
             recipient_party=sender.other, obligation=follow_up, fulfils=True)
-    record(session, incident, now=now, actor=author, party=sender, kind="follow_up_recorded",
+    record(session, incident, now=now, actor=author, party=sender, kind=EntryKind.FOLLOW_UP_RECORDED,
            payload={"report_id": report.id, **content})
     return report
 
 
-def close(session: Session, incident: Incident, content: dict[str, Any], author: str, parties: Parties,
+def close(session: Session, command: Close, incident: Incident, actor: Person, parties: Parties,
           now: pendulum.DateTime) -> IncidentReport:
     """Close with a final report to both parties; refused while an obligation other than the follow-up is open."""
-    _require_open(incident)
-    if incident.status == IncidentStatus.QUEUED:
-        raise Refused(f"L'incident {incident.ref} n'est pas encore pris en charge : lancez « incidents watch ».")
+    content, author = command.content, actor.email
     pending = [o for o in obligations_of(session, incident) if not o.settled and o.kind != ObligationKind.FOLLOW_UP]
     if pending:
         names = "; ".join(f"{KIND_LABELS.get(ObligationKind(o.kind), o.kind)} (échéance "
@@ -165,26 +184,26 @@ def close(session: Session, incident: Incident, content: dict[str, Any], author:
                 obligation=follow_up, fulfils=follow_up is not None, key="final_report")
     incident.status, incident.closed_at = IncidentStatus.CLOSED, now
     session.add(incident)
-    record(session, incident, now=now, actor=author, party=sender, kind="closed",
+    record(session, incident, now=now, actor=author, party=sender, kind=EntryKind.CLOSED,
            payload={"report_id": report.id, **content})
     return report
 
 
-def dismiss(session: Session, incident: Incident, reason: str, actor: str, now: pendulum.DateTime) -> None:
+def dismiss(session: Session, command: Dismiss, incident: Incident, actor: Person, _parties: Parties,
+            now: pendulum.DateTime) -> None:
     """Not an ENT incident, or a duplicate: its open obligations are no longer required; it stays on record."""
-    _require_open(incident)
-    reason = reason.strip()
+    reason = command.reason.strip()
     if not reason:
-        raise Refused("Indiquez le motif du classement (--reason).")
+        raise InvalidInput([FieldError("--reason", "indiquez le motif du classement")])
     waived = []
     for obligation in obligations_of(session, incident):
         if not obligation.settled:
-            waive(session, incident, obligation, now, reason)
+            waive(session, incident, obligation, now, reason, actor.email)
             waived.append(obligation.kind)
     cancelled = cancel_pending(session, incident)
     incident.status, incident.dismissed_at, incident.dismissal_reason = IncidentStatus.DISMISSED, now, reason
     session.add(incident)
-    record(session, incident, now=now, actor=actor, party=Party.ACADEMY, kind="dismissed",
+    record(session, incident, now=now, actor=actor.email, party=Party.ACADEMY, kind=EntryKind.DISMISSED,
            payload={"reason": reason, "waived_obligations": waived, "cancelled_messages": cancelled})
 
 
@@ -193,13 +212,6 @@ def current_follow_up(session: Session, incident: Incident) -> Obligation | None
         Obligation.incident_id == incident.id, Obligation.kind == ObligationKind.FOLLOW_UP,
         col(Obligation.met_at).is_(None), col(Obligation.waived_at).is_(None)).order_by(col(Obligation.id).desc())
     ).first()
-
-
-def _require_open(incident: Incident) -> None:
-    if incident.status == IncidentStatus.CLOSED:
-        raise Refused(f"L'incident {incident.ref} est clos.")
-    if incident.status == IncidentStatus.DISMISSED:
-        raise Refused(f"L'incident {incident.ref} a été classé sans suite.")
 
 
 def _store_report(session: Session, incident: Incident, kind: ReportKind, party: Party, author: str,

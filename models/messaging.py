@@ -1,18 +1,21 @@
-"""Outbox transitions: enqueue, claim, render, delivered, failed (with backoff and escalation), cancelled."""
+"""Outbox transitions: enqueue, claim, render, cancel; and the door's handlers for what the relay answered:
+delivered (which may meet an obligation) or failed (backoff, escalation to the sending party)."""
 
 import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.cadence import meet, open_follow_up
+from models.commands import RecordDelivery, RecordFailure
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, record, utc_iso
 from models.obligation import Obligation
 from models.outbox import MessageStatus, OutboxMessage
 from policy.clocks import ObligationKind
 from policy.parties import Party
-from policy.retry import RetryPolicy, backoff_seconds, should_escalate
-from settings.parties import Contact, Engine
+from policy.retry import backoff_seconds, should_escalate
+from policy.transitions import EntryKind
+from settings.parties import Contact, Parties, Person
 
 
 def enqueue(session: Session, incident: Incident, *, template: str, step: str, recipients: list[Contact],
@@ -79,26 +82,34 @@ def claim_message(session: Session, message_id: int, now: pendulum.DateTime, lea
     return True
 
 
-def record_delivery(session: Session, message: OutboxMessage, *, transport: str, message_id: str,
-                    now: pendulum.DateTime, engine: Engine) -> None:
+def record_delivery(session: Session, command: RecordDelivery, incident: Incident | None, _actor: Person,
+                    parties: Parties, now: pendulum.DateTime) -> None:
     """Mark a message delivered; when it completes its obligation, the obligation is met, lateness frozen."""
-    incident = session.get(Incident, message.incident_id) if message.incident_id else None
+    message = session.get(OutboxMessage, command.message_id, with_for_update=True)
+    assert message is not None
+    transport, message_id = command.transport, command.smtp_message_id
     message.status, message.sent_at, message.claimed_until = MessageStatus.SENT, now, None
     message.transport, message.message_id, message.next_attempt_at = transport, message_id, None
     session.add(message)
-    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind="message_delivered", payload={
-        "template": message.template, "step": message.step, "recipient": message.recipient_email,
-        "recipient_party": message.recipient_party, "transport": transport, "message_id": message_id,
-        "attempts": message.attempts,
-    })
+    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.MESSAGE_DELIVERED,
+           payload={"template": message.template, "step": message.step, "recipient": message.recipient_email,
+                    "recipient_party": message.recipient_party, "transport": transport, "message_id": message_id,
+                    "attempts": message.attempts})
     if incident is not None and message.fulfils and message.obligation_id is not None:
-        _meet_when_all_delivered(session, incident, message.obligation_id, now, engine)
+        _meet_when_all_delivered(session, incident, message.obligation_id, now, parties)
 
 
-def record_delivery_failure(session: Session, message: OutboxMessage, error: str, now: pendulum.DateTime,
-                            policy: RetryPolicy) -> bool:
-    """Keep the message for a later attempt (backoff); returns True when it must now be escalated."""
-    incident = session.get(Incident, message.incident_id) if message.incident_id else None
+def record_delivery_failure(session: Session, command: RecordFailure, incident: Incident | None, _actor: Person,
+                            parties: Parties, now: pendulum.DateTime) -> bool:
+    """Keep the message for a later attempt (backoff), unless its incident's mail was cancelled meanwhile;
+    returns True when the sending party's escalation contacts are now told it is not getting through."""
+    message = session.get(OutboxMessage, command.message_id, with_for_update=True)
+    assert message is not None
+    error, policy = command.error, parties.engine.retry_policy
+    if message.status == MessageStatus.CANCELLED:
+        message.claimed_until, message.last_error = None, error[:500]
+        session.add(message)
+        return False
     delay = backoff_seconds(message.attempts, policy)
     message.status, message.claimed_until, message.last_error = MessageStatus.PENDING, None, error[:500]
     message.next_attempt_at = now.add(seconds=delay)
@@ -106,18 +117,34 @@ def record_delivery_failure(session: Session, message: OutboxMessage, error: str
     if escalate:
         message.escalated_at = now
     session.add(message)
-    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind="message_failed", payload={
+    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.MESSAGE_FAILED, payload={
         "template": message.template, "step": message.step, "recipient": message.recipient_email,
         "attempts": message.attempts, "error": error[:500], "next_attempt_at": utc_iso(message.next_attempt_at),
         "escalated": escalate,
     })
+    if escalate and incident is not None:
+        _escalate_failure(session, incident, message, parties)
     return escalate
 
 
+def _escalate_failure(session: Session, incident: Incident, message: OutboxMessage, parties: Parties) -> None:
+    """Tell the sending party's escalation contacts that a message is not getting through (never for a notice
+    of this kind itself, so that a dead relay cannot breed notices)."""
+    if message.template == "delivery_failure":
+        return
+    obligation = session.get(Obligation, message.obligation_id) if message.obligation_id else None
+    sender = Party(obligation.owner) if obligation else Party(message.recipient_party).other
+    enqueue(session, incident, template="delivery_failure", step=f"failed-{message.id}",
+            recipients=parties.escalation_contacts(sender, incident.municipality_insee), recipient_party=sender,
+            obligation=obligation, key="delivery_failure")
+
+
 def cancel_pending(session: Session, incident: Incident) -> int:
-    """Cancel the messages of an incident that have not left; those in flight finish."""
-    messages = session.exec(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id,
-                                                        OutboxMessage.status == MessageStatus.PENDING)).all()
+    """Cancel the messages of an incident that have not left, those being sent included: an attempt already
+    handed to the relay is still recorded as delivered, but a failed one is not retried."""
+    messages = session.exec(select(OutboxMessage).where(
+        OutboxMessage.incident_id == incident.id,
+        col(OutboxMessage.status).in_([MessageStatus.PENDING, MessageStatus.SENDING]))).all()
     for message in messages:
         message.status = MessageStatus.CANCELLED
         session.add(message)
@@ -125,7 +152,7 @@ def cancel_pending(session: Session, incident: Incident) -> int:
 
 
 def _meet_when_all_delivered(session: Session, incident: Incident, obligation_id: int, now: pendulum.DateTime,
-                             engine: Engine) -> None:
+                             parties: Parties) -> None:
     obligation = session.get(Obligation, obligation_id)
     if obligation is None or obligation.settled:
         return
@@ -135,5 +162,9 @@ def _meet_when_all_delivered(session: Session, incident: Incident, obligation_id
     if undelivered:
         return
     meet(session, incident, obligation, now, ENGINE_ACTOR)
+    engine = parties.engine
     if obligation.kind == ObligationKind.FOLLOW_UP and incident.is_open:
         open_follow_up(session, incident, Party(obligation.owner), now, engine.follow_up_days, engine.step_policy)
+    if obligation.kind == ObligationKind.CROSS_PARTY_ALERT and incident.acknowledged_at is None and incident.is_open:
+        incident.acknowledgement_reminder_at = now.add(hours=engine.acknowledgement_reminder_hours)
+        session.add(incident)

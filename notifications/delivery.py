@@ -6,9 +6,11 @@ from email.message import EmailMessage
 import pendulum
 from sqlmodel import Session, and_, col, or_, select
 
+from models.commands import RecordDelivery, RecordFailure
 from models.db import session_scope
+from models.door import ENGINE, execute
 from models.incident import Incident
-from models.messaging import claim_message, enqueue, record_delivery, record_delivery_failure, store_rendering
+from models.messaging import claim_message, store_rendering
 from models.obligation import Obligation
 from models.outbox import MessageStatus, OutboxMessage
 from notifications.calendar import deadline_event
@@ -16,7 +18,6 @@ from notifications.context import CONTEXTS, OBLIGATION_LABELS, WITH_CALENDAR
 from notifications.render import render_message
 from notifications.transport import DeliveryError, Transport, build_email, configured_transport, message_id_for
 from policy.clocks import ObligationKind
-from policy.parties import Party
 from settings.parties import Parties
 
 # A claimed message is left alone this long; after that a crashed attempt is presumed dead and retried.
@@ -60,41 +61,24 @@ async def _deliver_one(message_id: int, parties: Parties, now: pendulum.DateTime
     prepared = _claim_and_build(message_id, parties, now)
     if prepared is None:
         return
-    email, ref = prepared
+    email, incident_id = prepared
     try:
-        await transport.send(email, ref)
+        await transport.send(email, str(email["X-Incident-Ref"] or "rapports"))
     except DeliveryError as error:
         with session_scope() as session:
-            message = session.get(OutboxMessage, message_id)
-            assert message is not None
-            if record_delivery_failure(session, message, str(error), now, parties.engine.retry_policy):
-                _escalate_failure(session, message, parties)
+            if execute(session, RecordFailure(incident_id=incident_id, message_id=message_id, error=str(error)),
+                       ENGINE, now, parties):
                 report.escalated.append(message_id)
         report.failed.append(message_id)
         return
     with session_scope() as session:
-        message = session.get(OutboxMessage, message_id)
-        assert message is not None
-        record_delivery(session, message, transport=transport.name, message_id=str(email["Message-ID"]), now=now,
-                        engine=parties.engine)
+        execute(session, RecordDelivery(incident_id=incident_id, message_id=message_id, transport=transport.name,
+                                        smtp_message_id=str(email["Message-ID"])), ENGINE, now, parties)
     report.delivered.append(message_id)
 
 
-def _escalate_failure(session: Session, message: OutboxMessage, parties: Parties) -> None:
-    """Tell the sending party's escalation contacts that a message is not getting through (never for a notice
-    of this kind itself, so that a dead relay cannot breed notices)."""
-    if message.template == "delivery_failure" or message.incident_id is None:
-        return
-    incident = session.get(Incident, message.incident_id)
-    assert incident is not None
-    obligation = session.get(Obligation, message.obligation_id) if message.obligation_id else None
-    sender = Party(obligation.owner) if obligation else Party(message.recipient_party).other
-    enqueue(session, incident, template="delivery_failure", step=f"failed-{message.id}",
-            recipients=parties.escalation_contacts(sender, incident.municipality_insee), recipient_party=sender,
-            obligation=obligation, key="delivery_failure")
-
-
-def _claim_and_build(message_id: int, parties: Parties, now: pendulum.DateTime) -> tuple[EmailMessage, str] | None:
+def _claim_and_build(message_id: int, parties: Parties,
+                     now: pendulum.DateTime) -> tuple[EmailMessage, int | None] | None:
     """Claim a message and build its e-mail (rendering it first if needed); None if it is not ours to send."""
     with session_scope() as session:
         if not claim_message(session, message_id, now, CLAIM_LEASE_SECONDS):
@@ -117,7 +101,7 @@ def _claim_and_build(message_id: int, parties: Parties, now: pendulum.DateTime) 
             text=message.body_text, html=message.body_html, ics=message.attachment_ics,
             message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now,
         )
-        return email, ref
+        return email, message.incident_id
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:

@@ -104,6 +104,17 @@ class FileTransport:
         return None
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
 def configured_transport() -> Transport:
+    """The SMTP relay if one is set, else files; a simulation store never mails beyond this machine."""
+    from models.db import session_scope
+    from models.store_mode import is_simulation
+
     settings = smtp_settings()
+    if settings and settings.host not in LOOPBACK_HOSTS:
+        with session_scope() as session:
+            if is_simulation(session):
+                settings = None
     return SmtpTransport(settings) if settings else FileTransport(mail_dir())

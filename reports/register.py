@@ -10,9 +10,11 @@ from sqlmodel import Session, col, select
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
 from models.obligation import Obligation
+from models.queries import visible
 from notifications.render import render_document
 from policy.clocks import ObligationKind
 from reports.common import iso, to_csv
+from settings.parties import Person
 
 COLUMNS = (
     "ref", "status", "municipality", "declared_by", "aware_at", "declared_at", "occurred_at", "categories",
@@ -23,10 +25,10 @@ COLUMNS = (
 )
 
 
-def register_rows(session: Session) -> list[dict[str, Any]]:
-    """One row per breach: an incident with personal data `yes` or `unknown`, or ever assessed."""
+def register_rows(session: Session, reader: Person) -> list[dict[str, Any]]:
+    """One row per breach `reader` may see: an incident with personal data `yes` or `unknown`, or ever assessed."""
     assessed = select(Assessment.incident_id)
-    incidents = session.exec(select(Incident).where(
+    incidents = session.exec(visible(select(Incident), reader).where(
         col(Incident.personal_data).in_(("yes", "unknown")) | col(Incident.id).in_(assessed)
     ).order_by(col(Incident.id))).all()
     return [_row(session, incident) for incident in incidents]

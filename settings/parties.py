@@ -1,6 +1,7 @@
 """The parties' configuration: the académie, its municipalities and their schools (one YAML file)."""
 
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -9,13 +10,34 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from policy.parties import Party
 from policy.retry import RetryPolicy
 from policy.steps import StepPolicy
+from policy.transitions import Role
 from settings.env import parties_file
 
 
 class Contact(BaseModel):
+    """Someone the engine writes to; also a person who may act, with roles (else the default of their list)."""
+
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = Field(min_length=1, max_length=200)
     email: EmailStr
+    roles: list[Role] | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone known to the parties' file who may act or read: a party (one commune, by INSEE code) and roles."""
+
+    email: str
+    name: str
+    party: Party
+    insee: str | None  # the commune, for a commune's people
+    roles: frozenset[Role]
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    def belongs_to(self, party: Party, insee: str | None) -> bool:
+        return self.party is party and (party is Party.ACADEMY or self.insee == insee)
 
 
 class Academy(BaseModel):
@@ -26,6 +48,13 @@ class Academy(BaseModel):
     dpd_contacts: list[Contact] = Field(min_length=1)
     escalation_contacts: list[Contact] = Field(min_length=1)
     steering_contacts: list[Contact] = []  # the comité de pilotage (Art. 4): monthly report
+    people: list[Contact] = []  # who acts or reads without receiving mail (auditors, administrators…)
+
+    def roster(self) -> list[tuple[Contact, Role]]:
+        """Each contact with the role its list gives by default (a contact's own `roles` replace it)."""
+        return [(c, Role.TRIAGER) for c in self.alert_contacts + self.escalation_contacts] \
+            + [(c, Role.DPD) for c in self.dpd_contacts] + [(c, Role.STEERING) for c in self.steering_contacts] \
+            + [(c, Role.AUDITOR) for c in self.people]
 
 
 class School(BaseModel):
@@ -41,6 +70,11 @@ class Municipality(BaseModel):
     referent_contacts: list[Contact] = Field(min_length=1)
     escalation_contacts: list[Contact] = Field(min_length=1)
     schools: list[School] = []
+    people: list[Contact] = []  # e.g. the commune's DPD
+
+    def roster(self) -> list[tuple[Contact, Role]]:
+        return [(c, Role.REFERENT) for c in self.referent_contacts + self.escalation_contacts] \
+            + [(c, Role.REFERENT) for c in self.people]
 
 
 class Engine(BaseModel):
@@ -53,6 +87,7 @@ class Engine(BaseModel):
     retry_base_seconds: int = Field(default=60, ge=1)
     retry_cap_seconds: int = Field(default=3600, ge=1)
     escalate_after_attempts: int = Field(default=5, ge=1)
+    acknowledgement_reminder_hours: int = Field(default=24, ge=1)  # after the alert's delivery
 
     @property
     def step_policy(self) -> StepPolicy:
@@ -86,8 +121,26 @@ class Parties(BaseModel):
     engine: Engine = Engine()
     breach: Breach = Breach()
 
-    def is_dpd(self, email: str) -> bool:
-        return email.lower() in {str(contact.email).lower() for contact in self.academy.dpd_contacts}
+    @cached_property
+    def people(self) -> dict[str, Person]:
+        """Everyone who may act or read, by lower-cased e-mail; roles merge across a party's lists."""
+        found: dict[str, Person] = {}
+        rosters = [(Party.ACADEMY, None, self.academy.roster())] + \
+            [(Party.MUNICIPALITY, m.insee, m.roster()) for m in self.municipalities]
+        for party, insee, roster in rosters:
+            for contact, default in roster:
+                email = str(contact.email).lower()
+                roles = frozenset(contact.roles if contact.roles is not None else [default])
+                known = found.get(email)
+                if known is not None and (known.party, known.insee) != (party, insee):
+                    raise PartiesConfigError(f"Fichier de configuration des parties : la personne {email} est "
+                                             "déclarée pour deux parties ; une personne n'agit que pour une partie.")
+                found[email] = Person(email, contact.name, party, insee,
+                                      roles | (known.roles if known else frozenset()))
+        return found
+
+    def person(self, email: str) -> Person | None:
+        return self.people.get(email.strip().lower())
 
     def municipality(self, insee: str) -> Municipality | None:
         return next((m for m in self.municipalities if m.insee == insee), None)
@@ -97,6 +150,14 @@ class Parties(BaseModel):
         if party is Party.ACADEMY:
             return list(self.academy.alert_contacts)
         return list(self._commune(insee).referent_contacts)
+
+    def dpd_contacts(self, party: Party, insee: str) -> list[Contact]:
+        """The académie's DPD contacts; a commune's people with the DPD role (else its referents)."""
+        if party is Party.ACADEMY:
+            return list(self.academy.dpd_contacts)
+        commune = self._commune(insee)
+        dpds = [c for c, default in commune.roster() if Role.DPD in (c.roles or [default])]
+        return dpds or list(commune.referent_contacts)
 
     def escalation_contacts(self, party: Party, insee: str) -> list[Contact]:
         if party is Party.ACADEMY:
@@ -128,7 +189,9 @@ def _load(path: Path) -> Parties:
     except yaml.YAMLError as error:
         raise PartiesConfigError(f"Fichier de configuration des parties invalide : {path} ({error}).") from error
     try:
-        return Parties.model_validate(raw)
+        parties = Parties.model_validate(raw)
+        parties.people  # noqa: B018 - a person declared for two parties is refused at load, not mid-command
+        return parties
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

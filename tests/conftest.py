@@ -36,14 +36,23 @@ def prefect_api() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh SQLite store and var/ folder per test, with the example parties' file."""
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """A fresh SQLite store and var/ folder per test, with the example parties' file. Tests replay rules as of
+    chosen instants, some after today: their store is a simulation (as `incidents simulate` makes one), unless the
+    test is marked `real_store`. Readers default to the académie's auditor; every change names its person."""
     var = tmp_path / "var"
     monkeypatch.setenv("INCIDENTS_VAR_DIR", str(var))
     monkeypatch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{tmp_path / 'incidents.db'}")
+    monkeypatch.setenv("INCIDENTS_ACTOR", AUDITOR)
     monkeypatch.delenv("INCIDENTS_CONFIG", raising=False)
     monkeypatch.delenv("INCIDENTS_SMTP_HOST", raising=False)
     monkeypatch.delenv("INCIDENTS_TEMPLATES_DIR", raising=False)
+    if request.node.get_closest_marker("real_store") is None:
+        from models.db import session_scope
+        from models.store_mode import mark_as_simulation
+
+        with session_scope() as session:
+            mark_as_simulation(session)
     return tmp_path / "incidents.db"
 
 
@@ -154,6 +163,11 @@ BASE_DECLARATION: dict[str, Any] = {
     "personal_data": "no",
 }
 
+AUDITOR = "audit-ent@ac-nancy-metz.example.org"
+TRIAGER = "rssi@ac-nancy-metz.example.org"
+DPD = "dpd@ac-nancy-metz.example.org"
+REFERENT = "referent-ent@villers-les-exemple.example.org"
+ADMIN = "admin-ent@ac-nancy-metz.example.org"
 ACADEMY_ALERTS = ["rssi@ac-nancy-metz.example.org", "dsden54-numerique@ac-nancy-metz.example.org"]
 ACADEMY_ESCALATION = "dsi@ac-nancy-metz.example.org"
 MUNICIPALITY_REFERENT = "referent-ent@villers-les-exemple.example.org"

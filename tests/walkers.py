@@ -4,12 +4,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Cli, write_declaration
+from tests.conftest import REFERENT, TRIAGER, Cli, write_declaration
 
 
-def declared(cli: Cli, folder: Path, at: str = "2026-11-28T10:00:00+01:00", **changes: Any) -> dict[str, Any]:
-    """Declare through `incidents declare --json`; returns what the command printed."""
-    result = cli("declare", str(write_declaration(folder, **changes)), "--json", "--at", at)
+def declared(cli: Cli, folder: Path, at: str = "2026-11-28T10:00:00+01:00", by: str | None = None,
+             **changes: Any) -> dict[str, Any]:
+    """Declare through `incidents declare --json`, by the commune's referent (or the académie's triager for an
+    académie declaration); returns what the command printed."""
+    by = by or (TRIAGER if changes.get("declared_by") == "academy" else REFERENT)
+    result = cli("declare", str(write_declaration(folder, **changes)), "--json", "--by", by, "--at", at)
     assert result.exit_code == 0, result.output
     view: dict[str, Any] = json.loads(result.stdout)
     return view

@@ -1,0 +1,50 @@
+"""The two instants, never confused. `--at` is the replay instant the rules run as of (tests and drills); the wall
+clock stamps what the system did. An event's own time (a filing, an information) has its own option."""
+
+import pendulum
+
+from models.errors import FieldError, InvalidInput
+
+ISO_HINT = "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00"
+
+
+def parse_instant(value: str, field: str) -> pendulum.DateTime:
+    """An aware ISO 8601 instant, in UTC; a French error naming the field otherwise."""
+    try:
+        parsed = pendulum.parse(value, exact=True)
+    except (ValueError, OverflowError, pendulum.parsing.exceptions.ParserError):
+        parsed = None
+    if not isinstance(parsed, pendulum.DateTime) or parsed.tzinfo is None or "T" not in value:
+        raise InvalidInput([FieldError(field, ISO_HINT)])
+    return parsed.in_timezone("UTC")
+
+
+def act_as_of(at: str | None) -> pendulum.DateTime:
+    """The replay instant: now by default; a later one only on a simulation store, so that no real mail and no
+    real timeline entry is ever dated in the future."""
+    wall = pendulum.now("UTC")
+    if at is None:
+        return wall
+    instant = parse_instant(at, "--at")
+    if instant > wall and not _simulation():
+        raise InvalidInput([FieldError("--at", "un instant dans le futur n'est admis que sur un registre de "
+                                               "simulation (voir « incidents simulate ») : ce registre est réel")])
+    return instant
+
+
+def event_time(value: str | None, field: str, now: pendulum.DateTime) -> pendulum.DateTime:
+    """When something happened in the world (default: now); never after now."""
+    if value is None:
+        return now
+    instant = parse_instant(value, field)
+    if instant > now:
+        raise InvalidInput([FieldError(field, "la date est dans le futur")])
+    return instant
+
+
+def _simulation() -> bool:
+    from models.db import session_scope
+    from models.store_mode import is_simulation
+
+    with session_scope() as session:
+        return is_simulation(session)

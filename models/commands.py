@@ -1,0 +1,138 @@
+"""Commands: what a person (or the engine) asks the door to do. Plain values; the door checks and applies them."""
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pendulum
+
+from models.breach_input import AssessmentDocument
+from models.declaration import Declaration
+from policy.scope import Scope
+from policy.transitions import Command
+
+
+@dataclass(frozen=True)
+class Declare:
+    name: ClassVar[Command] = Command.DECLARE
+    declaration: Declaration
+
+
+@dataclass(frozen=True)
+class OnIncident:
+    """A command about one incident, named by its reference (people) or its id (the engine)."""
+
+    ref: str | None = field(default=None, kw_only=True)
+    incident_id: int | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ProposeScope(OnIncident):
+    name: ClassVar[Command] = Command.PROPOSE_SCOPE
+
+
+@dataclass(frozen=True)
+class Triage(OnIncident):
+    name: ClassVar[Command] = Command.TRIAGE
+    scope: Scope
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Acknowledge(OnIncident):
+    name: ClassVar[Command] = Command.ACKNOWLEDGE
+
+
+@dataclass(frozen=True)
+class FollowUp(OnIncident):
+    name: ClassVar[Command] = Command.FOLLOW_UP
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Close(OnIncident):
+    name: ClassVar[Command] = Command.CLOSE
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Dismiss(OnIncident):
+    name: ClassVar[Command] = Command.DISMISS
+    reason: str
+
+
+@dataclass(frozen=True)
+class SetPersonalData(OnIncident):
+    name: ClassVar[Command] = Command.SET_PERSONAL_DATA
+    value: str
+    aware_at: pendulum.DateTime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Assess(OnIncident):
+    name: ClassVar[Command] = Command.ASSESS
+    document: AssessmentDocument
+
+
+@dataclass(frozen=True)
+class Decide(OnIncident):
+    name: ClassVar[Command] = Command.DECIDE
+    cnil: str
+    subjects: str
+    exemption: str | None = None
+    rationale: str | None = None
+    delay_reasons: str | None = None
+
+
+@dataclass(frozen=True)
+class Redraft(OnIncident):
+    name: ClassVar[Command] = Command.REDRAFT
+    complementary: bool = False
+    mail: tuple[str, str, str] | None = None  # subject, text, html: rendered by the caller (notifications/)
+
+
+@dataclass(frozen=True)
+class FileCnil(OnIncident):
+    name: ClassVar[Command] = Command.FILE_CNIL
+    filed_at: pendulum.DateTime
+    reference: str
+    complementary: bool = False
+
+
+@dataclass(frozen=True)
+class InformSubjects(OnIncident):
+    name: ClassVar[Command] = Command.INFORM_SUBJECTS
+    informed_at: pendulum.DateTime
+    channel: str
+
+
+@dataclass(frozen=True)
+class TakeStep(OnIncident):
+    name: ClassVar[Command] = Command.TAKE_STEP
+    obligation_id: int
+
+
+@dataclass(frozen=True)
+class RemindAcknowledgement(OnIncident):
+    name: ClassVar[Command] = Command.REMIND_ACKNOWLEDGEMENT
+
+
+@dataclass(frozen=True)
+class RecordDelivery(OnIncident):
+    name: ClassVar[Command] = Command.RECORD_DELIVERY
+    message_id: int
+    transport: str
+    smtp_message_id: str
+
+
+@dataclass(frozen=True)
+class RecordFailure(OnIncident):
+    name: ClassVar[Command] = Command.RECORD_FAILURE
+    message_id: int
+    error: str
+
+
+IncidentCommand = (ProposeScope | Triage | Acknowledge | FollowUp | Close | Dismiss | SetPersonalData | Assess
+                   | Decide | Redraft | FileCnil | InformSubjects | TakeStep | RemindAcknowledgement
+                   | RecordDelivery | RecordFailure)
+AnyCommand = Declare | IncidentCommand

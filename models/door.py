@@ -1,0 +1,163 @@
+"""The one door: every change to an incident, an obligation, a decision or the timeline is a command executed here.
+
+`execute` works inside the caller's transaction (models.db.session_scope), so that the change, its timeline entries
+and its outbox rows are committed together or not at all. It takes its locks in one order — the incident's row, then
+the outbox message or the obligation the command names, then the chain head (in `models.timeline.append_entry`) — so
+that two processes never wait on each other in a circle. A refused command raises before writing anything.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, select
+
+from models import breach_lifecycle, lifecycle, messaging, watchdog
+from models.commands import AnyCommand, Declare, OnIncident
+from models.errors import NotFound, Refused
+from models.incident import Incident
+from models.journal import ENGINE_ACTOR
+from policy.clocks import ObligationKind
+from policy.parties import Party
+from policy.scope import Scope, handling_party
+from policy.transitions import (
+    BREACH_STATE_LABELS,
+    COMMAND_LABELS,
+    INCIDENT_STATE_LABELS,
+    PARTY_RULE_LABELS,
+    ROLE_LABELS,
+    TRANSITIONS,
+    BreachState,
+    IncidentState,
+    PartyRule,
+    Transition,
+)
+from settings.parties import Parties, Person, load_parties
+
+ENGINE = Person(email=ENGINE_ACTOR, name="le moteur", party=Party.ACADEMY, insee=None, roles=frozenset())
+
+Handler = Callable[..., Any]
+HANDLERS: dict[str, Handler] = {
+    "declare": lifecycle.declare,
+    "propose_scope": lifecycle.propose_scope,
+    "triage": lifecycle.triage,
+    "acknowledge": lifecycle.acknowledge,
+    "follow_up": lifecycle.record_follow_up,
+    "close": lifecycle.close,
+    "dismiss": lifecycle.dismiss,
+    "set_personal_data": breach_lifecycle.set_personal_data,
+    "assess": breach_lifecycle.record_assessment,
+    "decide": breach_lifecycle.decide,
+    "redraft": breach_lifecycle.prepare_drafts,
+    "file_cnil": breach_lifecycle.record_cnil_filing,
+    "inform_subjects": breach_lifecycle.record_subjects_informed,
+    "take_step": watchdog.take_due_step,
+    "remind_acknowledgement": watchdog.remind_acknowledgement,
+    "record_delivery": messaging.record_delivery,
+    "record_failure": messaging.record_delivery_failure,
+}
+
+
+def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.DateTime,
+            parties: Parties | None = None) -> Any:
+    """Check the actor's role and party, the record's state and the command's gates, then apply it."""
+    parties = parties or load_parties()
+    row = TRANSITIONS[command.name]
+    _check_role(row, actor)
+    incident = None if isinstance(command, Declare) else _lock_incident(session, command)
+    if incident is not None and actor.party is Party.MUNICIPALITY and actor.insee != incident.municipality_insee:
+        raise NotFound(f"Aucun incident ne porte la référence « {incident.ref} ».")  # as for a read: nothing of it
+    _check_party(session, row, actor, incident, command, parties)
+    if incident is not None:
+        _check_state(session, row, incident)
+    return HANDLERS[command.name](session, command, incident, actor, parties, now)
+
+
+def is_engine(actor: Person) -> bool:
+    return actor is ENGINE
+
+
+def _refuse(row: Transition, why: str) -> Refused:
+    return Refused(f"Refusé ({row.rule}, {COMMAND_LABELS[row.command]}) : {why}.")
+
+
+def _check_role(row: Transition, actor: Person) -> None:
+    if not row.roles:
+        if not is_engine(actor):
+            raise _refuse(row, "seul le moteur le fait, jamais une personne")
+        return
+    if is_engine(actor):
+        raise _refuse(row, "une personne doit agir, pas le moteur")
+    if not actor.roles & row.roles:
+        allowed = ", ".join(ROLE_LABELS[role] for role in sorted(row.roles))
+        raise _refuse(row, f"{actor.email} n'a pas le rôle requis ({allowed})")
+
+
+def _lock_incident(session: Session, command: OnIncident) -> Incident | None:
+    query = select(Incident).with_for_update()
+    if command.incident_id is not None:
+        incident = session.exec(query.where(Incident.id == command.incident_id)).one_or_none()
+    elif command.ref is not None:
+        incident = session.exec(query.where(Incident.ref == command.ref)).one_or_none()
+    else:
+        return None  # an outbox record without incident (a periodic report)
+    if incident is None:
+        raise NotFound(f"Aucun incident ne porte la référence « {command.ref or command.incident_id} ».")
+    return incident
+
+
+def required_party(session: Session, rule: PartyRule, incident: Incident | None, command: AnyCommand,
+                   parties: Parties) -> tuple[Party, str | None] | None:
+    """The party (and commune) an actor must belong to under `rule`; None when either party may act."""
+    if isinstance(command, Declare):
+        declaration = command.declaration
+        return Party(declaration.declared_by), declaration.municipality
+    assert incident is not None
+    insee = incident.municipality_insee
+    if rule is PartyRule.ACADEMY:
+        return Party.ACADEMY, None
+    if rule is PartyRule.ALERTED:
+        return Party(incident.declared_by).other, insee
+    if rule is PartyRule.HANDLER:
+        follow_up = lifecycle.current_follow_up(session, incident)
+        handler = Party(follow_up.owner) if follow_up else handling_party(Scope(incident.scope or Scope.SHARED))
+        return handler, insee
+    if rule is PartyRule.CNIL_OWNER:
+        cnil = breach_lifecycle.obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
+        return (Party(cnil.owner) if cnil else parties.breach.cnil_owner_for(incident.categories)), insee
+    return None
+
+
+def _check_party(session: Session, row: Transition, actor: Person, incident: Incident | None, command: AnyCommand,
+                 parties: Parties) -> None:
+    if row.party is PartyRule.ENGINE:
+        return
+    if row.party is PartyRule.ACADEMY_OR_OWN_COMMUNE:
+        assert incident is not None
+        if actor.party is Party.ACADEMY or actor.belongs_to(Party.MUNICIPALITY, incident.municipality_insee):
+            return
+        raise _refuse(row, f"réservé à {PARTY_RULE_LABELS[row.party]}")
+    party, insee = required_party(session, row.party, incident, command, parties) or (actor.party, actor.insee)
+    if not actor.belongs_to(party, insee):
+        who = "l'académie" if party is Party.ACADEMY else f"la commune {insee}"
+        raise _refuse(row, f"réservé à {PARTY_RULE_LABELS[row.party]} ({who}) ; {actor.email} agit pour "
+                           + ("l'académie" if actor.party is Party.ACADEMY else f"la commune {actor.insee}"))
+
+
+def breach_state(session: Session, incident: Incident) -> BreachState:
+    if breach_lifecycle.decision_of(session, incident) is not None:
+        return BreachState.DECIDED
+    if breach_lifecycle.latest_assessment(session, incident) is not None:
+        return BreachState.ASSESSED
+    return BreachState.NONE
+
+
+def _check_state(session: Session, row: Transition, incident: Incident) -> None:
+    state = IncidentState(incident.status)
+    if state not in row.from_states:
+        hint = " ; la prochaine passe du moteur (« incidents watch ») le prendra en charge" \
+            if state is IncidentState.QUEUED else ""
+        raise _refuse(row, f"l'incident {incident.ref} est {INCIDENT_STATE_LABELS[state]}{hint}")
+    breach = breach_state(session, incident)
+    if breach not in row.breach_from:
+        raise _refuse(row, f"la violation de {incident.ref} est {BREACH_STATE_LABELS[breach]}")

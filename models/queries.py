@@ -1,0 +1,40 @@
+"""The gated query layer: what a person may read. The académie's people and auditors read every incident; a
+commune's people read their commune's incidents only, and of another's nothing, not even that it exists."""
+
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from models.errors import NotFound, Refused
+from models.incident import Incident
+from policy.parties import Party
+from settings.parties import Person
+
+
+def reads_everything(reader: Person) -> bool:
+    return reader.party is Party.ACADEMY
+
+
+def visible(query: SelectOfScalar[Incident], reader: Person) -> SelectOfScalar[Incident]:
+    """Narrow a query on incidents to what `reader` may see."""
+    if reads_everything(reader):
+        return query
+    return query.where(Incident.municipality_insee == reader.insee)
+
+
+def readable_incidents(session: Session, reader: Person) -> list[Incident]:
+    return list(session.exec(visible(select(Incident), reader).order_by(col(Incident.id))).all())
+
+
+def readable_incident(session: Session, ref: str, reader: Person) -> Incident:
+    """One incident, if `reader` may see it; another commune's is answered exactly as a missing one."""
+    incident = session.exec(visible(select(Incident).where(Incident.ref == ref), reader)).one_or_none()
+    if incident is None:
+        raise NotFound(f"Aucun incident ne porte la référence « {ref} ».")
+    return incident
+
+
+def require_whole_store(reader: Person, what: str) -> None:
+    """Reads that span every commune (the full export, the steering report) are the académie's."""
+    if not reads_everything(reader):
+        raise Refused(f"Refusé : {what} couvre toutes les communes ; il est réservé aux personnes de l'académie "
+                      "(auditeurs compris).")
