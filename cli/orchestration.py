@@ -34,6 +34,8 @@ def use_served_api() -> None:
     except (OSError, ValueError, KeyError):
         return
     os.environ["PREFECT_API_URL"] = str(state["api_url"])
+    if state.get("auth"):
+        os.environ["PREFECT_API_AUTH_STRING"] = str(state["auth"])
 
 
 def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:

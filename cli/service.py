@@ -3,6 +3,7 @@ deployments served from this process until Ctrl-C, which stops all of it."""
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -29,11 +30,13 @@ def run_service(port: int) -> None:
             port = port if _port_is_free(port) else _free_port()
             api_url = f"http://127.0.0.1:{port}/api"
             typer.echo(f"Démarrage du serveur Prefect local sur {api_url} (données sous {var_dir() / 'prefect'})…")
-            server = _start_server(port)
+            # Prefect's server asks no credentials by default: anyone reaching it could trigger or resume runs.
+            auth = f"incidents:{secrets.token_urlsafe(24)}"
+            server = _start_server(port, auth)
             _wait_until_healthy(api_url, server)
-            os.environ["PREFECT_API_URL"] = api_url
+            os.environ["PREFECT_API_URL"], os.environ["PREFECT_API_AUTH_STRING"] = api_url, auth
             state.parent.mkdir(parents=True, exist_ok=True)
-            state.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}), encoding="utf-8")
+            _write_private(state, json.dumps({"api_url": api_url, "pid": os.getpid(), "auth": auth}))
         typer.echo(f"Service prêt : déploiements intake, dispatch, breach-decision, watchdog (toutes les "
                    f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) et rapport mensuel servis depuis {api_url}. "
                    "Ctrl-C pour arrêter.")
@@ -75,7 +78,14 @@ def _serve_deployments() -> None:
     )
 
 
-def _start_server(port: int) -> subprocess.Popen[bytes]:
+def _write_private(path: Path, text: str) -> None:
+    """Readable by this account only: it holds the Prefect server's credentials."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _start_server(port: int, auth: str) -> subprocess.Popen[bytes]:
     home = var_dir() / "prefect"
     home.mkdir(parents=True, exist_ok=True)
     env = {
@@ -83,6 +93,7 @@ def _start_server(port: int) -> subprocess.Popen[bytes]:
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_API_AUTH_STRING": auth,
     }
     env.pop("PREFECT_API_URL", None)
     prefect = Path(sys.executable).parent / "prefect"

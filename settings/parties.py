@@ -131,6 +131,11 @@ class Parties(BaseModel):
             for contact, default in roster:
                 email = str(contact.email).lower()
                 roles = frozenset(contact.roles if contact.roles is not None else [default])
+                misplaced = roles & (PARTY_ONLY_ROLES[party.other])
+                if misplaced:
+                    raise PartiesConfigError(f"Fichier de configuration des parties : la personne {email} ne peut "
+                                             f"avoir le rôle « {next(iter(misplaced)).value} » pour "
+                                             f"{party.label} (référent : une commune ; triager : l'académie).")
                 known = found.get(email)
                 if known is not None and (known.party, known.insee) != (party, insee):
                     raise PartiesConfigError(f"Fichier de configuration des parties : la personne {email} est "
@@ -169,6 +174,10 @@ class Parties(BaseModel):
         if municipality is None:
             raise PartiesConfigError(f"La commune {insee} ne figure pas dans le fichier de configuration des parties.")
         return municipality
+
+
+# A commune's referent acts for a commune; a triager is académie security staff.
+PARTY_ONLY_ROLES = {Party.MUNICIPALITY: frozenset({Role.REFERENT}), Party.ACADEMY: frozenset({Role.TRIAGER})}
 
 
 class PartiesConfigError(Exception):

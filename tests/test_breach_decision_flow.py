@@ -1,17 +1,23 @@
-"""With a real Prefect server, the breach-decision flow pauses for the DPD's typed decision; a decision given
-through Prefect's resume API completes it (the same gates apply, and a refused answer is asked again)."""
+"""With a real Prefect server, the breach-decision flow waits for the DPD's decision, made only through the door.
+A resume that does not name the recorded decision is ignored; the decision's id resumes it; nothing the DPD wrote,
+nor the DPD's address, reaches Prefect's database."""
 
 import asyncio
+import json
 import threading
 import time
+from pathlib import Path
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.flow_runs import resume_flow_run
+from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 
 from flows.breach import breach_decision
 from tests.test_breach_decision import BREACH, DPD, assess
 from tests.walkers import declared, obligation, shown, timeline_of
+
+RATIONALE = "Aucune donnée consultée d'après les journaux relus par M. Durand le 21 novembre."
 
 
 def paused_run(ref, seen=0, seconds=60):
@@ -29,7 +35,14 @@ def paused_run(ref, seen=0, seconds=60):
     raise AssertionError("the breach-decision flow never paused")
 
 
-def test_the_decision_flow_pauses_and_a_typed_resume_completes_it(cli, smtp, tmp_path):
+def prefect_database_mentions(*texts):
+    """Which of `texts` appear in the bytes of Prefect's database files (the database, its WAL and journal)."""
+    path = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split("///", 1)[1])
+    content = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+    return {text for text in texts if text.encode("utf-8") in content}
+
+
+def test_the_flow_waits_for_the_recorded_decision_and_ignores_a_forged_resume(cli, smtp, tmp_path):
     from prefect import tags
 
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
@@ -48,17 +61,19 @@ def test_the_decision_flow_pauses_and_a_typed_resume_completes_it(cli, smtp, tmp
     worker.start()
     try:
         first = paused_run(ref)
-        # An answer the gates refuse (a "no" without rationale) is not applied: the flow asks again.
-        resume_flow_run(first.id, run_input={"cnil": "no", "subjects": "no", "by": DPD})
+        # Whoever reaches Prefect cannot decide: an input naming no recorded decision is ignored, the flow waits.
+        resume_flow_run(first.id, run_input={"decision_id": 4242})
         second = paused_run(ref, seen=1)
         assert second.id == first.id
         assert "breach_decided" not in [e["kind"] for e in timeline_of(cli, ref)]
-        resume_flow_run(second.id, run_input={"cnil": "no", "subjects": "no", "by": DPD,
-                                              "rationale": "Aucune donnée consultée d'après les journaux."})
+        decided = cli("decide", ref, "--cnil", "no", "--subjects", "no", "--by", DPD, "--rationale", RATIONALE,
+                      "--at", "2026-11-21T09:30:00+01:00")
+        assert decided.exit_code == 0, decided.output
+        [entry] = [e for e in timeline_of(cli, ref) if e["kind"] == "breach_decided"]
+        resume_flow_run(second.id, run_input={"decision_id": entry["payload"]["decision_id"]})
     finally:
         worker.join(timeout=120)
-    assert outcome["result"] == {"status": "decided"}
-    [decided] = [e for e in timeline_of(cli, ref) if e["kind"] == "breach_decided"]
-    assert (decided["actor"], decided["payload"]["notify_cnil"]) == (DPD, False)
-    assert decided["payload"]["rationale"] == "Aucune donnée consultée d'après les journaux."
+    assert outcome["result"] == {"status": "decided", "decision_id": entry["payload"]["decision_id"]}
+    assert (entry["actor"], entry["payload"]["notify_cnil"], entry["payload"]["rationale"]) == (DPD, False, RATIONALE)
     assert obligation(shown(cli, ref), "cnil_notification")["status"] == "not_required"
+    assert prefect_database_mentions(RATIONALE, DPD, json.dumps(RATIONALE)[1:-1]) == set()

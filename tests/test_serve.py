@@ -1,7 +1,9 @@
-"""`incidents serve` from a fresh store with no other set-up: it starts a real local Prefect server, serves the
-deployments, a declaration made meanwhile gets its alert delivered with no other command, a breach's decision flow
-pauses for the DPD and resumes through Prefect's API, and Ctrl-C stops it all."""
+"""`incidents serve` from a fresh store with no other set-up: it starts a real local Prefect server that asks for
+credentials, serves the deployments, a declaration made meanwhile gets its alert delivered with no other command, a
+breach's decision flow waits for the DPD's decision made through the door (a forged resume is ignored), nothing
+personal lands in Prefect's database, and Ctrl-C stops it all."""
 
+import base64
 import json
 import os
 import signal
@@ -9,14 +11,20 @@ import socket
 import sqlite3
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pendulum
+import pytest
 import yaml
 
-from tests.conftest import ACADEMY_ALERTS, free_port, write_declaration
+from tests.conftest import ACADEMY_ALERTS, BASE_DECLARATION, REFERENT, free_port, write_declaration
 from tests.subprocess_cli import INCIDENTS
 from tests.test_breach_decision import ASSESSMENT, BREACH, DPD
+
+pytestmark = pytest.mark.slow
+
+RATIONALE = "Journaux analysés par Mme Martin : consultation de 14 dossiers d'élèves de CM2."
 
 STARTUP_SECONDS = 150
 
@@ -31,11 +39,20 @@ def wait_for(predicate, seconds, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+CREDENTIALS: dict[str, str] = {}
+
+
+def _headers():
+    token = base64.b64encode(CREDENTIALS["auth"].encode()).decode()
+    return {"Content-Type": "application/json", "Authorization": f"Basic {token}"}
+
+
 def deployment_exists(api_url, name):
     try:
-        with urllib.request.urlopen(f"{api_url}/deployments/name/{name}", timeout=2) as response:
+        request = urllib.request.Request(f"{api_url}/deployments/name/{name}", headers=_headers())
+        with urllib.request.urlopen(request, timeout=2) as response:
             return response.status == 200
-    except OSError:
+    except (OSError, KeyError):
         return False
 
 
@@ -46,39 +63,55 @@ def port_open(port):
 
 def api(api_url, path, body):
     request = urllib.request.Request(f"{api_url}{path}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers=_headers())
     with urllib.request.urlopen(request, timeout=10) as response:
         text = response.read()
         return json.loads(text) if text else None
 
 
-def decide_through_prefect(api_url, env, store, tmp_path):
-    """A breach assessed while served starts the decision flow, which pauses for the DPD's typed input; resuming it
-    through Prefect's API with that input records the decision in the store."""
+def decide_through_the_door(api_url, env, store, tmp_path):
+    """A breach assessed while served starts the decision flow, which waits; a forged resume through Prefect's API
+    decides nothing; the DPD's decision through the door resumes it with the decision's id, and the flow ends."""
     aware = pendulum.now("Europe/Paris").subtract(hours=1).isoformat()
     breach = write_declaration(tmp_path, "breach.yaml", aware_at=aware, **BREACH)
-    declared = subprocess.run([INCIDENTS, "declare", str(breach)], env=env, capture_output=True, text=True,
-                              timeout=60)
+    declared = subprocess.run([INCIDENTS, "declare", str(breach), "--by", REFERENT], env=env, capture_output=True,
+                              text=True, timeout=60)
     ref = declared.stdout.split("Incident enregistré : ")[1].split()[0]
     document = tmp_path / "assessment.yaml"
     document.write_text(yaml.safe_dump(ASSESSMENT, allow_unicode=True), encoding="utf-8")
-    assessed = subprocess.run([INCIDENTS, "assess", ref, "--file", str(document)], env=env, capture_output=True,
-                              text=True, timeout=60)
-    assert "Le formulaire de décision du DPD attend dans l'interface Prefect." in assessed.stdout, assessed.stderr
+    assessed = subprocess.run([INCIDENTS, "assess", ref, "--file", str(document), "--by", DPD], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert "attend la décision du DPD" in assessed.stdout, assessed.stderr
 
     paused_filter = {"flow_runs": {"tags": {"all_": [ref]}, "state": {"type": {"any_": ["PAUSED"]}}}}
     wait_for(lambda: api(api_url, "/flow_runs/filter", paused_filter), 90, "the paused decision flow")
     [run] = api(api_url, "/flow_runs/filter", paused_filter)
     assert run["name"] == f"breach-decision-{ref}"
-    answer = {"cnil": "yes", "subjects": "yes", "by": DPD}
-    assert api(api_url, f"/flow_runs/{run['id']}/resume", {"run_input": answer})["status"] == "ACCEPT"
+    # Whoever reaches Prefect with its credentials still cannot decide: a decision is the DPD's, through the door.
+    assert api(api_url, f"/flow_runs/{run['id']}/resume", {"run_input": {"decision_id": 4242}})["status"] == "ACCEPT"
+    wait_for(lambda: api(api_url, "/flow_runs/filter", paused_filter), 60, "the flow to wait again")
 
     def decided():
         with sqlite3.connect(store) as connection:
             return connection.execute("SELECT decided_by, notify_cnil FROM breach_decision").fetchall()
 
-    wait_for(decided, 90, "the decision in the store")
+    assert decided() == []
+    decision = subprocess.run([INCIDENTS, "decide", ref, "--cnil", "yes", "--subjects", "no", "--by", DPD,
+                               "--rationale", RATIONALE], env=env, capture_output=True, text=True, timeout=60)
+    assert decision.returncode == 0, decision.stderr
     assert decided() == [(DPD, 1)]
+    done = {"flow_runs": {"id": {"any_": [run["id"]]}, "state": {"type": {"any_": ["COMPLETED"]}}}}
+    wait_for(lambda: api(api_url, "/flow_runs/filter", done), 90, "the decision flow to complete")
+
+
+def prefect_files_mention(home, *texts):
+    """Every text among `texts` found in the bytes of Prefect's own files (its database, its WAL, its logs)."""
+    found = set()
+    for path in home.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            found |= {text for text in texts if text.encode("utf-8") in content}
+    return found
 
 
 def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another_command(smtp, store, tmp_path):
@@ -91,13 +124,21 @@ def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another
         wait_for(lambda: deployment_exists(api_url, "intake/intake") or service.poll() is not None,
                  STARTUP_SECONDS, "the served intake deployment")
         assert service.poll() is None, service.stdout.read() if service.stdout else ""
-        assert deployment_exists(api_url, "engine-pass/watchdog")
-        state = json.loads((tmp_path / "var" / "prefect" / "server.json").read_text())
+        state_file = tmp_path / "var" / "prefect" / "server.json"
+        state = json.loads(state_file.read_text())
         assert state["api_url"] == api_url
+        assert state_file.stat().st_mode & 0o077 == 0  # the credentials are the service account's alone
+        CREDENTIALS["auth"] = state["auth"]
+        wait_for(lambda: deployment_exists(api_url, "engine-pass/watchdog"), 60, "the watchdog deployment")
+        try:
+            urllib.request.urlopen(f"{api_url}/deployments/name/intake/intake", timeout=5)
+            raise AssertionError("Prefect's API answered without credentials")
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
 
         started = time.monotonic()
-        declared = subprocess.run([INCIDENTS, "declare", str(write_declaration(tmp_path))], env=env,
-                                  capture_output=True, text=True, timeout=60)
+        declared = subprocess.run([INCIDENTS, "declare", str(write_declaration(tmp_path)), "--by", REFERENT],
+                                  env=env, capture_output=True, text=True, timeout=60)
         assert declared.returncode == 0, declared.stderr
         assert "Remise confiée au service Prefect en cours d'exécution." in declared.stdout
         assert time.monotonic() - started < 30  # returns at once, without waiting for delivery
@@ -105,10 +146,12 @@ def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another
         wait_for(lambda: len(smtp.received) >= len(ACADEMY_ALERTS), 90, "the alert mails")
         assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
 
-        decide_through_prefect(api_url, env, store, tmp_path)
+        decide_through_the_door(api_url, env, store, tmp_path)
     finally:
         service.send_signal(signal.SIGINT)
         output, _ = service.communicate(timeout=60)
+    personal = (RATIONALE, DPD, REFERENT, BASE_DECLARATION["title"], BREACH.get("title", BASE_DECLARATION["title"]))
+    assert prefect_files_mention(tmp_path / "var" / "prefect", *personal) == set()
     assert service.returncode == 0, output
     assert "Service arrêté." in output
     assert not port_open(port)
