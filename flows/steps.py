@@ -106,8 +106,9 @@ def preview_pass(now: pendulum.DateTime) -> dict[str, Any]:
     from policy.steps import decide_step
 
     parties = load_parties()
+    queued_ids, messages = queued_incident_ids(), deliverable_ids(now)
     with session_scope() as session:
-        queued = [session.get(Incident, incident_id) for incident_id in queued_incident_ids()]
+        queued = [session.get(Incident, incident_id) for incident_id in queued_ids]
         steps_due = []
         for command in due_obligations(session, now):
             obligation = session.get(Obligation, command.obligation_id)
@@ -119,14 +120,12 @@ def preview_pass(now: pendulum.DateTime) -> dict[str, Any]:
                 steps_due.append({"ref": incident.ref, "obligation": obligation.kind, "step": decision.take.name,
                                   "skipped": [s.name for s in decision.skipped]})
         reminders = [session.get(Incident, r.incident_id) for r in due_acknowledgement_reminders(session, now)]
-        messages = deliverable_ids(now)
         templates = [session.get(OutboxMessage, message_id) for message_id in messages]
-        session.rollback()
-    return {"at": now.isoformat(), "dry_run": True, "would_take_in": [i.ref for i in queued if i is not None],
-            "would_take_steps": steps_due,
-            "would_remind_acknowledgement": [i.ref for i in reminders if i is not None],
-            "would_deliver": len(messages),
-            "would_deliver_by_template": _count([m.template for m in templates if m is not None])}
+        return {"at": now.isoformat(), "dry_run": True, "would_take_in": [i.ref for i in queued if i is not None],
+                "would_take_steps": steps_due,
+                "would_remind_acknowledgement": [i.ref for i in reminders if i is not None],
+                "would_deliver": len(messages),
+                "would_deliver_by_template": _count([m.template for m in templates if m is not None])}
 
 
 def _count(values: list[str]) -> dict[str, int]:

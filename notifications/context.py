@@ -22,14 +22,14 @@ SUBJECT_LABELS = {"pupils": "élèves", "staff": "personnels", "parents": "paren
 
 REQUESTED_ACTIONS: dict[Party, list[str]] = {
     Party.ACADEMY: [
-        "accuser réception de cette alerte auprès de la collectivité ;",
+        "accuser réception de cette alerte (commande « incidents acknowledge » suivie de la référence) ;",
         "confirmer ou corriger la portée proposée (commande « incidents triage ») ;",
         "si des données personnelles sont ou peuvent être concernées, faire évaluer la violation par le DPD "
         "(délai de notification à la CNIL : 72 heures après la prise de connaissance) ;",
         "prendre en charge l'incident s'il relève de votre champ de compétence.",
     ],
     Party.MUNICIPALITY: [
-        "accuser réception de cette alerte auprès de l'académie ;",
+        "accuser réception de cette alerte (commande « incidents acknowledge » suivie de la référence) ;",
         "prendre en charge, avec votre prestataire, ce qui relève de la mise en œuvre et du maintien en "
         "conditions opérationnelles de l'ENT ;",
         "transmettre à l'académie toute information utile à l'évaluation de l'incident.",
@@ -91,6 +91,13 @@ def alert(session: Session, message: OutboxMessage, incident: Incident, parties:
             "requested_actions": REQUESTED_ACTIONS[Party(message.recipient_party)]}
 
 
+def acknowledgement_reminder(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
+                             now: pendulum.DateTime) -> dict[str, Any]:
+    alert = session.get(Obligation, message.obligation_id)
+    return {**incident_facts(incident, parties), **_recipient(message),
+            "alert_delivered_at": alert.met_at if alert else None}
+
+
 def deadline_step(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
                   now: pendulum.DateTime) -> dict[str, Any]:
     obligation = session.get(Obligation, message.obligation_id)
@@ -131,6 +138,7 @@ CONTEXTS: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulu
     "follow_up": report,
     "final_report": report,
     "delivery_failure": delivery_failure,
+    "acknowledgement_reminder": acknowledgement_reminder,
 }
 
 # Mails about a deadline carry an iCalendar event at the due time.

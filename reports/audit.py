@@ -51,6 +51,7 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime) -> 
             "confirmed_by": confirmed.actor if confirmed else None,
             "confirmed_at": iso(confirmed.occurred_at) if confirmed else None,
         },
+        "acknowledgement": {"at": iso(incident.acknowledged_at), "by": incident.acknowledged_by},
         "obligations": obligation_rows(session, incident, now),
         "messages": [{
             "template": m.template, "step": m.step, "recipient": m.recipient_email, "status": m.status,

@@ -4,6 +4,7 @@ legal clocks were met. The data is built here; charts and rendering live apart (
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date
+from statistics import median
 from typing import Any
 
 import pendulum
@@ -51,6 +52,10 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
     alert_hours = sorted(round((met - pendulum.instance(o.anchor_at)).total_seconds() / 3600, 2)
                          for o in alerts if (met := _at(o.met_at)) is not None and met < finish)
     alert_status = _clock_counts(alerts, finish)
+    alert_met = {o.incident_id: met for o in alerts if (met := _at(o.met_at)) is not None}
+    acknowledgement_hours = sorted(
+        round(max(0.0, (acknowledged - alert_met[i.id]).total_seconds()) / 3600, 2) for i in incidents
+        if (acknowledged := _at(i.acknowledged_at)) is not None and acknowledged < finish and i.id in alert_met)
 
     decisions = session.exec(select(Decision).where(col(Decision.incident_id).in_(ids),
                                                     col(Decision.decided_at) < finish)).all()
@@ -96,7 +101,11 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
                    "on_time_share": _share(alert_status["on_time"], alert_status["total"]),
                    "time_to_alert_hours": alert_hours,
                    "distribution": {label: sum(1 for h in alert_hours if low <= h < high)
-                                    for label, low, high in ALERT_BUCKETS}},
+                                    for label, low, high in ALERT_BUCKETS},
+                   "acknowledged": len(acknowledgement_hours),
+                   "time_to_acknowledge_hours": acknowledgement_hours,
+                   "median_time_to_acknowledge_hours": median(acknowledgement_hours) if acknowledgement_hours
+                   else None},
         "cnil": {
             "decisions": len(decisions),
             "notify": sum(1 for d in decisions if d.notify_cnil),

@@ -17,8 +17,8 @@ from models.commands import (
     Acknowledge,
     Assess,
     Close,
-    Declare,
     Decide,
+    Declare,
     Dismiss,
     FileCnil,
     FollowUp,
@@ -125,8 +125,8 @@ class World:
             execute(session, Assess(ref=ref, document=parse_assessment(ASSESSMENT)), self.dpd,
                     T0.add(hours=1), self.parties)
             if decided:
-                execute(session, Decide(ref=ref, cnil="yes", subjects="yes", rationale="Par prudence."), self.dpd, T0.add(hours=2),
-                        self.parties)
+                execute(session, Decide(ref=ref, cnil="yes", subjects="yes", rationale="Par prudence."), self.dpd,
+                        T0.add(hours=2), self.parties)
         return ref
 
 

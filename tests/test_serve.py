@@ -121,14 +121,16 @@ def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another
                                stderr=subprocess.STDOUT, text=True)
     api_url = f"http://127.0.0.1:{port}/api"
     try:
-        wait_for(lambda: deployment_exists(api_url, "intake/intake") or service.poll() is not None,
-                 STARTUP_SECONDS, "the served intake deployment")
-        assert service.poll() is None, service.stdout.read() if service.stdout else ""
         state_file = tmp_path / "var" / "prefect" / "server.json"
+        wait_for(lambda: state_file.exists() or service.poll() is not None, STARTUP_SECONDS, "the server's state file")
+        assert service.poll() is None, service.stdout.read() if service.stdout else ""
         state = json.loads(state_file.read_text())
         assert state["api_url"] == api_url
         assert state_file.stat().st_mode & 0o077 == 0  # the credentials are the service account's alone
         CREDENTIALS["auth"] = state["auth"]
+        wait_for(lambda: deployment_exists(api_url, "intake/intake") or service.poll() is not None,
+                 STARTUP_SECONDS, "the served intake deployment")
+        assert service.poll() is None, service.stdout.read() if service.stdout else ""
         wait_for(lambda: deployment_exists(api_url, "engine-pass/watchdog"), 60, "the watchdog deployment")
         try:
             urllib.request.urlopen(f"{api_url}/deployments/name/intake/intake", timeout=5)

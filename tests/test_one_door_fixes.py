@@ -1,0 +1,239 @@
+"""Each defect the one door fixes, tried as a user would: every one of these passed through the old, hand-written
+doors. Refused commands leave the store unchanged, row for row, chain head included."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pendulum
+import pytest
+import yaml
+
+from tests.conftest import ADMIN, AUDITOR, DPD, REFERENT, TRIAGER, Cli, write_declaration
+from tests.walkers import declared, obligation, shown, timeline_of
+
+BREACH = {"personal_data": "unknown", "categories": ["vendor", "personal_data"], "data_subjects": {"pupils": 40}}
+ASSESSMENT = {"data_types": ["behavioural"], "ease_of_identification": "maximum", "confidentiality": "limited",
+              "nature": "Messages exposés.", "consequences": "Atteinte à la vie privée.", "measures": "Accès coupé."}
+CLOSURE = {"summary": "Incident résolu.", "measures": "Correctif appliqué."}
+
+
+def store_state(store: Path) -> tuple[dict[str, int], tuple[int, str]]:
+    """Row counts of every table and the chain head: what "unchanged" means to an auditor."""
+    with sqlite3.connect(store) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        counts = {table: connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables}
+        head = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
+    return counts, head
+
+
+def ok(cli: Cli, *args: str) -> str:
+    result = cli(*args)
+    assert result.exit_code == 0, (args, result.output)
+    return str(result.stdout)
+
+
+def write(folder: Path, name: str, data: dict[str, object]) -> str:
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def test_unknown_then_no_waives_the_breach_clocks_with_who_and_why_and_the_incident_can_close(cli, tmp_path, smtp):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+    ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
+    refused = cli("personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", TRIAGER,
+                  "--at", "2026-11-20T11:00:00+01:00")
+    assert refused.exit_code == 2 and "--reason" in refused.stderr
+
+    ok(cli, "personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", TRIAGER,
+       "--reason", "L'éditeur confirme qu'aucun message n'a été lu.", "--at", "2026-11-20T11:00:00+01:00")
+
+    assert obligation(shown(cli, ref), "cnil_notification")["status"] == "not_required"
+    [waived] = [e for e in timeline_of(cli, ref) if e["kind"] == "obligation_waived"]
+    assert (waived["actor"], waived["payload"]["obligation"], waived["payload"]["reason"]) == \
+        (TRIAGER, "cnil_notification", "L'éditeur confirme qu'aucun message n'a été lu.")
+    # Days later the watchdog chases no CNIL clock, and the incident closes.
+    smtp.received.clear()
+    ok(cli, "watch", "--at", "2026-11-24T12:00:00+01:00")
+    assert [s for _, s in smtp.subjects() if "CNIL" in s] == []
+    ok(cli, "close", ref, "--file", write(tmp_path, "closure.yaml", CLOSURE), "--by", TRIAGER,
+       "--at", "2026-11-24T12:05:00+01:00")
+    assert shown(cli, ref)["status"] == "closed"
+
+
+@pytest.mark.parametrize("command", [
+    ["personal-data", "--value", "yes", "--aware-at", "2026-11-20T11:00:00+01:00"],
+    ["assess", "--file", "ASSESSMENT"],
+])
+def test_breach_commands_are_refused_on_a_dismissed_incident(cli, tmp_path, store, command):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00")["ref"]
+    ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
+    ok(cli, "dismiss", ref, "--reason", "Doublon de INC-2026-0001", "--by", TRIAGER,
+       "--at", "2026-11-20T10:30:00+01:00")
+    before = store_state(store)
+    args = [write(tmp_path, "a.yaml", ASSESSMENT) if part == "ASSESSMENT" else part for part in command]
+    by = DPD if command[0] == "assess" else TRIAGER
+    result = cli(command[0], ref, *args[1:], "--by", by, "--at", "2026-11-20T11:00:00+01:00")
+    assert result.exit_code == 1
+    assert f"l'incident {ref} est classé sans suite" in result.stderr
+    assert store_state(store) == before
+    assert [o for o in shown(cli, ref)["obligations"] if o["kind"] == "cnil_notification"] == []
+
+
+def test_a_message_being_sent_when_its_incident_is_dismissed_is_not_retried(plain_cli):
+    from sqlmodel import select
+
+    from models.commands import RecordFailure
+    from models.db import session_scope
+    from models.door import ENGINE, execute
+    from models.messaging import claim_message
+    from models.outbox import MessageStatus, OutboxMessage
+    from notifications.delivery import deliverable_ids
+
+    now = pendulum.datetime(2026, 11, 20, 9, 10)
+    ref = door_declared("2026-11-20T09:00:00+01:00", now.isoformat())
+    with session_scope() as session:  # a delivery attempt holds the first alert, SMTP has not answered yet
+        assert claim_message(session, 1, now, 120)
+    ok(plain_cli, "dismiss", ref, "--reason", "Hors ENT", "--by", TRIAGER, "--at", "2026-11-20T10:11:00+01:00")
+    with session_scope() as session:  # ...then the relay refuses it
+        execute(session, RecordFailure(incident_id=1, message_id=1, error="451 try later"), ENGINE, now)
+    with session_scope() as session:
+        statuses = {m.status for m in session.exec(select(OutboxMessage)).all()}
+    assert statuses == {MessageStatus.CANCELLED}
+    assert deliverable_ids(now.add(days=1)) == []
+
+
+def test_a_filing_or_an_information_dated_before_the_decision_is_refused(cli, tmp_path, store):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+    ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
+    ok(cli, "assess", ref, "--file", write(tmp_path, "a.yaml", ASSESSMENT), "--by", DPD,
+       "--at", "2026-11-20T12:00:00+01:00")
+    ok(cli, "decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD, "--at", "2026-11-20T14:00:00+01:00")
+    before = store_state(store)
+    filed = cli("cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", "2026-11-20T13:00:00+01:00", "--by", DPD,
+                "--at", "2026-11-20T15:00:00+01:00")
+    informed = cli("subjects-informed", ref, "--channel", "ENT", "--informed-at", "2026-11-20T13:30:00+01:00",
+                   "--by", DPD, "--at", "2026-11-20T15:00:00+01:00")
+    assert (filed.exit_code, informed.exit_code) == (2, 2)
+    assert "champ « --filed-at » : le dépôt ne peut pas précéder la décision du DPD (20/11/2026 14:00)" in filed.stderr
+    assert "champ « --informed-at » : l'information ne peut pas précéder la décision" in informed.stderr
+    assert store_state(store) == before
+    # A late filing is recorded at its own time, in the past, by the DPD: the clock's lateness is frozen there.
+    ok(cli, "cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", "2026-11-23T15:00:00+01:00", "--by", DPD)
+    cnil = obligation(shown(cli, ref), "cnil_notification")
+    assert (cnil["status"], cnil["late_by_seconds"]) == ("late", 6 * 3600)
+    [entry] = [e for e in timeline_of(cli, ref) if e["kind"] == "cnil_filed"]
+    assert entry["occurred_at"] == "2026-11-23T15:00:00+01:00"
+    assert pendulum.parse(entry["recorded_at"]) > pendulum.parse(entry["occurred_at"])  # the wall clock
+
+
+def test_a_declaration_whose_occurrence_follows_its_awareness_is_refused(cli, tmp_path, store):
+    path = write_declaration(tmp_path, occurred_at="2026-11-20T12:00:00+01:00", aware_at="2026-11-20T09:00:00+01:00")
+    result = cli("declare", str(path), "--by", REFERENT, "--at", "2026-11-20T13:00:00+01:00")
+    assert result.exit_code == 2
+    assert "occurred_at" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_change_without_a_person_or_by_an_unknown_one_is_refused(cli, tmp_path, store, monkeypatch):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00")["ref"]
+    ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
+    before = store_state(store)
+    monkeypatch.delenv("INCIDENTS_ACTOR")
+    nobody = cli("triage", ref, "--scope", "municipality", "--at", "2026-11-20T11:00:00+01:00")
+    assert nobody.exit_code == 2 and "champ « --by » : indiquez qui agit" in nobody.stderr
+    for forged in ('=HYPERLINK("http://evil.example","x")', '<img src=x onerror=alert(1)>', "x" * 5000):
+        result = cli("triage", ref, "--scope", "municipality", "--by", forged, "--at", "2026-11-20T11:00:00+01:00")
+        assert result.exit_code == 2 and "champ « --by »" in result.stderr
+    auditor = cli("triage", ref, "--scope", "municipality", "--by", AUDITOR, "--at", "2026-11-20T11:00:00+01:00")
+    assert auditor.exit_code == 1 and "n'a pas le rôle requis" in auditor.stderr
+    assert store_state(store) == before
+
+
+def test_waivers_and_opened_clocks_are_on_the_timeline_with_their_person(cli, tmp_path):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+    ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
+    ok(cli, "assess", ref, "--file", write(tmp_path, "a.yaml", ASSESSMENT), "--by", DPD,
+       "--at", "2026-11-20T12:00:00+01:00")
+    ok(cli, "decide", ref, "--cnil", "no", "--subjects", "yes", "--by", DPD, "--rationale", "Risque pour les élèves.",
+       "--at", "2026-11-20T14:00:00+01:00")
+    entries = {(e["kind"], e["payload"].get("obligation"), e["actor"]) for e in timeline_of(cli, ref)}
+    assert ("obligation_waived", "cnil_notification", DPD) in entries
+    assert ("obligation_opened", "subjects_communication", DPD) in entries
+
+
+@pytest.mark.real_store
+def test_a_future_replay_instant_is_refused_on_a_real_store_and_allowed_on_a_simulation(plain_cli, tmp_path, store):
+    tomorrow = pendulum.now("Europe/Paris").add(days=1).isoformat()
+    for args in (["watch"], ["list"], ["declare", str(tmp_path / "missing.yaml"), "--by", REFERENT]):
+        result = plain_cli(*args, "--at", tomorrow)
+        assert result.exit_code == 2, args
+        assert "champ « --at » : un instant dans le futur n'est admis que sur un registre de simulation" \
+            in result.stderr
+    drill = tmp_path / "drill.db"
+    refused = plain_cli("simulate", str(drill), "--by", TRIAGER)
+    assert refused.exit_code == 1 and not drill.exists()
+    ok(plain_cli, "simulate", str(drill), "--by", ADMIN)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{drill}")
+        ok(plain_cli, "list", "--at", tomorrow)
+    assert plain_cli("list", "--at", tomorrow).exit_code == 2  # the real store is still real
+
+
+def door_declared(aware_at: str, at: str) -> str:
+    """Declared through the door only, with no orchestration: the incident stays queued, its alerts pending."""
+    from models.commands import Declare
+    from models.db import session_scope
+    from models.declaration import parse_declaration
+    from models.door import execute
+    from settings.parties import load_parties
+    from tests.conftest import BASE_DECLARATION
+
+    now, parties = pendulum.parse(at), load_parties()
+    with session_scope() as session:
+        declaration = parse_declaration({**BASE_DECLARATION, "aware_at": aware_at}, parties, now)
+        return str(execute(session, Declare(declaration), parties.person(REFERENT), now, parties).ref)
+
+
+def test_watch_dry_run_sends_nothing_and_writes_nothing(cli, store, smtp):
+    ref = door_declared("2026-11-20T09:00:00+01:00", "2026-11-20T10:00:00+01:00")
+    before = store_state(store)
+    preview = json.loads(ok(cli, "watch", "--dry-run", "--json", "--at", "2026-11-21T10:00:00+01:00"))
+    assert preview["would_take_in"] == [ref]
+    assert preview["would_take_steps"] == [{"ref": ref, "obligation": "cross_party_alert", "step": "reminder_50",
+                                            "skipped": []}]
+    assert preview["would_deliver"] == 2
+    assert store_state(store) == before and smtp.received == []
+    text = ok(cli, "watch", "--dry-run", "--at", "2026-11-21T10:00:00+01:00")
+    assert "rien n'est écrit ni envoyé" in text
+    ok(cli, "watch", "--at", "2026-11-21T10:00:00+01:00")  # the real pass then does it
+    assert len(smtp.received) >= 2 and store_state(store) != before
+
+
+def test_the_alerted_party_acknowledges_once_and_is_reminded_once_if_it_does_not(cli, tmp_path, smtp):
+    quiet = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00")["ref"]
+    prompt = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00")["ref"]
+    # intake delivered both alerts to the académie at 10:00
+    refused = cli("acknowledge", prompt, "--by", REFERENT, "--at", "2026-11-20T11:00:00+01:00")
+    assert refused.exit_code == 1 and "la partie alertée" in refused.stderr  # the commune alerted, not alerted
+    ok(cli, "acknowledge", prompt, "--by", TRIAGER, "--at", "2026-11-20T11:00:00+01:00")
+    again = cli("acknowledge", prompt, "--by", DPD, "--at", "2026-11-20T11:30:00+01:00")
+    assert again.exit_code == 1 and "déjà" in again.stderr
+    assert shown(cli, prompt)["acknowledgement"] == {"at": "2026-11-20T11:00:00+01:00", "by": TRIAGER}
+
+    smtp.received.clear()
+    ok(cli, "watch", "--at", "2026-11-21T10:06:00+01:00")  # 24 h after delivery
+    ok(cli, "watch", "--at", "2026-11-22T10:06:00+01:00")
+    reminders = [(r, s) for r, s in smtp.subjects() if "accuser réception" in s]
+    assert reminders == sorted((address, f"[{quiet}] Rappel : merci d'accuser réception de l'alerte – "
+                                          "Villers-lès-Exemple")
+                               for address in ("dsden54-numerique@ac-nancy-metz.example.org",
+                                               "rssi@ac-nancy-metz.example.org"))
+    audit = json.loads(ok(cli, "audit", prompt, "--format", "json"))
+    assert audit["acknowledgement"] == {"at": "2026-11-20T11:00:00+01:00", "by": TRIAGER}
+    report = json.loads(ok(cli, "report", "steering", "--from", "2026-11-01", "--to", "2026-11-30",
+                           "--format", "json"))
+    assert (report["alerts"]["acknowledged"], report["alerts"]["time_to_acknowledge_hours"]) == (1, [1.0])  # delivered by intake at 10:00
