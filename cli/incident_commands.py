@@ -8,13 +8,21 @@ import typer
 from cli.app import AtOption, ByOption, JsonOption, act, app, emit_json, instant, person, user_errors
 from cli.files import read_document
 from cli.orchestration import Handover, hand_over
-from cli.views import INCIDENT_STATUS_LABELS, KIND_LABELS, STATUS_LABELS, incident_view, scope_text
+from cli.views import (
+    INCIDENT_STATUS_LABELS,
+    KIND_LABELS,
+    STATUS_LABELS,
+    incident_view,
+    scope_text,
+)
 from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Triage
 from models.db import session_scope
 from models.declaration import parse_declaration
+from models.outbox import MESSAGE_STATUS_LABELS
 from models.queries import readable_incident, readable_incidents
 from models.reports_input import parse_closure, parse_follow_up
 from notifications.render import duration_fr
+from policy.parties import Party
 from policy.scope import Scope
 from settings.parties import load_parties
 
@@ -83,7 +91,7 @@ def show(ref: str, as_json: JsonOption = False, by: ByOption = None, at: AtOptio
         return
     status = "arrêtée" if view["scope_status"] == "confirmed" else "proposée"
     typer.echo(f"{view['ref']} — {view['title']} ({INCIDENT_STATUS_LABELS[view['status']]})")
-    typer.echo(f"Commune : {view['municipality']} ; déclaré par : {view['declared_by']} ; "
+    typer.echo(f"Commune : {view['municipality']} ; déclaré par : {Party(view['declared_by']).label} ; "
                f"connu depuis : {view['aware_at']}")
     typer.echo(f"Portée ({status}) : {scope_text(view['scope'])}"
                + (f" — motif : {view['scope_reason']}" if view["scope_reason"] else ""))
@@ -93,11 +101,11 @@ def show(ref: str, as_json: JsonOption = False, by: ByOption = None, at: AtOptio
     for o in view["obligations"]:
         late = f", retard {duration_fr(o['late_by_seconds'])}" if o["late_by_seconds"] else ""
         met = f", remplie {o['met_at']}" if o["met_at"] else ""
-        typer.echo(f"  {KIND_LABELS.get(o['kind'], o['kind'])} ({o['owner']}) : "
+        typer.echo(f"  {KIND_LABELS.get(o['kind'], o['kind'])} ({Party(o['owner']).label}) : "
                    f"{STATUS_LABELS[o['status']]}, échéance {o['due_at']}{met}{late}")
     for m in view["messages"]:
         error = f" — dernière erreur : {m['last_error']}" if m["last_error"] and m["status"] != "sent" else ""
-        typer.echo(f"  ✉ {m['template']}/{m['step']} → {m['recipient']} : {m['status']} "
+        typer.echo(f"  ✉ {m['template']}/{m['step']} → {m['recipient']} : {MESSAGE_STATUS_LABELS[m['status']]} "
                    f"({m['attempts']} tentative(s)){error}")
 
 

@@ -5,7 +5,6 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
-from models.errors import NotFound
 from models.incident import Incident
 from models.obligation import Obligation
 from models.timeline import append_entry
@@ -20,13 +19,6 @@ def record(session: Session, incident: Incident | None, *, now: pendulum.DateTim
     append_entry(session, incident_id=incident.id if incident else None,
                  incident_ref=incident.ref if incident else None, occurred_at=now,
                  recorded_at=pendulum.now("UTC"), actor=actor, party=party, kind=kind, payload=payload)
-
-
-def get_incident(session: Session, ref: str) -> Incident:
-    incident = session.exec(select(Incident).where(Incident.ref == ref)).one_or_none()
-    if incident is None:
-        raise NotFound(f"Aucun incident ne porte la référence « {ref} ».")
-    return incident
 
 
 def obligations_of(session: Session, incident: Incident) -> list[Obligation]:

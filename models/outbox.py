@@ -16,6 +16,10 @@ class MessageStatus(StrEnum):
     CANCELLED = "cancelled"  # its incident was dismissed before it left
 
 
+MESSAGE_STATUS_LABELS: dict[str, str] = {MessageStatus.PENDING: "en attente", MessageStatus.SENDING: "en cours d'envoi",
+                                         MessageStatus.SENT: "remis", MessageStatus.CANCELLED: "annulé"}
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
 

@@ -9,6 +9,7 @@ from notifications.render import duration_fr
 from policy.clocks import CLOCK_RULES, ObligationKind, paris
 from policy.scope import SCOPE_LABELS, Scope
 
+PERSONAL_DATA = {"yes": "oui", "no": "non", "unknown": "inconnu"}
 PARTIES = {"academy": "l'académie", "municipality": "la collectivité", "engine": "le moteur"}
 TEMPLATES = {"cross_party_alert": "l'alerte", "deadline_step": "l'avis d'échéance", "follow_up": "le point de suivi",
              "final_report": "le rapport final", "delivery_failure": "l'avis de non-remise",
@@ -55,7 +56,18 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "follow_up_recorded": lambda p: f"Point de suivi : {p.get('done', '')}",
     "closed": lambda p: f"Incident clos : {p.get('summary', '')}",
     "dismissed": lambda p: f"Classé sans suite : {p['reason']}.",
-    "personal_data_changed": lambda p: f"Données personnelles : {p['from']} → {p['to']}.",
+    "personal_data_changed": lambda p: f"Données personnelles : {PERSONAL_DATA.get(p['from'], p['from'])} → "
+                                       f"{PERSONAL_DATA.get(p['to'], p['to'])}"
+                                       + (f" ; motif : {p['reason'].rstrip('.')}" if p.get("reason") else "") + ".",
+    "obligation_waived": lambda p: f"Obligation levée : {_obligation(p)} ; motif : {p['reason'].rstrip('.')}.",
+    "alert_acknowledged": lambda p: "Réception de l'alerte accusée par la partie alertée"
+                                    + (f", {duration_fr(p['seconds_after_delivery'])} après sa remise"
+                                       if p.get("seconds_after_delivery") else "") + ".",
+    "acknowledgement_reminder": lambda p: "Rappel envoyé à la partie alertée, qui n'a pas encore accusé réception "
+                                          "de l'alerte.",
+    "drafts_prepared": lambda p: "Projets de notification "
+                                 + ("complémentaire " if p.get("complementary") else "")
+                                 + "et de lettre aux personnes concernées envoyés au DPD.",
     "breach_assessed": lambda p: f"Évaluation ENISA : SE {p['se']:g} ({p['level']}), recommandation "
                                  f"{p['recommendation']}.",
     "breach_decided": lambda p: f"Décision du DPD : CNIL {'oui' if p['notify_cnil'] else 'non'}, personnes "
