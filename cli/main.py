@@ -1,6 +1,27 @@
 """`incidents`: the console entry point. Commands register themselves on the shared Typer app."""
 
+import sys
+import traceback
+
+import pendulum
+
 from cli import breach_commands, engine_commands, incident_commands, report_commands  # noqa: F401  (registers)
 from cli.app import app
+from settings.env import var_dir
 
-__all__ = ["app"]
+__all__ = ["app", "run"]
+
+
+def run() -> None:
+    """The console script: an error nobody foresaw is logged under var/logs/, never shown as a traceback (it may
+    quote stored values: a title, a reporter's name)."""
+    try:
+        app()
+    except Exception as error:  # noqa: BLE001 - the last net, after every foreseen error got its French message
+        log = var_dir() / "logs" / "errors.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {pendulum.now('UTC').isoformat()} {' '.join(sys.argv[1:2])}\n{traceback.format_exc()}")
+        print(f"Erreur inattendue ({type(error).__name__}) ; la transaction en cours n'a pas été enregistrée. "
+              f"Le détail est consigné pour l'administrateur dans {log}.", file=sys.stderr)
+        sys.exit(70)

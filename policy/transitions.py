@@ -188,7 +188,7 @@ ENTRY_LABELS: dict[EntryKind, str] = {
     EntryKind.MESSAGE_CANCELLED: "Message annulé",
 }
 
-LIVE = frozenset({IncidentState.QUEUED, IncidentState.OPEN})
+LIVE = frozenset({IncidentState.QUEUED, IncidentState.OPEN})  # a breach clock runs from the declaration
 ANY_STATE = frozenset(IncidentState)
 OPEN = frozenset({IncidentState.OPEN})
 ANY_BREACH = frozenset(BreachState)
@@ -245,25 +245,25 @@ TRANSITIONS: dict[Command, Transition] = {row.command: row for row in (
        breach_from=frozenset({BreachState.NONE, BreachState.ASSESSED}),
        gates=("motif requis pour « non »", "date de prise de connaissance passée")),
     # RG-DOOR-09: a DPD assesses the breach (ENISA); several assessments may follow one another until the decision.
-    _t("RG-DOOR-09", Command.ASSESS, "RGPD art. 33(3) ; méthode ENISA", OPEN, {Role.DPD},
+    _t("RG-DOOR-09", Command.ASSESS, "RGPD art. 33(3) ; méthode ENISA", LIVE, {Role.DPD},
        PartyRule.ACADEMY_OR_OWN_COMMUNE,
        EntryKind.BREACH_ASSESSED, breach_from=frozenset({BreachState.NONE, BreachState.ASSESSED}),
        gates=("données personnelles concernées ou inconnues",)),
     # RG-DOOR-10: the DPD of the party that notifies decides, once; a departure from the recommendation is reasoned.
-    _t("RG-DOOR-10", Command.DECIDE, "RGPD art. 33 et 34 ; convention, Art. 4.2", OPEN, {Role.DPD},
+    _t("RG-DOOR-10", Command.DECIDE, "RGPD art. 33 et 34 ; convention, Art. 4.2", LIVE, {Role.DPD},
        PartyRule.CNIL_OWNER,
        EntryKind.BREACH_DECIDED, breach_from=frozenset({BreachState.ASSESSED}),
        gates=("motivation requise pour un « non », une exemption ou un écart",)),
     # RG-DOOR-11: drafts of the CNIL notification and of the letter to the people concerned, for the DPD.
-    _t("RG-DOOR-11", Command.REDRAFT, "RGPD art. 33(3), 33(4) et 34(2)", OPEN, {Role.DPD}, PartyRule.CNIL_OWNER,
+    _t("RG-DOOR-11", Command.REDRAFT, "RGPD art. 33(3), 33(4) et 34(2)", LIVE, {Role.DPD}, PartyRule.CNIL_OWNER,
        EntryKind.DRAFTS_PREPARED, breach_from=frozenset({BreachState.ASSESSED, BreachState.DECIDED})),
     # RG-DOOR-12: the filing with the CNIL, dated when it was made: never before the decision, never in the future.
-    _t("RG-DOOR-12", Command.FILE_CNIL, "RGPD art. 33(1) et 33(4)", OPEN, {Role.DPD}, PartyRule.CNIL_OWNER,
+    _t("RG-DOOR-12", Command.FILE_CNIL, "RGPD art. 33(1) et 33(4)", LIVE, {Role.DPD}, PartyRule.CNIL_OWNER,
        EntryKind.CNIL_FILED,
        breach_from=frozenset({BreachState.DECIDED}),
        gates=("décision de notifier", "dépôt postérieur à la décision", "initiale avant complémentaire")),
     # RG-DOOR-13: the people concerned informed, dated when it was done: never before the decision.
-    _t("RG-DOOR-13", Command.INFORM_SUBJECTS, "RGPD art. 34", OPEN, {Role.DPD, Role.TRIAGER, Role.REFERENT},
+    _t("RG-DOOR-13", Command.INFORM_SUBJECTS, "RGPD art. 34", LIVE, {Role.DPD, Role.TRIAGER, Role.REFERENT},
        PartyRule.CNIL_OWNER, EntryKind.SUBJECTS_INFORMED, breach_from=frozenset({BreachState.DECIDED}),
        gates=("décision d'informer", "information postérieure à la décision")),
     # RG-DOOR-14: the engine takes the step due on a legal clock (reminder, escalation, overdue notice).
