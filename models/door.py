@@ -160,4 +160,4 @@ def _check_state(session: Session, row: Transition, incident: Incident) -> None:
         raise _refuse(row, f"l'incident {incident.ref} est {INCIDENT_STATE_LABELS[state]}{hint}")
     breach = breach_state(session, incident)
     if breach not in row.breach_from:
-        raise _refuse(row, f"la violation de {incident.ref} est {BREACH_STATE_LABELS[breach]}")
+        raise _refuse(row, f"état de la violation de données de {incident.ref} : {BREACH_STATE_LABELS[breach]}")

@@ -49,9 +49,9 @@ class BreachState(StrEnum):
 
 
 BREACH_STATE_LABELS: dict[BreachState, str] = {
-    BreachState.NONE: "non évaluée",
-    BreachState.ASSESSED: "évaluée, en attente de la décision du DPD",
-    BreachState.DECIDED: "décision du DPD prise",
+    BreachState.NONE: "pas encore évaluée",
+    BreachState.ASSESSED: "évaluée, décision du DPD en attente",
+    BreachState.DECIDED: "déjà décidée par le DPD",
 }
 
 
