@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.bounds import MAX_ITEMS, LongText, ShortText
 from models.validation import validate_document
 from policy.severity import DpcAdjustment, Factors
 
@@ -11,13 +12,14 @@ from policy.severity import DpcAdjustment, Factors
 class Adjustment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     step: Literal[1, -1]
-    reason: str = Field(min_length=1)
+    reason: ShortText
 
 
 class AssessmentDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    data_types: list[Literal["simple", "behavioural", "financial", "sensitive"]] = Field(min_length=1)
-    dpc_adjustments: list[Adjustment] = []
+    data_types: list[Literal["simple", "behavioural", "financial", "sensitive"]] = Field(min_length=1,
+                                                                                        max_length=MAX_ITEMS)
+    dpc_adjustments: list[Adjustment] = Field(default=[], max_length=MAX_ITEMS)
     vulnerable_subjects: bool | None = None
     ease_of_identification: Literal["negligible", "limited", "significant", "maximum"]
     confidentiality: Literal["none", "limited", "wide"] = "none"
@@ -25,9 +27,9 @@ class AssessmentDocument(BaseModel):
     availability: Literal["none", "temporary", "permanent"] = "none"
     malicious: bool = False
     unintelligible: bool = False
-    nature: str = Field(min_length=1)
-    consequences: str = Field(min_length=1)
-    measures: str = Field(min_length=1)
+    nature: LongText
+    consequences: LongText
+    measures: LongText
 
     @field_validator("confidentiality", "integrity", "availability", mode="before")
     @classmethod

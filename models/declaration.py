@@ -1,12 +1,12 @@
 """The declaration a party files, validated against the convention's vocabulary and the parties' file."""
 
 import re
-from datetime import datetime
 from typing import Any, Literal
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.bounds import MAX_ITEMS, Code, Count, Description, Email, Instant, Name, Title, check_instant
 from models.errors import FieldError, InvalidInput
 from models.validation import validate_document
 from policy.scope import CATEGORIES
@@ -17,32 +17,32 @@ INSEE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
 class Reporter(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
+    name: Name
+    email: Email
 
 
 class DataSubjects(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    pupils: int | None = Field(default=None, ge=0)
-    staff: int | None = Field(default=None, ge=0)
-    parents: int | None = Field(default=None, ge=0)
+    pupils: Count | None = None
+    staff: Count | None = None
+    parents: Count | None = None
 
 
 class Declaration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(min_length=1)
+    title: Title
+    description: Description
     declared_by: Literal["academy", "municipality"]
-    municipality: str
+    municipality: Code
     reporter: Reporter
-    aware_at: datetime
-    occurred_at: datetime | None = None
-    categories: list[str] = Field(min_length=1)
+    aware_at: Instant
+    occurred_at: Instant | None = None
+    categories: list[Code] = Field(min_length=1, max_length=MAX_ITEMS)
     personal_data: Literal["yes", "no", "unknown"]
-    schools: list[str] = []
+    schools: list[Code] = Field(default=[], max_length=MAX_ITEMS)
     data_subjects: DataSubjects = DataSubjects()
-    records: int | None = Field(default=None, ge=0)
+    records: Count | None = None
 
     @field_validator("municipality", mode="before")
     @classmethod
@@ -67,16 +67,13 @@ def parse_declaration(raw: Any, parties: Parties, now: pendulum.DateTime) -> Dec
 
 
 def _check_against_parties(declaration: Declaration, parties: Parties, now: pendulum.DateTime) -> list[FieldError]:
-    errors: list[FieldError] = []
-    for name in ("aware_at", "occurred_at"):
-        instant: datetime | None = getattr(declaration, name)
-        if instant is None:
-            continue
-        if instant.tzinfo is None or instant.utcoffset() is None:
-            errors.append(FieldError(name, "la date doit comporter un décalage horaire, "
-                                           "par ex. 2026-03-28T10:00:00+01:00"))
-        elif pendulum.instance(instant) > now:
-            errors.append(FieldError(name, "la date est dans le futur"))
+    errors = check_instant(declaration.aware_at, "aware_at", now)
+    if declaration.occurred_at is not None:
+        occurred_errors = check_instant(declaration.occurred_at, "occurred_at", now)
+        if not occurred_errors and not errors and declaration.occurred_at > declaration.aware_at:
+            occurred_errors = [FieldError("occurred_at", "l'incident ne peut pas avoir eu lieu après sa prise de "
+                                                         "connaissance (aware_at)")]
+        errors += occurred_errors
     for index, category in enumerate(declaration.categories):
         if category not in CATEGORIES:
             errors.append(FieldError(f"categories[{index}]", f"catégorie inconnue « {category} » "

@@ -4,22 +4,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.bounds import LongText
 from models.validation import validate_document
 
 
 class FollowUp(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    done: str = Field(min_length=1, description="ce qui a été fait depuis le dernier point")
-    planned: str = Field(min_length=1, description="ce qui est prévu")
-    impact: str = Field(min_length=1, description="l'impact actuel")
+    done: LongText = Field(description="ce qui a été fait depuis le dernier point")
+    planned: LongText = Field(description="ce qui est prévu")
+    impact: LongText = Field(description="l'impact actuel")
 
 
 class Closure(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    summary: str = Field(min_length=1)
-    measures: str = Field(min_length=1)
-    root_cause: str | None = None
-    residual_risk: str | None = None
+    summary: LongText
+    measures: LongText
+    root_cause: LongText | None = None
+    residual_risk: LongText | None = None
 
 
 def parse_follow_up(raw: Any) -> dict[str, Any]:

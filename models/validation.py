@@ -1,34 +1,38 @@
 """Validate a user's document with pydantic, and say what is wrong in French, naming each field as written."""
 
+import unicodedata
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from models.bounds import ISO_INSTANT, LONE_SURROGATE, REFUSED, grouped
 from models.errors import FieldError, InvalidInput
 
 Model = TypeVar("Model", bound=BaseModel)
+
+MAX_FIELD_NAME = 60  # a field name is echoed back; an unknown key a user wrote may be anything
 
 _MESSAGES = {
     "missing": "champ obligatoire manquant",
     "extra_forbidden": "champ inconnu",
     "string_type": "doit être un texte",
     "string_too_short": "ne doit pas être vide",
-    "string_too_long": "texte trop long",
+    "string_unicode": LONE_SURROGATE,  # pydantic's word for it
     "int_type": "doit être un nombre entier",
     "int_parsing": "doit être un nombre entier",
+    "int_parsing_size": "nombre entier illisible (trop de chiffres)",
     "int_from_float": "doit être un nombre entier",
     "bool_type": "doit valoir true ou false",
     "bool_parsing": "doit valoir true ou false",
-    "greater_than_equal": "doit être positif ou nul",
     "list_type": "doit être une liste",
-    "too_short": "la liste ne doit pas être vide",
     "model_type": "doit être un ensemble de champs (clé : valeur)",
     "model_attributes_type": "doit être un ensemble de champs (clé : valeur)",
-    "datetime_type": "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00",
-    "datetime_parsing": "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00",
-    "datetime_from_date_parsing": "doit être une date ISO 8601 avec décalage horaire, "
-                                  "par ex. 2026-03-28T10:00:00+01:00",
-    "value_error": "adresse électronique invalide",
+    "dict_type": "doit être un ensemble de champs (clé : valeur)",
+    "datetime_type": ISO_INSTANT,
+    "datetime_parsing": ISO_INSTANT,
+    "datetime_from_date_parsing": ISO_INSTANT,
+    "datetime_object_invalid": ISO_INSTANT,
+    "value_error": "valeur non valide",
 }
 
 
@@ -43,14 +47,41 @@ def validate_document(model: type[Model], raw: Any, what: str) -> Model:
 
 
 def _message(error: Any) -> str:
-    if error["type"] == "literal_error":
-        expected = str(error.get("ctx", {}).get("expected", "")).replace("' or '", "' ou '")
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind == REFUSED:
+        return str(error["msg"])  # already in French (models.bounds)
+    if kind == "literal_error":
+        expected = str(context.get("expected", "")).replace("' or '", "' ou '")
         return f"valeur non reconnue (valeurs possibles : {expected})"
-    return _MESSAGES.get(error["type"], error["msg"])
+    if kind == "string_too_long":
+        return f"texte trop long ({grouped(int(context['max_length']))} caractères au plus)"
+    if kind == "too_long":
+        return f"liste trop longue ({grouped(int(context['max_length']))} éléments au plus)"
+    if kind == "too_short":
+        return "la liste ne doit pas être vide"
+    if kind in ("less_than_equal", "less_than"):
+        return f"nombre trop grand ({_number(context, 'le', 'lt')} au plus)"
+    if kind in ("greater_than_equal", "greater_than"):
+        return "doit être positif ou nul" if context.get("ge") == 0 else \
+            f"nombre trop petit ({_number(context, 'ge', 'gt')} au moins)"
+    if kind == "value_error" and "email" in str(error.get("msg", "")):
+        return "adresse électronique invalide"
+    return _MESSAGES.get(kind, "valeur non valide")
+
+
+def _number(context: dict[str, Any], *keys: str) -> str:
+    value = next(context[key] for key in keys if key in context)
+    return grouped(value) if isinstance(value, int) else str(value)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        path += f"[{part}]" if isinstance(part, int) else (f".{_shown(part)}" if path else _shown(part))
     return path
+
+
+def _shown(name: str) -> str:
+    """A key as the user wrote it, made safe to print: control characters escaped, long names shortened."""
+    safe = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cs") else c for c in str(name))
+    return safe if len(safe) <= MAX_FIELD_NAME else safe[:MAX_FIELD_NAME] + "…"
