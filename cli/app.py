@@ -10,6 +10,7 @@ import pendulum
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from models.bounds import MAX_EMAIL, text_defect
 from models.db import StoreUnavailable
 from models.errors import FieldError, InvalidInput, NotFound, Refused
 from settings.parties import PartiesConfigError, Person, load_parties
@@ -21,13 +22,12 @@ app = typer.Typer(help="Coordination des incidents de sécurité de l'ENT entre 
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON lisible par une machine.")]
-AtOption = Annotated[str | None, typer.Option("--at", help="Rejouer comme si l'on était à cet instant (ISO 8601 "
-                                                           "avec décalage), pour les essais ; par défaut : "
-                                                           "maintenant. Jamais dans le futur sur un registre réel.")]
+AtOption = Annotated[str | None, typer.Option("--at", help="Faire comme si l'on était à cet instant (ISO 8601 avec "
+                                                           "décalage) ; par défaut : maintenant. Pour une commande "
+                                                           "qui écrit, sur un registre de simulation seulement.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit ou consulte : l'adresse électronique d'une "
                                                            "personne du fichier des parties (à défaut, la variable "
                                                            "INCIDENTS_ACTOR).")]
-MAX_EMAIL_LENGTH = 254
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -56,7 +56,7 @@ def person(by: str | None) -> Person:
     if value is None or not value.strip():
         raise InvalidInput([FieldError("--by", "indiquez qui agit : --by adresse électronique, ou la variable "
                                                "INCIDENTS_ACTOR")])
-    if len(value) > MAX_EMAIL_LENGTH or any(ord(char) < 32 or ord(char) == 127 for char in value):
+    if text_defect(value, MAX_EMAIL) is not None:
         raise InvalidInput([FieldError("--by", "adresse électronique invalide")])
     found = load_parties().person(value)
     if found is None:
@@ -76,11 +76,11 @@ def act(command: "AnyCommand", by: str | None, at: str | None) -> Any:
         return execute(session, command, actor, now)
 
 
-def instant(at: str | None) -> pendulum.DateTime:
-    """The replay instant of `--at` (refused in the future on a real store)."""
+def instant(at: str | None, writes: bool = True) -> pendulum.DateTime:
+    """The replay instant of `--at`: for a command that writes, on a simulation store only."""
     from models.clock import act_as_of
 
-    return act_as_of(at)
+    return act_as_of(at, writes)
 
 
 def emit_json(data: Any) -> None:

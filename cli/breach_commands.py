@@ -13,7 +13,7 @@ from cli.orchestration import Handover, hand_over, resume_paused_decision, trigg
 from flows.drafting import decide_and_draft, redraft
 from models.breach_input import parse_assessment
 from models.clock import event_time, parse_instant
-from models.commands import Assess, Decide, FileCnil, InformSubjects, SetPersonalData
+from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
 from models.db import session_scope
 from models.queries import readable_incident
 from reports import register as breach_register
@@ -33,11 +33,11 @@ def personal_data(ref: str, value: Annotated[str, typer.Option("--value", help="
                   reason: Annotated[str | None, typer.Option("--reason", help="Pourquoi (obligatoire pour « no » : "
                                                                               "les délais CNIL sont levés).")] = None,
                   by: ByOption = None, at: AtOption = None) -> None:
-    """Indiquer si des données personnelles sont concernées : « yes » ou « unknown » ouvre le délai CNIL de 72 h,
-    « no » le lève (avec un motif)."""
+    """Indiquer si des données personnelles sont concernées : « yes » ou « unknown » ouvre le délai CNIL de 72 h ;
+    « no » le lève, avec un motif, et revient au DPD de la partie qui notifie la CNIL."""
     with user_errors():
-        act(SetPersonalData(ref=ref, value=value, aware_at=parse_instant(aware_at, "--aware-at"), reason=reason),
-            by, at)
+        command = RuleOutPersonalData if value == "no" else SetPersonalData
+        act(command(ref=ref, value=value, aware_at=parse_instant(aware_at, "--aware-at"), reason=reason), by, at)
     typer.echo(f"Données personnelles de {ref} : {value}.")
 
 
@@ -76,12 +76,16 @@ def decide(ref: str,
            rationale: Annotated[str | None, typer.Option("--rationale", help="Motivation de la décision.")] = None,
            delay_reasons: Annotated[str | None, typer.Option("--delay-reasons", help="Motifs du retard (art. "
                                                                                       "33(1)).")] = None,
+           decided_at: Annotated[str | None, typer.Option("--decided-at", help="Quand la décision a été prise, si "
+                                                          "c'était avant de l'enregistrer (ISO 8601 avec décalage) ; "
+                                                          "par défaut : maintenant.")] = None,
            at: AtOption = None) -> None:
     """Décision du DPD : notifier la CNIL ou non, informer les personnes concernées, ou invoquer une exemption."""
     with user_errors():
         now, actor = instant(at), person(by)
         drafted = decide_and_draft(Decide(ref=ref, cnil=cnil, subjects=subjects, exemption=exemption,
-                                          rationale=rationale, delay_reasons=delay_reasons), actor, now)
+                                          rationale=rationale, delay_reasons=delay_reasons,
+                                          decided_at=event_time(decided_at, "--decided-at", now)), actor, now)
     typer.echo(f"Décision enregistrée pour {ref}.")
     for path in drafted.files:
         typer.echo(f"Projet écrit : {path}")
@@ -109,7 +113,8 @@ def cnil_filed(ref: str,
                filed_at: Annotated[str | None, typer.Option("--filed-at", help="Quand le dépôt a été fait (ISO 8601 "
                                                                               "avec décalage) ; par défaut : "
                                                                               "maintenant.")] = None,
-               complementary: Annotated[bool, typer.Option("--complementary")] = False,
+               complementary: Annotated[bool, typer.Option("--complementary", help="Notification complémentaire "
+                                                           "(RGPD art. 33(4)).")] = False,
                by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer la notification déposée auprès de la CNIL (initiale ou complémentaire)."""
     with user_errors():
@@ -139,7 +144,7 @@ def register(fmt: Annotated[RegisterFormat, typer.Option("--format", help="csv, 
              RegisterFormat.HTML, by: ByOption = None, at: AtOption = None) -> None:
     """Registre des violations (RGPD art. 33(5)) : toutes, notifiées ou non (une commune : les siennes)."""
     with user_errors():
-        now, reader = instant(at), person(by)
+        now, reader = instant(at, writes=False), person(by)
         with session_scope() as session:
             rows = breach_register.register_rows(session, reader)
         typer.echo(breach_register.render(rows, fmt.value, load_parties().academy.name, now))

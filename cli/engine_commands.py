@@ -21,7 +21,7 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la pa
 def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, at: AtOption = None) -> None:
     """Une passe du moteur : incidents en file, messages en attente, rappels, escalades et échéances dépassées."""
     with user_errors():
-        now = instant(at)
+        now = instant(at, writes=not dry_run)
         load_parties()  # a bad parties' file is refused here, not inside a flow run
         get_engine()
         if dry_run:
@@ -35,7 +35,17 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, at: AtOpti
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
     from flows.engine import engine_pass
 
-    result = asyncio.run(engine_pass(at=at))
+    try:
+        result = asyncio.run(engine_pass(at=at))
+    except Exception as error:  # noqa: BLE001 - the store holds the work: the same pass runs without Prefect
+        from dataclasses import asdict
+
+        from flows.steps import engine_pass_bare
+
+        typer.echo(f"Prefect injoignable ({type(error).__name__}) : passe faite directement, sans orchestration.",
+                   err=True)
+        with user_errors():
+            result = asdict(asyncio.run(engine_pass_bare(now)))
     if as_json:
         emit_json(result)
         return
@@ -52,7 +62,7 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(preview)
         return
-    typer.echo(f"Simulation de la passe au {iso_paris(pendulum.parse(preview['at']))} (rien n'est écrit ni envoyé) : "
+    typer.echo(f"Aperçu de la passe au {iso_paris(pendulum.parse(preview['at']))} (rien n'est écrit ni envoyé) : "
                f"{len(preview['would_take_in'])} incident(s) à prendre en charge, "
                f"{len(preview['would_take_steps'])} étape(s) d'échéance, "
                f"{len(preview['would_remind_acknowledgement'])} relance(s) d'accusé de réception, "
@@ -62,7 +72,8 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
 
 
 @app.command()
-def simulate(target: Annotated[Path, typer.Argument(help="Fichier SQLite de la copie de simulation à créer.")],
+def simulate(target: Annotated[Path, typer.Argument(metavar="FICHIER", help="Fichier SQLite de la copie de "
+                                                                            "simulation à créer.")],
              by: ByOption = None) -> None:
     """Copier le registre en un registre de simulation, où « --at » peut être dans le futur (exercices) ; une
     simulation n'écrit ses courriels qu'en fichiers, ou à un serveur SMTP local."""
@@ -73,10 +84,10 @@ def simulate(target: Annotated[Path, typer.Argument(help="Fichier SQLite de la c
         if "admin" not in actor.roles:
             fail("Refusé : créer une simulation est réservé aux administrateurs.")
         if target.exists():
-            fail(f"Refusé : champ « target » : le fichier {target} existe déjà.", 2)
+            fail(f"Refusé : champ « FICHIER » : le fichier {target} existe déjà.", 2)
         copy_as_simulation(target)
     typer.echo(f"Registre de simulation créé : {target}\nPour l'utiliser : "
-               f"INCIDENTS_DATABASE_URL=sqlite:///{target.resolve()} incidents watch --at …")
+               f"INCIDENTS_DATABASE_URL=sqlite:///{target.resolve()} uv run incidents watch --at …")
 
 
 @app.command()

@@ -65,7 +65,7 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
 def list_incidents(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """Lister les incidents que vous pouvez consulter (une commune : les siens)."""
     with user_errors():
-        now, reader = instant(at), person(by)
+        now, reader = instant(at, writes=False), person(by)
         with session_scope() as session:
             views = [incident_view(session, incident, now) for incident in readable_incidents(session, reader)]
     if as_json:
@@ -83,7 +83,7 @@ def list_incidents(as_json: JsonOption = False, by: ByOption = None, at: AtOptio
 def show(ref: str, as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """Afficher un incident, ses obligations et ses messages."""
     with user_errors():
-        now, reader = instant(at), person(by)
+        now, reader = instant(at, writes=False), person(by)
         with session_scope() as session:
             view = incident_view(session, readable_incident(session, ref, reader), now, with_messages=True)
     if as_json:

@@ -56,7 +56,7 @@ def timeline(ref: str, fmt: Annotated[TimelineFormat, typer.Option("--format", h
     from reports.timeline import render_rows, timeline_page, timeline_rows
 
     with user_errors(), session_scope() as session:
-        now = instant(at)
+        now = instant(at, writes=False)
         incident = readable_incident(session, ref, person(by))
         rows = timeline_rows(session, incident)
         page = timeline_page(session, incident, now) if fmt is TimelineFormat.HTML else None
@@ -65,7 +65,8 @@ def timeline(ref: str, fmt: Annotated[TimelineFormat, typer.Option("--format", h
     elif page is not None:
         emit(render_document("reports/timeline.html.j2", page), output)
     elif fmt is TimelineFormat.TEXT:
-        emit("".join(f"{row['occurred_at']}  {ENTRY_LABELS.get(row['kind'], row['kind']):<34} {row['description']}"
+        emit("".join(f"{_short(row['occurred_at'])}  (consigné {_short(row['recorded_at'])})  "
+                     f"{ENTRY_LABELS.get(row['kind'], row['kind']):<34} {row['actor']} : {row['description']}"
                      f"  #{row['seq']} {row['hash'][:12]}\n" for row in rows), output)
     else:
         emit(render_rows(rows, fmt.value), output)
@@ -81,7 +82,7 @@ def audit(ref: str, fmt: Annotated[AuditFormat, typer.Option("--format", help="h
     from reports.audit import audit_data
 
     with user_errors(), session_scope() as session:
-        data = audit_data(session, readable_incident(session, ref, person(by)), instant(at))
+        data = audit_data(session, readable_incident(session, ref, person(by)), instant(at, writes=False))
     if fmt is AuditFormat.JSON:
         emit(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output)
     else:
@@ -118,7 +119,7 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl.")] = "jsonl
         if fmt != "jsonl":
             fail("Refusé : champ « --format » : seul « jsonl » est proposé.", 2)
         with session_scope() as session:
-            text = "".join(export_lines(session, instant(at)))
+            text = "".join(export_lines(session, instant(at, writes=False)))
     emit(text, output)
 
 
@@ -147,6 +148,11 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
     typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash}.")
+
+
+def _short(iso_paris: str) -> str:
+    """An instant in a terminal column: Paris time to the second, offset kept (it changes with DST)."""
+    return iso_paris[:19].replace("T", " ") + iso_paris[-6:] if "." in iso_paris else iso_paris.replace("T", " ")
 
 
 def _day(value: str, field: str) -> date:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.cadence import meet, open_obligation, record_opened, waive
-from models.commands import Assess, Decide, FileCnil, InformSubjects, Redraft, SetPersonalData
+from models.commands import Assess, Decide, FileCnil, InformSubjects, Redraft, RuleOutPersonalData, SetPersonalData
 from models.errors import FieldError, InvalidInput, Refused
 from models.incident import Incident
 from models.journal import obligations_of, record, utc_iso
@@ -52,8 +52,13 @@ def set_personal_data(session: Session, command: SetPersonalData, incident: Inci
     errors = []
     if value not in ("yes", "no", "unknown"):
         errors.append(FieldError("--value", "valeur non reconnue (valeurs possibles : yes, no, unknown)"))
+    if (value == "no") != isinstance(command, RuleOutPersonalData):
+        raise Refused("Écarter toute donnée personnelle passe par sa propre commande (valeur « no »).")
     if aware_at > now:
         errors.append(FieldError("--aware-at", "la date est dans le futur"))
+    if aware_at < pendulum.instance(incident.aware_at):
+        errors.append(FieldError("--aware-at", "antérieure à la prise de connaissance de l'incident "
+                                               f"({_paris(incident.aware_at)})"))
     if value == "no" and reason is None:
         errors.append(FieldError("--reason", "indiquez pourquoi aucune donnée personnelle n'est concernée"))
     if errors:
@@ -62,25 +67,26 @@ def set_personal_data(session: Session, command: SetPersonalData, incident: Inci
         raise Refused(f"Les données personnelles de {incident.ref} sont déjà à « {value} ».")
     previous, incident.personal_data = incident.personal_data, value
     session.add(incident)
-    record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.PERSONAL_DATA_CHANGED,
+    record(session, incident, now=aware_at, actor=actor.email, party=actor.party,
+           kind=EntryKind.PERSONAL_DATA_CHANGED,
            payload={"from": previous, "to": value, "aware_at": utc_iso(aware_at), "reason": reason})
     open_clocks = [o for o in obligations_of(session, incident) if o.kind in BREACH_CLOCKS and not o.settled]
     if value == "no":
         for obligation in open_clocks:
-            waive(session, incident, obligation, now, reason or "", actor.email)
+            waive(session, incident, obligation, now, reason or "", actor.email, actor.party)
         return
     if not any(o.kind == ObligationKind.CNIL_NOTIFICATION for o in open_clocks):
         earliest = min(aware_at, pendulum.instance(incident.aware_at)) if previous != "no" else aware_at
         deadline = clocks.cnil_notification(parties.breach.cnil_owner_for(incident.categories), earliest)
         obligation = open_obligation(session, incident, deadline, parties.engine.step_policy)
-        record_opened(session, incident, obligation, now, actor.email)
+        record_opened(session, incident, obligation, now, actor.email, actor.party)
 
 
 def record_assessment(session: Session, command: Assess, incident: Incident, actor: Person, parties: Parties,
                       now: pendulum.DateTime) -> tuple[Assessment, Severity]:
     """Several assessments over time; the latest counts."""
     if incident.personal_data == "no":
-        raise Refused(f"L'incident {incident.ref} est déclaré sans données personnelles : indiquez d'abord qu'il en "
+        raise Refused(f"L'incident {incident.ref} est indiqué sans données personnelles : indiquez d'abord qu'il en "
                       "concerne (commande « incidents personal-data »).")
     document = command.document
     assert incident.id is not None
@@ -115,10 +121,16 @@ def decide(session: Session, command: Decide, incident: Incident, actor: Person,
                                                 "exempt (valeurs possibles : encryption, measures, disproportionate)"))
     if subjects != "exempt" and exemption is not None:
         errors.append(FieldError("--exemption", "n'a de sens qu'avec --subjects exempt"))
-    if errors:
-        raise InvalidInput(errors)
     assessment = latest_assessment(session, incident)
     assert assessment is not None  # the door admits a decision on an assessed breach only
+    decided_at = command.decided_at or now
+    if decided_at > now:
+        errors.append(FieldError("--decided-at", "la date est dans le futur"))
+    if decided_at < pendulum.instance(assessment.assessed_at):
+        errors.append(FieldError("--decided-at", "la décision ne peut pas précéder l'évaluation sur laquelle elle "
+                                                 f"repose ({_paris(assessment.assessed_at)})"))
+    if errors:
+        raise InvalidInput(errors)
     recommendation = Recommendation(assessment.recommendation)
     notify = cnil == "yes"
     against = (notify, subjects) != RECOMMENDED[recommendation]
@@ -127,25 +139,27 @@ def decide(session: Session, command: Decide, incident: Incident, actor: Person,
         raise Refused("Une décision qui s'écarte de la recommandation, comporte un « non » ou invoque une exemption "
                       "doit être motivée (--rationale).")
     assert incident.id is not None and assessment.id is not None
-    decision = Decision(incident_id=incident.id, assessment_id=assessment.id, decided_at=now, decided_by=actor.email,
-                        notify_cnil=notify, subjects=subjects, exemption=exemption, rationale=rationale,
+    decision = Decision(incident_id=incident.id, assessment_id=assessment.id, decided_at=decided_at,
+                        decided_by=actor.email, notify_cnil=notify, subjects=subjects, exemption=exemption,
+                        rationale=rationale,
                         recommendation=recommendation, against_recommendation=against,
                         delay_reasons=(command.delay_reasons or "").strip() or None)
     session.add(decision)
     session.flush()
     public = subjects == "exempt" and exemption == "disproportionate"
-    record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.BREACH_DECIDED, payload={
-        "decision_id": decision.id, "notify_cnil": notify, "subjects": subjects, "exemption": exemption,
-        "public_communication": public, "rationale": rationale, "recommendation": recommendation.value,
-        "against_recommendation": against, "assessment_id": assessment.id, "delay_reasons": decision.delay_reasons})
+    record(session, incident, now=decided_at, actor=actor.email, party=actor.party, kind=EntryKind.BREACH_DECIDED,
+           payload={"decision_id": decision.id, "notify_cnil": notify, "subjects": subjects, "exemption": exemption,
+                    "public_communication": public, "rationale": rationale, "recommendation": recommendation.value,
+                    "against_recommendation": against, "assessment_id": assessment.id,
+                    "delay_reasons": decision.delay_reasons})
     cnil_obligation = obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
     if not notify and cnil_obligation is not None and not cnil_obligation.settled:
-        waive(session, incident, cnil_obligation, now, rationale or "", actor.email)
+        waive(session, incident, cnil_obligation, decided_at, rationale or "", actor.email, actor.party)
     if subjects == "yes" or public:
         owner = Party(cnil_obligation.owner) if cnil_obligation else parties.breach.cnil_owner
-        deadline = clocks.subjects_communication(owner, now, parties.breach.subjects_communication_hours)
+        deadline = clocks.subjects_communication(owner, decided_at, parties.breach.subjects_communication_hours)
         obligation = open_obligation(session, incident, deadline, parties.engine.step_policy)
-        record_opened(session, incident, obligation, now, actor.email)
+        record_opened(session, incident, obligation, decided_at, actor.email, actor.party)
     return decision
 
 

@@ -38,19 +38,20 @@ def meet(session: Session, incident: Incident, obligation: Obligation, at: pendu
 
 
 def waive(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime, reason: str,
-          actor: str) -> None:
+          actor: str, party: str) -> None:
     """The obligation is no longer required (a decision not to notify, a dismissal, no personal data after all)."""
     obligation.waived_at, obligation.waived_reason, obligation.next_action_at = at, reason, None
     session.add(obligation)
-    record(session, incident, now=at, actor=actor, party=obligation.owner, kind=EntryKind.OBLIGATION_WAIVED,
+    record(session, incident, now=at, actor=actor, party=party, kind=EntryKind.OBLIGATION_WAIVED,
            payload={"obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
                     "reason": reason})
 
 
 def record_opened(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime,
-                  actor: str) -> None:
-    """The timeline entry of a clock opened by a person's command (the data-subjects clock, a late CNIL clock)."""
-    record(session, incident, now=at, actor=actor, party=obligation.owner, kind=EntryKind.OBLIGATION_OPENED,
+                  actor: str, party: str | None = None) -> None:
+    """The timeline entry of an opened clock: by the engine (on the owner's behalf), or by a person's command (the
+    data-subjects clock, a late CNIL clock), then with that person's party."""
+    record(session, incident, now=at, actor=actor, party=party or obligation.owner, kind=EntryKind.OBLIGATION_OPENED,
            payload={"obligation": obligation.kind, "owner": obligation.owner,
                     "anchor_at": utc_iso(obligation.anchor_at), "due_at": utc_iso(obligation.due_at)})
 

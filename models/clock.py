@@ -19,16 +19,19 @@ def parse_instant(value: str, field: str) -> pendulum.DateTime:
     return parsed.in_timezone("UTC")
 
 
-def act_as_of(at: str | None) -> pendulum.DateTime:
-    """The replay instant: now by default; a later one only on a simulation store, so that no real mail and no
-    real timeline entry is ever dated in the future."""
+def act_as_of(at: str | None, writes: bool = True) -> pendulum.DateTime:
+    """The replay instant: now by default. A command that writes replays another instant on a simulation store only,
+    so that no real mail and no real timeline entry is ever dated ahead, nor backdated (an event's own time has its
+    own option); a read may look at the store as of any instant."""
     wall = pendulum.now("UTC")
     if at is None:
         return wall
     instant = parse_instant(at, "--at")
-    if instant > wall and not _simulation():
-        raise InvalidInput([FieldError("--at", "un instant dans le futur n'est admis que sur un registre de "
-                                               "simulation (voir « incidents simulate ») : ce registre est réel")])
+    if writes and not _simulation():
+        raise InvalidInput([FieldError("--at", "rejouer à un autre instant n'est admis que sur un registre de "
+                                               "simulation (voir « incidents simulate ») : ce registre est réel ; "
+                                               "pour dater un événement passé, utilisez son option (--filed-at, "
+                                               "--informed-at, --decided-at, --aware-at)")])
     return instant
 
 

@@ -69,6 +69,11 @@ class SetPersonalData(OnIncident):
 
 
 @dataclass(frozen=True)
+class RuleOutPersonalData(SetPersonalData):
+    name: ClassVar[Command] = Command.RULE_OUT_PERSONAL_DATA
+
+
+@dataclass(frozen=True)
 class Assess(OnIncident):
     name: ClassVar[Command] = Command.ASSESS
     document: AssessmentDocument
@@ -82,6 +87,7 @@ class Decide(OnIncident):
     exemption: str | None = None
     rationale: str | None = None
     delay_reasons: str | None = None
+    decided_at: pendulum.DateTime | None = None  # when the DPD decided, if before it was recorded; default: now
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ class RecordFailure(OnIncident):
     error: str
 
 
-IncidentCommand = (ProposeScope | Triage | Acknowledge | FollowUp | Close | Dismiss | SetPersonalData | Assess
+IncidentCommand = (ProposeScope | Triage | Acknowledge | FollowUp | Close | Dismiss | SetPersonalData
+                   | RuleOutPersonalData | Assess
                    | Decide | Redraft | FileCnil | InformSubjects | TakeStep | RemindAcknowledgement
                    | RecordDelivery | RecordFailure)
 AnyCommand = Declare | IncidentCommand

@@ -90,3 +90,9 @@ def copy_as_simulation(target: Path) -> None:
         source.close()
     with session_scope(f"sqlite:///{target}") as session:
         mark_as_simulation(session)
+
+
+def simulation_name() -> str:
+    """A name for the store, for a simulation's own folders: its file name, or its database name."""
+    url = get_engine().url
+    return Path(str(url.database or "simulation")).stem or "simulation"

@@ -7,14 +7,16 @@ that two processes never wait on each other in a circle. A refused command raise
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pendulum
 from sqlmodel import Session, select
 
 from models import breach_lifecycle, lifecycle, messaging, watchdog
+from models.bounds import MAX_CHANNEL, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.commands import AnyCommand, Declare, OnIncident
-from models.errors import NotFound, Refused
+from models.errors import InvalidInput, NotFound, Refused
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR
 from policy.clocks import ObligationKind
@@ -46,6 +48,7 @@ HANDLERS: dict[str, Handler] = {
     "close": lifecycle.close,
     "dismiss": lifecycle.dismiss,
     "set_personal_data": breach_lifecycle.set_personal_data,
+    "rule_out_personal_data": breach_lifecycle.set_personal_data,
     "assess": breach_lifecycle.record_assessment,
     "decide": breach_lifecycle.decide,
     "redraft": breach_lifecycle.prepare_drafts,
@@ -63,6 +66,7 @@ def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.
     """Check the actor's role and party, the record's state and the command's gates, then apply it."""
     parties = parties or load_parties()
     row = TRANSITIONS[command.name]
+    _check_bounds(command, now)
     _check_role(row, actor)
     incident = None if isinstance(command, Declare) else _lock_incident(session, command)
     if incident is not None and actor.party is Party.MUNICIPALITY and actor.insee != incident.municipality_insee:
@@ -71,6 +75,28 @@ def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.
     if incident is not None:
         _check_state(session, row, incident)
     return HANDLERS[command.name](session, command, incident, actor, parties, now)
+
+
+# The free text and the instants a person gives with a command, bounded before anything is read or written.
+TEXT_BOUNDS = {"reason": ("--reason", MAX_SHORT_TEXT, True), "rationale": ("--rationale", MAX_SHORT_TEXT, True),
+               "delay_reasons": ("--delay-reasons", MAX_SHORT_TEXT, True),
+               "reference": ("--reference", MAX_REFERENCE, False), "channel": ("--channel", MAX_CHANNEL, False)}
+INSTANT_FIELDS = {"aware_at": "--aware-at", "filed_at": "--filed-at", "informed_at": "--informed-at",
+                  "decided_at": "--decided-at"}
+
+
+def _check_bounds(command: AnyCommand, now: pendulum.DateTime) -> None:
+    errors = []
+    for name, (field, max_len, multiline) in TEXT_BOUNDS.items():
+        value = getattr(command, name, None)
+        if isinstance(value, str):
+            errors += check_text(value, field, max_len, multiline)
+    for name, field in INSTANT_FIELDS.items():
+        value = getattr(command, name, None)
+        if isinstance(value, datetime):
+            errors += check_instant(value, field, now)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def is_engine(actor: Person) -> bool:

@@ -20,7 +20,7 @@ from models.timeline import ChainHead
 from policy import clocks
 from policy.clocks import ObligationKind
 from policy.parties import Party
-from policy.scope import SCOPE_ARTICLES, Scope, handling_party
+from policy.scope import SCOPE_ARTICLES, SCOPE_LABELS, Scope, handling_party
 from policy.scope import propose_scope as scope_rule
 from policy.transitions import EntryKind
 from settings.parties import Parties, Person
@@ -37,10 +37,7 @@ def declare(session: Session, command: Declare, _incident: None, actor: Person, 
     declaration = command.declaration
     declared_by = Party(declaration.declared_by)
     aware_at = pendulum.instance(declaration.aware_at)
-    if declaration.occurred_at is not None and pendulum.instance(declaration.occurred_at) > aware_at:
-        raise InvalidInput([FieldError("occurred_at", "l'incident ne peut pas avoir eu lieu après sa prise de "
-                                                      "connaissance (aware_at)")])
-    if aware_at > now:
+    if aware_at > now:  # parse_declaration checked the document as of the same instant; this guards other callers
         raise InvalidInput([FieldError("aware_at", "la date est dans le futur")])
     recipients = parties.operational_contacts(declared_by.other, declaration.municipality)
     _lock_chain(session)  # serializes reference numbering with the timeline
@@ -108,6 +105,11 @@ def triage(session: Session, command: Triage, incident: Incident, actor: Person,
     """An académie triager confirms the proposed scope or overrides it; an override needs a reason."""
     scope = command.scope
     reason = (command.reason or "").strip() or None
+    if incident.personal_data != "no" and scope is not Scope.SHARED:
+        raise Refused(f"Refusé : une violation de données personnelles de l'ENT (ou une violation possible, tant que "
+                      f"ce n'est pas écarté) relève au moins du champ partagé : l'académie et la collectivité en sont "
+                      f"responsables conjointes (Art. 8 ; RGPD art. 26). {incident.ref} ne peut pas être attribué au "
+                      f"{SCOPE_LABELS[scope]}.")
     overrides = scope != incident.proposed_scope
     if overrides and reason is None:
         raise Refused("Pour retenir une portée différente de la portée proposée, indiquez un motif (--reason).")
@@ -198,7 +200,7 @@ def dismiss(session: Session, command: Dismiss, incident: Incident, actor: Perso
     waived = []
     for obligation in obligations_of(session, incident):
         if not obligation.settled:
-            waive(session, incident, obligation, now, reason, actor.email)
+            waive(session, incident, obligation, now, reason, actor.email, actor.party)
             waived.append(obligation.kind)
     cancelled = cancel_pending(session, incident)
     incident.status, incident.dismissed_at, incident.dismissal_reason = IncidentStatus.DISMISSED, now, reason

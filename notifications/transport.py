@@ -10,7 +10,7 @@ from typing import Protocol
 import aiosmtplib
 import pendulum
 
-from settings.env import SmtpSettings, mail_dir, smtp_settings
+from settings.env import SmtpSettings, mail_dir, smtp_settings, var_dir
 
 
 class DeliveryError(Exception):
@@ -105,16 +105,36 @@ class FileTransport:
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+DRILL_HEADER = "X-Incidents-Exercice"
+
+
+class DrillTransport:
+    """A simulation's mail: marked as an exercise in a header of its own, then handed on."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner, self.name = inner, inner.name
+
+    async def send(self, email: EmailMessage, ref: str) -> None:
+        if email[DRILL_HEADER] is None:
+            email[DRILL_HEADER] = "oui (registre de simulation)"
+        await self.inner.send(email, ref)
+
+    async def close(self) -> None:
+        await self.inner.close()
 
 
 def configured_transport() -> Transport:
-    """The SMTP relay if one is set, else files; a simulation store never mails beyond this machine."""
-    from models.db import session_scope
+    """The SMTP relay if one is set, else files. A simulation store never mails beyond this machine: its mail goes
+    to files of its own, under var/simulations/<store>/mail/ (or to an SMTP server on this machine), marked as an
+    exercise in its headers."""
+    from models.db import session_scope, simulation_name
     from models.store_mode import is_simulation
 
     settings = smtp_settings()
-    if settings and settings.host not in LOOPBACK_HOSTS:
-        with session_scope() as session:
-            if is_simulation(session):
-                settings = None
-    return SmtpTransport(settings) if settings else FileTransport(mail_dir())
+    with session_scope() as session:
+        drill = is_simulation(session)
+    if not drill:
+        return SmtpTransport(settings) if settings else FileTransport(mail_dir())
+    if settings and settings.host in LOOPBACK_HOSTS:
+        return DrillTransport(SmtpTransport(settings))
+    return DrillTransport(FileTransport(var_dir() / "simulations" / simulation_name() / "mail"))

@@ -100,6 +100,7 @@ class Command(StrEnum):
     CLOSE = "close"
     DISMISS = "dismiss"
     SET_PERSONAL_DATA = "set_personal_data"
+    RULE_OUT_PERSONAL_DATA = "rule_out_personal_data"
     ASSESS = "assess"
     DECIDE = "decide"
     REDRAFT = "redraft"
@@ -119,7 +120,8 @@ COMMAND_LABELS: dict[Command, str] = {
     Command.FOLLOW_UP: "envoyer un point de suivi",
     Command.CLOSE: "clore l'incident",
     Command.DISMISS: "classer sans suite",
-    Command.SET_PERSONAL_DATA: "indiquer si des données personnelles sont concernées",
+    Command.SET_PERSONAL_DATA: "indiquer que des données personnelles sont ou peuvent être concernées",
+    Command.RULE_OUT_PERSONAL_DATA: "écarter toute donnée personnelle (lève les délais CNIL)",
     Command.ASSESS: "évaluer la gravité de la violation",
     Command.DECIDE: "décider de la notification à la CNIL et de l'information des personnes",
     Command.REDRAFT: "préparer les projets de notification",
@@ -239,11 +241,16 @@ TRANSITIONS: dict[Command, Transition] = {row.command: row for row in (
     _t("RG-DOOR-07", Command.DISMISS, "Convention, Art. 3.2 et 8", LIVE, {Role.TRIAGER}, PartyRule.ACADEMY,
        EntryKind.DISMISSED,
        to_state=IncidentState.DISMISSED, gates=("motif requis",)),
-    # RG-DOOR-08: personal data learnt of later opens the CNIL clock; "no" after "unknown" waives it, with a reason.
+    # RG-DOOR-08: personal data learnt of later (or possibly involved) opens the CNIL clock.
     _t("RG-DOOR-08", Command.SET_PERSONAL_DATA, "RGPD art. 33(1) ; convention, Art. 4.2", LIVE,
        {Role.REFERENT, Role.TRIAGER, Role.DPD}, PartyRule.ACADEMY_OR_OWN_COMMUNE, EntryKind.PERSONAL_DATA_CHANGED,
        breach_from=frozenset({BreachState.NONE, BreachState.ASSESSED}),
-       gates=("motif requis pour « non »", "date de prise de connaissance passée")),
+       gates=("prise de connaissance passée et postérieure à celle de l'incident",)),
+    # RG-DOOR-18: "no personal data after all" waives the CNIL and data-subjects clocks: the notifying party's DPD
+    # alone rules a breach out, with a reason (GDPR Art. 33(1): in doubt, notify).
+    _t("RG-DOOR-18", Command.RULE_OUT_PERSONAL_DATA, "RGPD art. 33(1) et 33(5) ; convention, Art. 4.2", LIVE,
+       {Role.DPD}, PartyRule.CNIL_OWNER, EntryKind.PERSONAL_DATA_CHANGED,
+       breach_from=frozenset({BreachState.NONE, BreachState.ASSESSED}), gates=("motif requis",)),
     # RG-DOOR-09: a DPD assesses the breach (ENISA); several assessments may follow one another until the decision.
     _t("RG-DOOR-09", Command.ASSESS, "RGPD art. 33(3) ; méthode ENISA", LIVE, {Role.DPD},
        PartyRule.ACADEMY_OR_OWN_COMMUNE,

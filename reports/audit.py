@@ -8,9 +8,11 @@ from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
-from models.outbox import OutboxMessage
+from models.outbox import MESSAGE_STATUS_LABELS, OutboxMessage
 from models.timeline import TimelineEntry, verify_chain
+from policy.parties import Party
 from policy.scope import SCOPE_LABELS, Scope
+from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from reports.common import iso, obligation_rows
 from reports.timeline import timeline_rows
 
@@ -36,6 +38,8 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime) -> 
     proof = verify_chain(session, up_to_seq=last_seq)
     return {
         "ref": incident.ref, "title": incident.title, "status": incident.status,
+        "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
+        "declared_by_label": Party(incident.declared_by).label,
         "municipality": incident.municipality_insee, "declared_by": incident.declared_by,
         "aware_at": iso(incident.aware_at), "declared_at": iso(incident.declared_at),
         "categories": incident.categories, "personal_data": incident.personal_data,
@@ -55,6 +59,7 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime) -> 
         "obligations": obligation_rows(session, incident, now),
         "messages": [{
             "template": m.template, "step": m.step, "recipient": m.recipient_email, "status": m.status,
+            "status_label": MESSAGE_STATUS_LABELS[m.status],
             "attempts": m.attempts, "sent_at": iso(m.sent_at), "transport": m.transport,
             "message_id": m.message_id, "last_error": m.last_error,
         } for m in messages],

@@ -25,6 +25,7 @@ from models.commands import (
     InformSubjects,
     ProposeScope,
     Redraft,
+    RuleOutPersonalData,
     SetPersonalData,
     Triage,
 )
@@ -58,6 +59,7 @@ ALLOWED: dict[str, set[tuple[str, str]]] = {
     "close, commune handles": {("referent", "own")},
     "dismiss": {("triager", "academy")},
     "personal-data": {("triager", "academy"), ("dpd", "academy"), ("referent", "own"), ("dpd", "own")},
+    "personal-data no": {("dpd", "academy")},  # ruling a breach out is the notifying party's DPD's alone
     "assess": {("dpd", "academy"), ("dpd", "own")},
     "decide": {("dpd", "academy")},
     "drafts": {("dpd", "academy")},
@@ -151,6 +153,7 @@ def scenarios(world: World) -> dict[str, Callable[[Any], Any]]:
         "close, commune handles": lambda _: Close(ref=commune_quiet, content=closure),
         "dismiss": lambda _: Dismiss(ref=open_ref, reason="Doublon"),
         "personal-data": lambda _: SetPersonalData(ref=open_ref, value="yes", aware_at=T0),
+        "personal-data no": lambda _: RuleOutPersonalData(ref=open_ref, value="no", aware_at=T0, reason="Aucune."),
         "assess": lambda _: Assess(ref=open_ref, document=parse_assessment(ASSESSMENT)),
         "decide": lambda _: Decide(ref=assessed, cnil="yes", subjects="yes", rationale="Par prudence."),
         "drafts": lambda _: Redraft(ref=assessed, mail=("Projets", "Texte", "<p>Texte</p>")),

@@ -43,17 +43,20 @@ def test_unknown_then_no_waives_the_breach_clocks_with_who_and_why_and_the_incid
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
                    **BREACH)["ref"]
     ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
-    refused = cli("personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", TRIAGER,
+    refused = cli("personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", DPD,
                   "--at", "2026-11-20T11:00:00+01:00")
     assert refused.exit_code == 2 and "--reason" in refused.stderr
+    referent = cli("personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", REFERENT,
+                   "--reason", "Rien de personnel.", "--at", "2026-11-20T11:00:00+01:00")
+    assert referent.exit_code == 1 and "RG-DOOR-18" in referent.stderr  # the commune cannot lift the CNIL clock
 
-    ok(cli, "personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", TRIAGER,
+    ok(cli, "personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", DPD,
        "--reason", "L'éditeur confirme qu'aucun message n'a été lu.", "--at", "2026-11-20T11:00:00+01:00")
 
     assert obligation(shown(cli, ref), "cnil_notification")["status"] == "not_required"
     [waived] = [e for e in timeline_of(cli, ref) if e["kind"] == "obligation_waived"]
-    assert (waived["actor"], waived["payload"]["obligation"], waived["payload"]["reason"]) == \
-        (TRIAGER, "cnil_notification", "L'éditeur confirme qu'aucun message n'a été lu.")
+    assert (waived["actor"], waived["party"], waived["payload"]["obligation"], waived["payload"]["reason"]) == \
+        (DPD, "academy", "cnil_notification", "L'éditeur confirme qu'aucun message n'a été lu.")
     # Days later the watchdog chases no CNIL clock, and the incident closes.
     smtp.received.clear()
     ok(cli, "watch", "--at", "2026-11-24T12:00:00+01:00")
@@ -166,21 +169,73 @@ def test_waivers_and_opened_clocks_are_on_the_timeline_with_their_person(cli, tm
 
 
 @pytest.mark.real_store
-def test_a_future_replay_instant_is_refused_on_a_real_store_and_allowed_on_a_simulation(plain_cli, tmp_path, store):
+def test_on_a_real_store_a_command_that_writes_never_replays_another_instant(plain_cli, tmp_path, store):
+    ref = door_declared("2026-11-20T09:00:00+01:00", pendulum.now("UTC").isoformat())
+    before = store_state(store)
+    for moment in (pendulum.now("Europe/Paris").add(days=1), pendulum.now("Europe/Paris").subtract(days=30)):
+        for args in (["watch"], ["dismiss", ref, "--reason", "Doublon", "--by", TRIAGER],
+                     ["declare", str(tmp_path / "missing.yaml"), "--by", REFERENT]):
+            result = plain_cli(*args, "--at", moment.isoformat())
+            assert result.exit_code == 2, args
+            assert "champ « --at » : rejouer à un autre instant n'est admis que sur un registre de simulation" \
+                in result.stderr
+    assert store_state(store) == before
     tomorrow = pendulum.now("Europe/Paris").add(days=1).isoformat()
-    for args in (["watch"], ["list"], ["declare", str(tmp_path / "missing.yaml"), "--by", REFERENT]):
-        result = plain_cli(*args, "--at", tomorrow)
-        assert result.exit_code == 2, args
-        assert "champ « --at » : un instant dans le futur n'est admis que sur un registre de simulation" \
-            in result.stderr
+    ok(plain_cli, "list", "--at", tomorrow)  # a read may look ahead
+    ok(plain_cli, "watch", "--dry-run", "--at", tomorrow)
+
     drill = tmp_path / "drill.db"
     refused = plain_cli("simulate", str(drill), "--by", TRIAGER)
     assert refused.exit_code == 1 and not drill.exists()
     ok(plain_cli, "simulate", str(drill), "--by", ADMIN)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{drill}")
-        ok(plain_cli, "list", "--at", tomorrow)
-    assert plain_cli("list", "--at", tomorrow).exit_code == 2  # the real store is still real
+        ok(plain_cli, "dismiss", ref, "--reason", "Exercice", "--by", TRIAGER, "--at", tomorrow)
+        assert shown(plain_cli, ref)["status"] == "dismissed"
+    assert shown(plain_cli, ref)["status"] == "queued"  # the real store is untouched
+    assert store_state(store) == before
+
+
+def test_a_drill_mails_only_to_files_of_its_own_marked_as_an_exercise(plain_cli, tmp_path, monkeypatch):
+    import asyncio
+
+    from flows.steps import deliver_due
+
+    monkeypatch.setenv("INCIDENTS_SMTP_HOST", "relay.example.org")  # a real relay: never used by a simulation
+    ref = door_declared("2026-11-20T09:00:00+01:00", "2026-11-20T10:00:00+01:00")
+    report = asyncio.run(deliver_due(pendulum.datetime(2026, 11, 20, 9, 5)))
+    assert len(report.delivered) == 2
+    files = sorted((tmp_path / "var" / "simulations" / "incidents" / "mail" / ref).glob("*.eml"))
+    assert len(files) == 2 and not (tmp_path / "var" / "mail").exists()
+    assert all(b"X-Incidents-Exercice: oui" in path.read_bytes() for path in files)
+
+
+def test_a_personal_data_breach_cannot_be_confined_to_one_party_by_triage(cli, tmp_path, store):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+    before = store_state(store)
+    result = cli("triage", ref, "--scope", "academy", "--reason", "Annuaire", "--by", TRIAGER,
+                 "--at", "2026-11-20T11:00:00+01:00")
+    assert result.exit_code == 1 and "relève au moins du champ partagé" in result.stderr
+    assert store_state(store) == before
+
+
+def test_a_decision_taken_before_it_was_recorded_keeps_its_own_time(cli, tmp_path):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+    ok(cli, "assess", ref, "--file", write(tmp_path, "a.yaml", ASSESSMENT), "--by", DPD,
+       "--at", "2026-11-20T12:00:00+01:00")
+    early = cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD,
+                "--decided-at", "2026-11-20T11:00:00+01:00", "--at", "2026-11-21T09:00:00+01:00")
+    assert early.exit_code == 2 and "la décision ne peut pas précéder l'évaluation" in early.stderr
+    ok(cli, "decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD,
+       "--decided-at", "2026-11-20T16:00:00+01:00", "--at", "2026-11-21T09:00:00+01:00")
+    ok(cli, "cnil-filed", ref, "--reference", "CNIL-9", "--filed-at", "2026-11-20T17:00:00+01:00", "--by", DPD,
+       "--at", "2026-11-21T09:05:00+01:00")
+    [decided] = [e for e in timeline_of(cli, ref) if e["kind"] == "breach_decided"]
+    assert decided["occurred_at"] == "2026-11-20T16:00:00+01:00"
+    subjects = obligation(shown(cli, ref), "subjects_communication")
+    assert subjects["anchor_at"] == "2026-11-20T16:00:00+01:00"
 
 
 def door_declared(aware_at: str, at: str) -> str:
@@ -236,4 +291,5 @@ def test_the_alerted_party_acknowledges_once_and_is_reminded_once_if_it_does_not
     assert audit["acknowledgement"] == {"at": "2026-11-20T11:00:00+01:00", "by": TRIAGER}
     report = json.loads(ok(cli, "report", "steering", "--from", "2026-11-01", "--to", "2026-11-30",
                            "--format", "json"))
-    assert (report["alerts"]["acknowledged"], report["alerts"]["time_to_acknowledge_hours"]) == (1, [1.0])  # delivered by intake at 10:00
+    # intake delivered the alert at 10:00, acknowledged at 11:00
+    assert (report["alerts"]["acknowledged"], report["alerts"]["time_to_acknowledge_hours"]) == (1, [1.0])
