@@ -182,18 +182,7 @@ def record_cnil_filing(session: Session, command: FileCnil, incident: Incident, 
                        now: pendulum.DateTime) -> CnilFiling:
     """An initial filing meets the CNIL obligation (lateness frozen); complementary ones follow (GDPR 33(4))."""
     filed_at, reference, complementary = command.filed_at, command.reference.strip(), command.complementary
-    decision = decision_of(session, incident)
-    assert decision is not None  # the door admits a filing on a decided breach only
-    errors = []
-    if filed_at > now:
-        errors.append(FieldError("--filed-at", "la date est dans le futur"))
-    if filed_at < pendulum.instance(decision.decided_at):
-        errors.append(FieldError("--filed-at", "le dépôt ne peut pas précéder la décision du DPD "
-                                               f"({_paris(decision.decided_at)})"))
-    if not reference:
-        errors.append(FieldError("--reference", "ne doit pas être vide"))
-    if errors:
-        raise InvalidInput(errors)
+    decision = _decision_before(session, incident, filed_at, "--filed-at", "le dépôt")
     if not decision.notify_cnil:
         raise Refused(f"Le DPD a décidé de ne pas notifier la CNIL pour {incident.ref}.")
     filings = session.exec(select(CnilFiling).where(CnilFiling.incident_id == incident.id)).all()
@@ -217,18 +206,7 @@ def record_cnil_filing(session: Session, command: FileCnil, incident: Incident, 
 def record_subjects_informed(session: Session, command: InformSubjects, incident: Incident, actor: Person,
                              _parties: Parties, now: pendulum.DateTime) -> SubjectsNotice:
     informed_at, channel = command.informed_at, command.channel.strip()
-    decision = decision_of(session, incident)
-    assert decision is not None  # the door admits it on a decided breach only
-    errors = []
-    if informed_at > now:
-        errors.append(FieldError("--informed-at", "la date est dans le futur"))
-    if informed_at < pendulum.instance(decision.decided_at):
-        errors.append(FieldError("--informed-at", "l'information ne peut pas précéder la décision du DPD "
-                                                  f"({_paris(decision.decided_at)})"))
-    if not channel:
-        errors.append(FieldError("--channel", "ne doit pas être vide"))
-    if errors:
-        raise InvalidInput(errors)
+    _decision_before(session, incident, informed_at, "--informed-at", "l'information")
     obligation = obligation_of(session, incident, ObligationKind.SUBJECTS_COMMUNICATION)
     if obligation is None:
         raise Refused(f"Aucune décision d'informer les personnes concernées n'est enregistrée pour {incident.ref}.")
@@ -241,6 +219,17 @@ def record_subjects_informed(session: Session, command: InformSubjects, incident
     if not obligation.settled:
         meet(session, incident, obligation, informed_at, actor.email, {"channel": notice.channel})
     return notice
+
+
+def _decision_before(session: Session, incident: Incident, at: pendulum.DateTime, field: str,
+                     what: str) -> Decision:
+    """The DPD's decision an event carries out; the event cannot precede it (its own time is checked by the door)."""
+    decision = decision_of(session, incident)
+    assert decision is not None  # the door admits these commands on a decided breach only
+    if at < pendulum.instance(decision.decided_at):
+        raise InvalidInput([FieldError(field, f"{what} ne peut pas précéder la décision du DPD "
+                                              f"({_paris(decision.decided_at)})")])
+    return decision
 
 
 def _paris(value: datetime) -> str:
