@@ -29,13 +29,18 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 import pendulum  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
+from models.commands import Declare  # noqa: E402
 from models.db import session_scope  # noqa: E402
 from models.declaration import parse_declaration  # noqa: E402
-from models.lifecycle import declare  # noqa: E402
+from models.door import execute  # noqa: E402
+from models.store_mode import mark_as_simulation  # noqa: E402
 from settings.parties import load_parties  # noqa: E402
 
 NOW = pendulum.parse("2026-11-28T10:00:00+01:00")
 COMMUNES = ("54999", "57999", "88999")
+REFERENTS = {"54999": "referent-ent@villers-les-exemple.example.org",  # who declares for each commune
+             "57999": "numerique@montigny-sur-exemple.example.org",
+             "88999": "mairie@saint-exemple.example.org"}
 
 
 class CountingHandler:
@@ -59,23 +64,31 @@ def use_fresh_store(label: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["INCIDENTS_VAR_DIR"] = str(folder / "var")
     os.environ["INCIDENTS_DATABASE_URL"] = f"sqlite:///{folder / 'incidents.db'}"
+    # A simulation store: the passes replay the fixed instant NOW (a real store only acts now), and its mail goes
+    # to the SMTP server on this machine only.
+    with session_scope() as session:
+        mark_as_simulation(session)
 
 
 def accept_declarations(count: int) -> None:
-    """What `incidents declare` commits, without the process start: validate, then one transaction each."""
+    """What `incidents declare` commits, without the process start: validate, then one transaction each, through
+    the door, by the commune's referent."""
     parties = load_parties()
     for index in range(count):
+        commune = COMMUNES[index % len(COMMUNES)]
+        referent = parties.person(REFERENTS[commune])
+        assert referent is not None
         raw = {
             "title": f"Fuite de données chez le prestataire ({index})",
             "description": "Le prestataire de l'ENT signale un accès illégitime à sa base.",
-            "declared_by": "municipality", "municipality": COMMUNES[index % len(COMMUNES)],
+            "declared_by": "municipality", "municipality": commune,
             "reporter": {"name": "Référent ENT", "email": "referent@example.org"},
             "aware_at": NOW.subtract(hours=2).isoformat(), "categories": ["vendor", "personal_data"],
             "personal_data": "yes",
         }
         declaration = parse_declaration(raw, parties, NOW)
         with session_scope() as session:
-            declare(session, declaration, parties, NOW)
+            execute(session, Declare(declaration), referent, NOW, parties)
 
 
 def timed(label: str, count: int, deliver: Callable[[], Any], handler: CountingHandler) -> float:

@@ -126,5 +126,10 @@ async def _resume(ref: str, run_input: dict[str, object]) -> int:
             flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[ref]), state=FlowRunFilterState(
                 type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
     for run in runs:
-        await aresume_flow_run(run.id, run_input=run_input)
+        for _ in range(20):  # Prefect refuses a resume that comes before the pause's input form is stored
+            try:
+                await aresume_flow_run(run.id, run_input=run_input)
+                break
+            except RuntimeError:
+                await asyncio.sleep(0.5)
     return len(runs)

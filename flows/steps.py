@@ -65,9 +65,8 @@ def take_due_steps(now: pendulum.DateTime) -> list[dict[str, Any]]:
                 reminded = execute(session, reminder, ENGINE, now, parties)
         except Refused:
             continue
-        if reminded:
-            taken.append({"ref": reminded, "obligation": "acknowledgement", "step": "reminder", "skipped": [],
-                          "messages": 0})
+        if reminded is not None:
+            taken.append(asdict(reminded))
     return taken
 
 

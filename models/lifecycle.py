@@ -184,7 +184,7 @@ def close(session: Session, command: Close, incident: Incident, actor: Person, p
         enqueue(session, incident, template="final_report", step=f"report-{report.id}",
                 recipients=parties.operational_contacts(party, incident.municipality_insee), recipient_party=party,
                 obligation=follow_up, fulfils=follow_up is not None, key="final_report")
-    incident.status, incident.closed_at = IncidentStatus.CLOSED, now
+    incident.status, incident.closed_at, incident.acknowledgement_reminder_at = IncidentStatus.CLOSED, now, None
     session.add(incident)
     record(session, incident, now=now, actor=author, party=sender, kind=EntryKind.CLOSED,
            payload={"report_id": report.id, **content})
@@ -204,6 +204,7 @@ def dismiss(session: Session, command: Dismiss, incident: Incident, actor: Perso
             waived.append(obligation.kind)
     cancelled = cancel_pending(session, incident)
     incident.status, incident.dismissed_at, incident.dismissal_reason = IncidentStatus.DISMISSED, now, reason
+    incident.acknowledgement_reminder_at = None
     session.add(incident)
     record(session, incident, now=now, actor=actor.email, party=Party.ACADEMY, kind=EntryKind.DISMISSED,
            payload={"reason": reason, "waived_obligations": waived, "cancelled_messages": cancelled})

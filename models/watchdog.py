@@ -7,7 +7,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.commands import RemindAcknowledgement, TakeStep
-from models.incident import Incident
+from models.incident import Incident, IncidentStatus
 from models.journal import ENGINE_ACTOR, obligations_of, record, utc_iso
 from models.messaging import enqueue
 from models.obligation import Obligation
@@ -39,7 +39,8 @@ def due_obligations(session: Session, now: pendulum.DateTime) -> list[TakeStep]:
 
 
 def due_acknowledgement_reminders(session: Session, now: pendulum.DateTime) -> list[RemindAcknowledgement]:
-    query = select(Incident.id).where(col(Incident.acknowledgement_reminder_at) <= now)
+    query = select(Incident.id).where(col(Incident.acknowledgement_reminder_at) <= now,
+                                      Incident.status == IncidentStatus.OPEN)
     return [RemindAcknowledgement(incident_id=incident_id) for incident_id in session.exec(query)]
 
 
@@ -76,7 +77,7 @@ def take_due_step(session: Session, command: TakeStep, incident: Incident, _acto
 
 
 def remind_acknowledgement(session: Session, _command: RemindAcknowledgement, incident: Incident, _actor: Person,
-                           parties: Parties, now: pendulum.DateTime) -> str | None:
+                           parties: Parties, now: pendulum.DateTime) -> StepTaken | None:
     """Once, to the alerted party's operational contacts, if the alert is still unacknowledged."""
     if incident.acknowledgement_reminder_at is None or incident.acknowledged_at is not None:
         return None
@@ -90,7 +91,7 @@ def remind_acknowledgement(session: Session, _command: RemindAcknowledgement, in
     record(session, incident, now=now, actor=ENGINE_ACTOR, party=alerted, kind=EntryKind.ACKNOWLEDGEMENT_REMINDER,
            payload={"recipients": [str(contact.email) for contact in recipients],
                     "alert_delivered_at": utc_iso(alert.met_at) if alert.met_at else None})
-    return incident.ref
+    return StepTaken(incident.ref, "acknowledgement", "reminder", (), len(recipients))
 
 
 BREACH_KINDS = (ObligationKind.CNIL_NOTIFICATION, ObligationKind.SUBJECTS_COMMUNICATION)

@@ -1,6 +1,11 @@
 """A municipality's declaration reaches the académie's alert addresses over real SMTP; the obligation is met."""
 
-from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT
+import json
+
+import pendulum
+import pytest
+
+from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT, REFERENT, write_declaration
 from tests.walkers import declared, obligation, shown
 
 
@@ -39,8 +44,13 @@ def test_academy_declaration_alerts_the_municipal_referent(cli, smtp, tmp_path):
     assert obligation(view)["status"] == "met"
 
 
+@pytest.mark.real_store  # a real register writes its mail under var/mail/ (a simulation's goes to its own folder)
 def test_without_smtp_the_alert_is_written_as_eml_files(cli, tmp_path):
-    view = declared(cli, tmp_path)
+    # On a real register a command that writes acts now (no --at): the commune learnt of it an hour ago.
+    aware = pendulum.now("Europe/Paris").subtract(hours=1).isoformat()
+    result = cli("declare", str(write_declaration(tmp_path, aware_at=aware)), "--json", "--by", REFERENT)
+    assert result.exit_code == 0, result.output
+    view = json.loads(result.stdout)
 
     files = sorted((tmp_path / "var" / "mail" / view["ref"]).glob("*.eml"))
     assert len(files) == len(ACADEMY_ALERTS)

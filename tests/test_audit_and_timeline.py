@@ -16,7 +16,8 @@ def late_cnil_filing(cli, tmp_path):
     assess(cli, tmp_path, ref, "2026-10-26T16:00:00+01:00")
     assert cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD,
                "--at", "2026-10-27T09:00:00+01:00").exit_code == 0
-    assert cli("cnil-filed", ref, "--at", "2026-10-27T10:00:00+01:00", "--reference", "CNIL-1").exit_code == 0
+    assert cli("cnil-filed", ref, "--filed-at", "2026-10-27T10:00:00+01:00", "--reference", "CNIL-1",
+               "--by", DPD, "--at", "2026-10-27T10:00:00+01:00").exit_code == 0
     return ref
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import write_declaration
+from tests.conftest import REFERENT, write_declaration
 from tests.store_probe import row_counts
 
 CASES = {
@@ -29,7 +29,8 @@ CASES = {
 def test_a_bad_declaration_is_refused_and_leaves_the_store_unchanged(plain_cli, store, tmp_path, changes, message):
     before = row_counts(store)
 
-    result = plain_cli("declare", str(write_declaration(tmp_path, **changes)), "--at", "2026-11-28T10:00:00+01:00")
+    result = plain_cli("declare", str(write_declaration(tmp_path, **changes)), "--by", REFERENT,
+                       "--at", "2026-11-28T10:00:00+01:00")
 
     assert result.exit_code == 2
     assert message in result.stderr
@@ -40,7 +41,7 @@ def test_a_bad_declaration_is_refused_and_leaves_the_store_unchanged(plain_cli, 
 
 
 def test_a_missing_file_is_named(plain_cli, tmp_path):
-    result = plain_cli("declare", str(tmp_path / "absente.yaml"))
+    result = plain_cli("declare", str(tmp_path / "absente.yaml"), "--by", REFERENT)
     assert result.exit_code == 2
     assert "absente.yaml » : fichier introuvable" in result.stderr
 
@@ -48,12 +49,12 @@ def test_a_missing_file_is_named(plain_cli, tmp_path):
 def test_malformed_yaml_is_refused_with_its_line(plain_cli, tmp_path):
     path = tmp_path / "cassee.yaml"
     path.write_text("title: ok\ncategories: [vendor\n", encoding="utf-8")
-    result = plain_cli("declare", str(path))
+    result = plain_cli("declare", str(path), "--by", REFERENT)
     assert result.exit_code == 2
     assert "YAML invalide ligne" in result.stderr
 
 
 def test_a_bad_instant_for_at_is_refused(plain_cli, tmp_path):
-    result = plain_cli("declare", str(write_declaration(tmp_path)), "--at", "demain")
+    result = plain_cli("declare", str(write_declaration(tmp_path)), "--by", REFERENT, "--at", "demain")
     assert result.exit_code == 2
     assert "champ « --at » : doit être une date ISO 8601 avec décalage horaire" in result.stderr

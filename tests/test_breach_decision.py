@@ -8,6 +8,7 @@ import yaml
 
 from cli.files import read_document
 from models.breach_input import parse_assessment
+from tests.conftest import TRIAGER
 from tests.store_probe import row_counts
 from tests.walkers import declared, obligation, shown, timeline_of
 
@@ -63,21 +64,21 @@ def test_unknown_gets_the_72_hour_clock_across_dst_and_a_late_filing_is_late_wit
     assert "échu le lundi 26 octobre 2026 à 11h00 (heure de Paris) (retard : 22 heures)" in text
     assert "Le prestataire n'a transmis les journaux que le 26 octobre." in text
 
-    filed = cli("cnil-filed", ref, "--at", "2026-10-27T10:00:00+01:00", "--reference", "CNIL-2026-4711",
-                "--by", DPD)
+    filed = cli("cnil-filed", ref, "--filed-at", "2026-10-27T10:00:00+01:00", "--reference", "CNIL-2026-4711",
+                "--by", DPD, "--at", "2026-10-27T10:00:00+01:00")
     assert filed.exit_code == 0, filed.output
     cnil = obligation(shown(cli, ref), "cnil_notification")
     assert (cnil["status"], cnil["met_at"], cnil["late_by_seconds"]) == (
         "late", "2026-10-27T10:00:00+01:00", 23 * 3600)
     assert register(cli)[ref]["cnil_late_by_seconds"] == 23 * 3600
 
-    complementary = cli("cnil-filed", ref, "--at", "2026-10-28T10:00:00+01:00", "--reference", "CNIL-2026-4711-C1",
-                        "--complementary")
+    complementary = cli("cnil-filed", ref, "--filed-at", "2026-10-28T10:00:00+01:00", "--reference",
+                        "CNIL-2026-4711-C1", "--complementary", "--by", DPD, "--at", "2026-10-28T10:00:00+01:00")
     assert complementary.exit_code == 0, complementary.output
     assert register(cli)[ref]["complementary_filings"] == [
         {"filed_at": "2026-10-28T10:00:00+01:00", "reference": "CNIL-2026-4711-C1"}]
 
-    redrafted = cli("drafts", ref, "--complementary", "--at", "2026-10-28T09:00:00+01:00")
+    redrafted = cli("drafts", ref, "--complementary", "--by", DPD, "--at", "2026-10-28T09:00:00+01:00")
     assert redrafted.exit_code == 0, redrafted.output
     [complement] = (tmp_path / "var" / "drafts" / ref).glob("*-notification-cnil-complementaire.txt")
     text = complement.read_text(encoding="utf-8")
@@ -88,6 +89,9 @@ def test_unknown_gets_the_72_hour_clock_across_dst_and_a_late_filing_is_late_wit
 def test_the_cnil_clock_is_reminded_to_the_dpd(cli, smtp, tmp_path):
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
                    **BREACH)["ref"]
+    # The académie, alerted, acknowledges the alert (so no reminder to acknowledge is due).
+    acknowledged = cli("acknowledge", ref, "--by", TRIAGER, "--at", "2026-11-20T11:00:00+01:00")
+    assert acknowledged.exit_code == 0, acknowledged.output
 
     result = cli("watch", "--json", "--at", "2026-11-21T21:00:00+01:00")  # 36 of 72 hours
 
@@ -134,7 +138,8 @@ def test_the_drafts_carry_every_article_33_3_element_and_reach_the_dpd(cli, smtp
     subjects = obligation(shown(cli, ref, at="2026-11-21T09:00:00+01:00"), "subjects_communication")
     assert (subjects["status"], subjects["due_at"]) == ("open", "2026-11-24T09:00:00+01:00")
 
-    informed = cli("subjects-informed", ref, "--at", "2026-11-22T09:00:00+01:00", "--channel", "courrier via l'ENT")
+    informed = cli("subjects-informed", ref, "--informed-at", "2026-11-22T09:00:00+01:00", "--channel",
+                   "courrier via l'ENT", "--by", DPD, "--at", "2026-11-22T09:00:00+01:00")
     assert informed.exit_code == 0, informed.output
     assert register(cli)[ref]["subjects_channel"] == "courrier via l'ENT"
 
@@ -184,11 +189,16 @@ def test_the_decision_gates_name_the_field(cli, smtp, tmp_path):
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
                    **BREACH)["ref"]
     no_assessment = cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD)
-    assert no_assessment.exit_code == 1 and "Aucune évaluation n'est enregistrée" in no_assessment.stderr
+    assert no_assessment.exit_code == 1
+    assert no_assessment.stderr.strip() == (
+        "Refusé (RG-DOOR-10, décider de la notification à la CNIL et de l'information des personnes) : état de la "
+        f"violation de données de {ref} : pas encore évaluée.")
     assess(cli, tmp_path, ref, "2026-11-20T15:00:00+01:00")
-    not_dpd = cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", "rssi@ac-nancy-metz.example.org")
-    assert not_dpd.exit_code == 2
-    assert "champ « --by » : « rssi@ac-nancy-metz.example.org » n'est pas un contact DPD" in not_dpd.stderr
+    not_dpd = cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", TRIAGER)
+    assert not_dpd.exit_code == 1
+    assert not_dpd.stderr.strip() == (
+        "Refusé (RG-DOOR-10, décider de la notification à la CNIL et de l'information des personnes) : "
+        f"{TRIAGER} n'a pas le rôle requis (délégué à la protection des données).")
     exempt = cli("decide", ref, "--cnil", "yes", "--subjects", "exempt", "--by", DPD, "--rationale", "x")
     assert exempt.exit_code == 2 and "champ « --exemption »" in exempt.stderr
 
@@ -199,7 +209,7 @@ def test_personal_data_learnt_later_opens_the_clock_and_a_no_data_incident_is_no
     assert [o["kind"] for o in shown(cli, ref)["obligations"]] == ["cross_party_alert", "follow_up"]
 
     result = cli("personal-data", ref, "--value", "yes", "--aware-at", "2026-11-21T08:00:00+01:00",
-                 "--at", "2026-11-21T09:00:00+01:00")
+                 "--by", DPD, "--at", "2026-11-21T09:00:00+01:00")
 
     assert result.exit_code == 0, result.output
     assert obligation(shown(cli, ref), "cnil_notification")["due_at"] == "2026-11-24T08:00:00+01:00"

@@ -35,6 +35,18 @@ def paused_run(ref, seen=0, seconds=60):
     raise AssertionError("the breach-decision flow never paused")
 
 
+def resume(run_id, run_input, seconds=30):
+    """Resume, asking again while Prefect refuses because the pause's input form is not stored yet."""
+    limit = time.monotonic() + seconds
+    while True:
+        try:
+            return resume_flow_run(run_id, run_input=run_input)
+        except RuntimeError:
+            if time.monotonic() > limit:
+                raise
+            time.sleep(0.3)
+
+
 def prefect_database_mentions(*texts):
     """Which of `texts` appear in the bytes of Prefect's database files (the database, its WAL and journal)."""
     path = Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split("///", 1)[1])
@@ -62,7 +74,7 @@ def test_the_flow_waits_for_the_recorded_decision_and_ignores_a_forged_resume(cl
     try:
         first = paused_run(ref)
         # Whoever reaches Prefect cannot decide: an input naming no recorded decision is ignored, the flow waits.
-        resume_flow_run(first.id, run_input={"decision_id": 4242})
+        resume(first.id, {"decision_id": 4242})
         second = paused_run(ref, seen=1)
         assert second.id == first.id
         assert "breach_decided" not in [e["kind"] for e in timeline_of(cli, ref)]
@@ -70,7 +82,7 @@ def test_the_flow_waits_for_the_recorded_decision_and_ignores_a_forged_resume(cl
                       "--at", "2026-11-21T09:30:00+01:00")
         assert decided.exit_code == 0, decided.output
         [entry] = [e for e in timeline_of(cli, ref) if e["kind"] == "breach_decided"]
-        resume_flow_run(second.id, run_input={"decision_id": entry["payload"]["decision_id"]})
+        resume(second.id, {"decision_id": entry["payload"]["decision_id"]})
     finally:
         worker.join(timeout=120)
     assert outcome["result"] == {"status": "decided", "decision_id": entry["payload"]["decision_id"]}

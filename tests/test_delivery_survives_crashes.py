@@ -3,7 +3,7 @@
 import json
 import threading
 
-from tests.conftest import ACADEMY_ALERTS, free_port, write_declaration
+from tests.conftest import ACADEMY_ALERTS, REFERENT, free_port, write_declaration
 from tests.store_probe import row_counts
 from tests.subprocess_cli import run, start
 from tests.walkers import obligation, shown
@@ -13,7 +13,8 @@ def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once
                                                                                   prefect_api):
     smtp.hold, smtp.held = True, threading.Event()
     declaration = write_declaration(tmp_path)
-    process = start("declare", str(declaration), "--at", "2026-11-28T10:00:00+01:00", PREFECT_API_URL=prefect_api)
+    process = start("declare", str(declaration), "--by", REFERENT, "--at", "2026-11-28T10:00:00+01:00",
+                    PREFECT_API_URL=prefect_api)
     try:
         assert smtp.held.wait(90), "the declaring process never reached the SMTP server"
     finally:
@@ -40,7 +41,7 @@ def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once
 def test_with_orchestration_unavailable_the_incident_stays_queued_and_a_later_pass_delivers_it(
         cli, smtp, store, tmp_path):
     dead_api = f"http://127.0.0.1:{free_port()}/api"
-    result = run("declare", str(write_declaration(tmp_path)), "--at", "2026-11-28T10:00:00+01:00",
+    result = run("declare", str(write_declaration(tmp_path)), "--by", REFERENT, "--at", "2026-11-28T10:00:00+01:00",
                  PREFECT_API_URL=dead_api)
 
     assert result.returncode == 0, result.stderr

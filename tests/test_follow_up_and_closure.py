@@ -8,7 +8,7 @@ import yaml
 
 from cli.files import read_document
 from models.reports_input import parse_closure, parse_follow_up
-from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT
+from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT, TRIAGER
 from tests.walkers import declared, obligation, shown, timeline_of
 
 T0 = "2026-11-02T10:00:00+01:00"
@@ -35,7 +35,8 @@ def test_follow_up_reminded_recorded_then_closure_refused_then_allowed(cli, smtp
     follow_up = obligation(shown(cli, ref), "follow_up")
     assert (follow_up["owner"], follow_up["due_at"]) == ("municipality", "2026-11-09T10:00:00+01:00")
 
-    refused = cli("close", ref, "--file", write(tmp_path, "closure.yaml", CLOSURE), "--at", "2026-11-02T11:00:00+01:00")
+    refused = cli("close", ref, "--file", write(tmp_path, "closure.yaml", CLOSURE), "--by", MUNICIPALITY_REFERENT,
+                  "--at", "2026-11-02T11:00:00+01:00")
     assert refused.exit_code == 1
     assert refused.stderr.strip() == (f"Clôture refusée : une obligation reste ouverte pour {ref} : l'alerte de "
                                       "l'autre partie (échéance 04/11/2026 09:00).")
@@ -44,6 +45,9 @@ def test_follow_up_reminded_recorded_then_closure_refused_then_allowed(cli, smtp
     smtp.reject.clear()
     watch(cli, "2026-11-02T12:00:00+01:00")
     assert obligation(shown(cli, ref))["status"] == "met"
+    # The académie, alerted, acknowledges the alert (so no reminder to acknowledge is due).
+    acknowledged = cli("acknowledge", ref, "--by", TRIAGER, "--at", "2026-11-02T13:00:00+01:00")
+    assert acknowledged.exit_code == 0, acknowledged.output
 
     # Day 3.5 of 7: the municipality, which handles this incident, is reminded of the follow-up it owes.
     steps = watch(cli, "2026-11-05T22:00:00+01:00")["steps"]
@@ -84,8 +88,11 @@ def test_dismissed_declaration_stays_on_record_and_nothing_more_is_sent(cli, smt
     smtp.reject.update(ACADEMY_ALERTS)
     ref = declared(cli, tmp_path, at=T0, aware_at="2026-11-02T09:00:00+01:00")["ref"]
 
-    assert cli("dismiss", ref, "--reason", "   ").exit_code == 1
-    result = cli("dismiss", ref, "--reason", "Doublon de INC-2026-0042", "--at", "2026-11-02T11:00:00+01:00")
+    blank = cli("dismiss", ref, "--reason", "   ", "--by", TRIAGER)
+    assert blank.exit_code == 2
+    assert "champ « --reason » : ne doit pas être vide" in blank.stderr
+    result = cli("dismiss", ref, "--reason", "Doublon de INC-2026-0042", "--by", TRIAGER,
+                 "--at", "2026-11-02T11:00:00+01:00")
     assert result.exit_code == 0, result.output
 
     smtp.reject.clear()

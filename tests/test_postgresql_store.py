@@ -14,12 +14,14 @@ import pendulum
 import psycopg
 import pytest
 
+from models.commands import Declare
 from models.db import session_scope
 from models.declaration import parse_declaration
-from models.lifecycle import declare
+from models.door import execute
+from models.store_mode import mark_as_simulation
 from models.timeline import verify_chain
 from settings.parties import load_parties
-from tests.conftest import BASE_DECLARATION, free_port
+from tests.conftest import BASE_DECLARATION, REFERENT, TRIAGER, free_port
 from tests.test_breach_decision import BREACH, DPD, assess
 from tests.walkers import declared, obligation, shown
 
@@ -57,6 +59,8 @@ def on_postgres(postgres, monkeypatch):
         if tables:
             db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
             db.execute("INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, %s)", ("0" * 64,))
+    with session_scope() as session:  # a simulation store, as every test store (tests/conftest.py): --at replays
+        mark_as_simulation(session)
     return postgres
 
 
@@ -65,13 +69,16 @@ def test_declare_triage_watch_decide_and_report_on_postgresql(on_postgres, cli, 
     ref = view["ref"]
     assert obligation(view)["status"] == "met" and len(smtp.received) == 2
     assert obligation(view, "cnil_notification")["due_at"] == "2026-10-26T11:00:00+01:00"
-    assert cli("triage", ref, "--scope", "shared").exit_code == 0
+    # The académie, alerted, acknowledges the alert (so no reminder to acknowledge is due).
+    assert cli("acknowledge", ref, "--by", TRIAGER, "--at", "2026-10-23T14:00:00+02:00").exit_code == 0
+    assert cli("triage", ref, "--scope", "shared", "--by", TRIAGER).exit_code == 0
     steps = json.loads(cli("watch", "--json", "--at", "2026-10-25T01:00:00+02:00").stdout)["steps"]
     assert [(s["obligation"], s["step"]) for s in steps] == [("cnil_notification", "reminder_50")]
     assess(cli, tmp_path, ref, "2026-10-24T12:00:00+02:00")
     assert cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD,
                "--at", "2026-10-25T09:00:00+01:00").exit_code == 0
-    assert cli("cnil-filed", ref, "--at", "2026-10-27T10:00:00+01:00", "--reference", "CNIL-PG").exit_code == 0
+    assert cli("cnil-filed", ref, "--filed-at", "2026-10-27T10:00:00+01:00", "--reference", "CNIL-PG",
+               "--by", DPD, "--at", "2026-10-27T10:00:00+01:00").exit_code == 0
     assert obligation(shown(cli, ref), "cnil_notification")["late_by_seconds"] == 23 * 3600
 
     report = json.loads(cli("report", "steering", "--from", "2026-10-01", "--to", "2026-10-31",
@@ -85,11 +92,14 @@ def test_declare_triage_watch_decide_and_report_on_postgresql(on_postgres, cli, 
 
 def test_concurrent_declarations_get_distinct_references_and_one_chain(on_postgres):
     parties = load_parties()
+    referent = parties.person(REFERENT)
+    assert referent is not None
     now = pendulum.parse("2026-11-28T10:00:00+01:00")
 
     def one(_: int) -> str:
         with session_scope() as session:
-            return declare(session, parse_declaration(dict(BASE_DECLARATION), parties, now), parties, now).ref
+            declaration = parse_declaration(dict(BASE_DECLARATION), parties, now)
+            return execute(session, Declare(declaration), referent, now, parties).ref
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         refs = list(pool.map(one, range(24)))

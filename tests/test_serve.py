@@ -88,7 +88,10 @@ def decide_through_the_door(api_url, env, store, tmp_path):
     [run] = api(api_url, "/flow_runs/filter", paused_filter)
     assert run["name"] == f"breach-decision-{ref}"
     # Whoever reaches Prefect with its credentials still cannot decide: a decision is the DPD's, through the door.
-    assert api(api_url, f"/flow_runs/{run['id']}/resume", {"run_input": {"decision_id": 4242}})["status"] == "ACCEPT"
+    # Prefect may refuse a resume that comes before the pause's input form is stored: ask until it accepts.
+    forged = {"run_input": {"decision_id": 4242}}
+    wait_for(lambda: api(api_url, f"/flow_runs/{run['id']}/resume", forged)["status"] == "ACCEPT", 30,
+             "Prefect to accept the resume")
     wait_for(lambda: api(api_url, "/flow_runs/filter", paused_filter), 60, "the flow to wait again")
 
     def decided():

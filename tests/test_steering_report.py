@@ -25,6 +25,11 @@ def seeded_store(prefect_api, tmp_path_factory):
         patch.setenv("INCIDENTS_VAR_DIR", str(folder / "var"))
         patch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{folder / 'incidents.db'}")
         patch.delenv("INCIDENTS_SMTP_HOST", raising=False)
+        from models.db import session_scope
+        from models.store_mode import mark_as_simulation
+
+        with session_scope() as session:  # a simulation store, as every test store (tests/conftest.py)
+            mark_as_simulation(session)
         seeded = seed(Cli(CliRunner()), folder)
     return folder, seeded
 

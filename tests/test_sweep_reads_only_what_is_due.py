@@ -6,7 +6,7 @@ import pendulum
 from sqlalchemy import event
 
 from models.db import get_engine, session_scope
-from models.watchdog import due_obligation_ids
+from models.watchdog import due_obligations
 
 
 def test_the_due_obligations_query_uses_the_next_action_index(store):
@@ -20,7 +20,7 @@ def test_the_due_obligations_query_uses_the_next_action_index(store):
     event.listen(engine, "before_cursor_execute", capture)
     try:
         with session_scope() as session:
-            due_obligation_ids(session, pendulum.now("UTC"))
+            due_obligations(session, pendulum.now("UTC"))
     finally:
         event.remove(engine, "before_cursor_execute", capture)
 

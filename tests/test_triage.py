@@ -1,5 +1,6 @@
 """An académie triager confirms or overrides the proposed scope; an override needs a reason (both on the timeline)."""
 
+from tests.conftest import TRIAGER
 from tests.walkers import declared, obligation, shown, timeline_of
 
 
@@ -8,7 +9,7 @@ def test_override_with_reason_is_on_the_timeline(cli, tmp_path):
     assert shown(cli, ref)["scope"] == "municipality"
 
     result = cli("triage", ref, "--scope", "shared", "--reason", "Le prestataire a exposé des comptes d'élèves",
-                 "--by", "rssi@ac-nancy-metz.example.org", "--at", "2026-11-28T11:00:00+01:00")
+                 "--by", TRIAGER, "--at", "2026-11-28T11:00:00+01:00")
 
     assert result.exit_code == 0, result.output
     view = shown(cli, ref)
@@ -33,7 +34,7 @@ def test_a_refused_override_without_reason_leaves_no_trace(cli, tmp_path):
     ref = declared(cli, tmp_path, categories=["vendor"])["ref"]
     before = timeline_of(cli, ref)
 
-    result = cli("triage", ref, "--scope", "academy")
+    result = cli("triage", ref, "--scope", "academy", "--by", TRIAGER)
 
     assert result.exit_code == 1
     assert "indiquez un motif (--reason)" in result.stderr
@@ -44,7 +45,7 @@ def test_a_refused_override_without_reason_leaves_no_trace(cli, tmp_path):
 def test_confirming_the_proposed_scope_needs_no_reason(cli, tmp_path):
     ref = declared(cli, tmp_path, categories=["directory"])["ref"]
 
-    result = cli("triage", ref, "--scope", "academy")
+    result = cli("triage", ref, "--scope", "academy", "--by", TRIAGER)
 
     assert result.exit_code == 0, result.output
     assert (shown(cli, ref)["scope"], shown(cli, ref)["scope_status"]) == ("academy", "confirmed")
@@ -52,6 +53,6 @@ def test_confirming_the_proposed_scope_needs_no_reason(cli, tmp_path):
 
 
 def test_triage_of_an_unknown_reference_is_refused(plain_cli):
-    result = plain_cli("triage", "INC-2026-0999", "--scope", "shared", "--reason", "x")
+    result = plain_cli("triage", "INC-2026-0999", "--scope", "shared", "--reason", "x", "--by", TRIAGER)
     assert result.exit_code == 1
     assert "Aucun incident ne porte la référence « INC-2026-0999 »" in result.stderr
