@@ -3,12 +3,15 @@
 import json
 import threading
 
+import pytest
+
 from tests.conftest import ACADEMY_ALERTS, REFERENT, free_port, write_declaration
 from tests.store_probe import row_counts
 from tests.subprocess_cli import run, start
 from tests.walkers import obligation, shown
 
 
+@pytest.mark.slow
 def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once(cli, smtp, store, tmp_path,
                                                                                   prefect_api):
     smtp.hold, smtp.held = True, threading.Event()

@@ -25,6 +25,7 @@ from tests.conftest import BASE_DECLARATION, REFERENT, TRIAGER, free_port
 from tests.test_breach_decision import BREACH, DPD, assess
 from tests.walkers import declared, obligation, shown
 
+pytestmark = pytest.mark.slow  # PostgreSQL started from its binaries
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:

@@ -171,6 +171,7 @@ def render_in_chromium(html_path, png_path):
     return errors, charts
 
 
+@pytest.mark.slow
 def test_report_timeline_and_audit_render_in_headless_chromium(seeded, plain_cli):
     ARTIFACTS.mkdir(exist_ok=True)
     ref = rows(seeded[0], "SELECT i.ref FROM cnil_filing f JOIN incident i ON i.id = f.incident_id "
