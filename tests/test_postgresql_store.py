@@ -27,6 +27,7 @@ from tests.walkers import declared, obligation, shown
 
 pytestmark = pytest.mark.slow  # PostgreSQL started from its binaries
 
+
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
