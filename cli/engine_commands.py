@@ -11,6 +11,7 @@ from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instan
 from cli.orchestration import use_served_api
 from cli.views import KIND_LABELS, iso_paris
 from models.db import get_engine
+from models.queries import require_whole_store
 from settings.parties import load_parties
 
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la passe ferait, sans rien écrire ni "
@@ -18,13 +19,15 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la pa
 
 
 @app.command()
-def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, at: AtOption = None) -> None:
+def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOption = None,
+          at: AtOption = None) -> None:
     """Une passe du moteur : incidents en file, messages en attente, rappels, escalades et échéances dépassées."""
     with user_errors():
         now = instant(at, writes=not dry_run)
         load_parties()  # a bad parties' file is refused here, not inside a flow run
         get_engine()
-        if dry_run:
+        if dry_run:  # a read across every commune: the académie's
+            require_whole_store(person(by), "l'aperçu d'une passe du moteur")
             from flows.steps import preview_pass
 
             preview = preview_pass(now)
@@ -81,8 +84,9 @@ def simulate(target: Annotated[Path, typer.Argument(metavar="FICHIER", help="Fic
 
     with user_errors():
         actor = person(by)
-        if "admin" not in actor.roles:
-            fail("Refusé : créer une simulation est réservé aux administrateurs.")
+        if "admin" not in actor.roles or actor.party != "academy":
+            fail("Refusé : créer une simulation (une copie de tout le registre) est réservé aux administrateurs de "
+                 "l'académie.")
         if target.exists():
             fail(f"Refusé : champ « FICHIER » : le fichier {target} existe déjà.", 2)
         copy_as_simulation(target)

@@ -42,8 +42,16 @@ def emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    from models.db import get_engine
+
+    database = get_engine().url.database
+    if database and output.resolve() == Path(database).resolve():
+        fail("Refusé : champ « --output » : c'est le fichier du registre lui-même.", 2)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(f"Refusé : champ « --output » : écriture impossible ({error.strerror or type(error).__name__}).", 2)
     typer.echo(f"Écrit : {output}")
 
 
@@ -131,10 +139,13 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     if export_file is not None:
         from reports.export import verify_export
 
-        if not export_file.exists():
-            fail(f"Refusé : champ « --export » : fichier introuvable ({export_file}).", 2)
-        with export_file.open(encoding="utf-8") as lines:
-            check = verify_export(lines)
+        if not export_file.is_file():
+            fail(f"Refusé : champ « --export » : pas un fichier ordinaire ({export_file}).", 2)
+        try:
+            with export_file.open(encoding="utf-8") as lines:
+                check = verify_export(lines)
+        except (OSError, UnicodeDecodeError, RecursionError, MemoryError) as error:
+            fail(f"Refusé : champ « --export » : fichier illisible ({type(error).__name__}).", 2)
         if not check.ok:
             fail(f"Export invalide à la ligne {check.bad_line} : {check.problem}.")
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "

@@ -121,6 +121,9 @@ def decide(session: Session, command: Decide, incident: Incident, actor: Person,
                                                 "exempt (valeurs possibles : encryption, measures, disproportionate)"))
     if subjects != "exempt" and exemption is not None:
         errors.append(FieldError("--exemption", "n'a de sens qu'avec --subjects exempt"))
+    if incident.personal_data == "no":
+        raise Refused(f"Toute donnée personnelle a été écartée pour {incident.ref} : il n'y a pas de violation à "
+                      "décider.")
     assessment = latest_assessment(session, incident)
     assert assessment is not None  # the door admits a decision on an assessed breach only
     decided_at = command.decided_at or now
@@ -191,6 +194,9 @@ def record_cnil_filing(session: Session, command: FileCnil, incident: Incident, 
         raise Refused("Une notification complémentaire suit une notification initiale : enregistrez d'abord celle-ci.")
     if not complementary and initial:
         raise Refused(f"La notification initiale de {incident.ref} est déjà enregistrée ; utilisez --complementary.")
+    if complementary and filed_at < pendulum.instance(initial[0].filed_at):
+        raise InvalidInput([FieldError("--filed-at", "une notification complémentaire ne peut pas précéder la "
+                                                     f"notification initiale ({_paris(initial[0].filed_at)})")])
     assert incident.id is not None
     filing = CnilFiling(incident_id=incident.id, filed_at=filed_at, reference=reference,
                         complementary=complementary, recorded_by=actor.email)

@@ -1,9 +1,16 @@
 """The two instants, never confused. `--at` is the replay instant the rules run as of (tests and drills); the wall
 clock stamps what the system did. An event's own time (a filing, an information) has its own option."""
 
+import re
+from datetime import UTC, datetime
+
 import pendulum
 
+from models.bounds import EARLIEST_INSTANT
 from models.errors import FieldError, InvalidInput
+
+OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)  # no legal clock of ours reaches that far
 
 ISO_HINT = "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00"
 
@@ -14,8 +21,12 @@ def parse_instant(value: str, field: str) -> pendulum.DateTime:
         parsed = pendulum.parse(value, exact=True)
     except (ValueError, OverflowError, pendulum.parsing.exceptions.ParserError):
         parsed = None
-    if not isinstance(parsed, pendulum.DateTime) or parsed.tzinfo is None or "T" not in value:
+    # pendulum reads a time without offset as UTC: a Paris time typed without one would shift a legal clock.
+    if not isinstance(parsed, pendulum.DateTime) or "T" not in value or not OFFSET.search(value.strip()):
         raise InvalidInput([FieldError(field, ISO_HINT)])
+    if not EARLIEST_INSTANT <= parsed < LATEST_INSTANT:
+        raise InvalidInput([FieldError(field, "date invraisemblable : entre le 1er janvier 2000 et le 1er janvier "
+                                              "2100 seulement")])
     return parsed.in_timezone("UTC")
 
 

@@ -19,6 +19,7 @@ from models.commands import AnyCommand, Declare, OnIncident
 from models.errors import InvalidInput, NotFound, Refused
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR
+from models.queries import shown_ref
 from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.scope import Scope, handling_party
@@ -128,7 +129,8 @@ def _lock_incident(session: Session, command: OnIncident) -> Incident | None:
     else:
         return None  # an outbox record without incident (a periodic report)
     if incident is None:
-        raise NotFound(f"Aucun incident ne porte la référence « {command.ref or command.incident_id} ».")
+        named = shown_ref(str(command.ref or command.incident_id))
+        raise NotFound(f"Aucun incident ne porte la référence « {named} ».")
     return incident
 
 

@@ -197,6 +197,12 @@ def dismiss(session: Session, command: Dismiss, incident: Incident, actor: Perso
     reason = command.reason.strip()
     if not reason:
         raise InvalidInput([FieldError("--reason", "indiquez le motif du classement")])
+    breach_clocks = [o for o in obligations_of(session, incident) if not o.settled
+                     and o.kind in (ObligationKind.CNIL_NOTIFICATION, ObligationKind.SUBJECTS_COMMUNICATION)]
+    if breach_clocks:
+        raise Refused(f"Refusé : un délai de violation de données court pour {incident.ref} ; seul le DPD de la partie "
+                      "qui notifie peut le lever (« incidents personal-data --value no --reason … », par exemple pour "
+                      "un doublon), avant le classement.")
     waived = []
     for obligation in obligations_of(session, incident):
         if not obligation.settled:

@@ -29,8 +29,14 @@ def readable_incident(session: Session, ref: str, reader: Person) -> Incident:
     """One incident, if `reader` may see it; another commune's is answered exactly as a missing one."""
     incident = session.exec(visible(select(Incident).where(Incident.ref == ref), reader)).one_or_none()
     if incident is None:
-        raise NotFound(f"Aucun incident ne porte la référence « {ref} ».")
+        raise NotFound(f"Aucun incident ne porte la référence « {shown_ref(ref)} ».")
     return incident
+
+
+def shown_ref(ref: str) -> str:
+    """A reference as typed, echoed back harmless: short, with no control character for the terminal to run."""
+    cleaned = "".join(char if char.isprintable() else "?" for char in ref[:40])
+    return cleaned + ("…" if len(ref) > 40 else "")
 
 
 def require_whole_store(reader: Person, what: str) -> None:

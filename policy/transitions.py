@@ -240,7 +240,7 @@ TRANSITIONS: dict[Command, Transition] = {row.command: row for row in (
     # RG-DOOR-07: the académie dismisses what is not an ENT incident, or a duplicate; open clocks are waived.
     _t("RG-DOOR-07", Command.DISMISS, "Convention, Art. 3.2 et 8", LIVE, {Role.TRIAGER}, PartyRule.ACADEMY,
        EntryKind.DISMISSED,
-       to_state=IncidentState.DISMISSED, gates=("motif requis",)),
+       to_state=IncidentState.DISMISSED, gates=("motif requis", "aucun délai de violation de données en cours")),
     # RG-DOOR-08: personal data learnt of later (or possibly involved) opens the CNIL clock.
     _t("RG-DOOR-08", Command.SET_PERSONAL_DATA, "RGPD art. 33(1) ; convention, Art. 4.2", LIVE,
        {Role.REFERENT, Role.TRIAGER, Role.DPD}, PartyRule.ACADEMY_OR_OWN_COMMUNE, EntryKind.PERSONAL_DATA_CHANGED,

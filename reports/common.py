@@ -49,6 +49,13 @@ def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+        writer.writerow({key: _inert(json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value)
                          for key, value in row.items()})
     return buffer.getvalue()
+
+
+def _inert(value: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula: text starting with =, +, -, @ or a tab gets a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

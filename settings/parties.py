@@ -5,7 +5,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
 
 from policy.parties import Party
 from policy.retry import RetryPolicy
@@ -120,6 +120,13 @@ class Parties(BaseModel):
     municipalities: list[Municipality] = Field(min_length=1)
     engine: Engine = Engine()
     breach: Breach = Breach()
+
+    @model_validator(mode="after")
+    def _one_entry_per_commune(self) -> "Parties":
+        codes = [m.insee for m in self.municipalities]
+        if len(codes) != len(set(codes)):
+            raise ValueError("une commune (code INSEE) figure deux fois")
+        return self
 
     @cached_property
     def people(self) -> dict[str, Person]:

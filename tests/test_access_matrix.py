@@ -151,7 +151,7 @@ def scenarios(world: World) -> dict[str, Callable[[Any], Any]]:
         "follow-up, commune handles": lambda _: FollowUp(ref=commune_quiet, content=report),
         "close": lambda _: Close(ref=shared_quiet, content=closure),
         "close, commune handles": lambda _: Close(ref=commune_quiet, content=closure),
-        "dismiss": lambda _: Dismiss(ref=open_ref, reason="Doublon"),
+        "dismiss": lambda _: Dismiss(ref=shared_quiet, reason="Doublon"),
         "personal-data": lambda _: SetPersonalData(ref=open_ref, value="yes", aware_at=T0),
         "personal-data no": lambda _: RuleOutPersonalData(ref=open_ref, value="no", aware_at=T0, reason="Aucune."),
         "assess": lambda _: Assess(ref=open_ref, document=parse_assessment(ASSESSMENT)),

@@ -293,3 +293,42 @@ def test_the_alerted_party_acknowledges_once_and_is_reminded_once_if_it_does_not
                            "--format", "json"))
     # intake delivered the alert at 10:00, acknowledged at 11:00
     assert (report["alerts"]["acknowledged"], report["alerts"]["time_to_acknowledge_hours"]) == (1, [1.0])
+
+
+def test_a_running_breach_clock_is_not_dismissed_around_the_dpd(cli, tmp_path, store):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+    before = store_state(store)
+    result = cli("dismiss", ref, "--reason", "Doublon", "--by", TRIAGER, "--at", "2026-11-20T11:00:00+01:00")
+    assert result.exit_code == 1 and "seul le DPD de la partie qui notifie peut le lever" in result.stderr
+    assert store_state(store) == before
+    ok(cli, "personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", DPD,
+       "--reason", "Doublon de INC-2026-0001, qui porte la notification.", "--at", "2026-11-20T11:00:00+01:00")
+    ok(cli, "dismiss", ref, "--reason", "Doublon", "--by", TRIAGER, "--at", "2026-11-20T11:05:00+01:00")
+
+
+def test_event_times_need_their_offset_and_a_complementary_filing_follows_the_initial(cli, tmp_path, store):
+    ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
+                   **BREACH)["ref"]
+    ok(cli, "assess", ref, "--file", write(tmp_path, "a.yaml", ASSESSMENT), "--by", DPD,
+       "--at", "2026-11-20T12:00:00+01:00")
+    ok(cli, "decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD, "--at", "2026-11-20T14:00:00+01:00")
+    before = store_state(store)
+    for when in ("2026-11-20T15:00:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59-14:00"):
+        naive = cli("cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", when, "--by", DPD,
+                    "--at", "2026-11-20T16:00:00+01:00")
+        assert naive.exit_code == 2 and "champ « --filed-at »" in naive.stderr, when
+    assert store_state(store) == before
+    ok(cli, "cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", "2026-11-20T15:00:00+01:00", "--by", DPD,
+       "--at", "2026-11-20T16:00:00+01:00")
+    early = cli("cnil-filed", ref, "--complementary", "--reference", "CNIL-1b", "--filed-at",
+                "2026-11-20T14:30:00+01:00", "--by", DPD, "--at", "2026-11-20T16:00:00+01:00")
+    assert early.exit_code == 2 and "ne peut pas précéder la notification initiale" in early.stderr
+
+
+def test_a_register_cell_that_looks_like_a_formula_is_exported_inert():
+    from reports.common import to_csv
+
+    text = to_csv([{"nature": '=HYPERLINK("http://evil.example","x")', "measures": "@SUM(1+1)", "n": -3}],
+                  ["nature", "measures", "n"])
+    assert text.splitlines()[1] == '"\'=HYPERLINK(""http://evil.example"",""x"")",\'@SUM(1+1),-3'
