@@ -242,10 +242,5 @@ def _paris(value: datetime) -> str:
     return clocks.paris(pendulum.instance(value)).format("DD/MM/YYYY HH:mm")
 
 
-def open_breach_obligations(session: Session, incident: Incident) -> list[Obligation]:
-    return [o for o in obligations_of(session, incident)
-            if o.kind in (ObligationKind.CNIL_NOTIFICATION, ObligationKind.SUBJECTS_COMMUNICATION) and not o.settled]
-
-
 def _jsonable(factors: dict[str, object]) -> dict[str, object]:
     return {key: list(value) if isinstance(value, tuple) else value for key, value in factors.items()}

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from policy.scope import CATEGORIES
 from tests.conftest import BASE_DECLARATION, MUNICIPALITY_REFERENT
-from tests.test_input_bounds import assert_store_unchanged, snapshot
+from tests.store_probe import snapshot
+from tests.test_input_bounds import assert_store_unchanged
 
 AT = "2026-11-28T10:00:00+01:00"
 FUZZ = settings(max_examples=150, deadline=None, database=None,  # no example database written into the checkout

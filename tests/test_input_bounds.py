@@ -2,9 +2,8 @@
 
 import json
 import os
-import sqlite3
 import threading
-from contextlib import closing, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from models.errors import FieldError, InvalidInput
 from models.reports_input import parse_closure, parse_follow_up
 from settings.parties import load_parties
 from tests.conftest import BASE_DECLARATION, MUNICIPALITY_REFERENT, free_port, write_declaration
+from tests.store_probe import snapshot
 
 AT = "2026-11-28T10:00:00+01:00"
 REFUSED = "Refusé, rien n'a été enregistré :"
@@ -29,18 +29,6 @@ def _actor_and_no_orchestrator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INCIDENTS_ACTOR", MUNICIPALITY_REFERENT)  # `declare` will require the acting person
     # Should a defect slip through, the handover fails fast instead of starting a Prefect server.
     monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
-
-
-def snapshot(database: Path) -> dict[str, Any] | None:
-    """Row counts of every table and the chain head, read as an auditor would; None when there is no store yet."""
-    if not database.exists():  # sqlite3.connect would create it
-        return None
-    with closing(sqlite3.connect(database)) as connection:
-        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                       "ORDER BY name")]
-        rows = {table: connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables}
-        head = connection.execute("SELECT * FROM chain_head").fetchall() if "chain_head" in tables else None
-    return {"rows": rows, "chain_head": head}
 
 
 def assert_store_unchanged(database: Path, before: dict[str, Any] | None) -> None:

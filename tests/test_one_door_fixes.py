@@ -2,7 +2,6 @@
 doors. Refused commands leave the store unchanged, row for row, chain head included."""
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pendulum
@@ -10,21 +9,13 @@ import pytest
 import yaml
 
 from tests.conftest import ADMIN, AUDITOR, DPD, REFERENT, TRIAGER, Cli, write_declaration
+from tests.store_probe import snapshot
 from tests.walkers import declared, obligation, shown, timeline_of
 
 BREACH = {"personal_data": "unknown", "categories": ["vendor", "personal_data"], "data_subjects": {"pupils": 40}}
 ASSESSMENT = {"data_types": ["behavioural"], "ease_of_identification": "maximum", "confidentiality": "limited",
               "nature": "Messages exposés.", "consequences": "Atteinte à la vie privée.", "measures": "Accès coupé."}
 CLOSURE = {"summary": "Incident résolu.", "measures": "Correctif appliqué."}
-
-
-def store_state(store: Path) -> tuple[dict[str, int], tuple[int, str]]:
-    """Row counts of every table and the chain head: what "unchanged" means to an auditor."""
-    with sqlite3.connect(store) as connection:
-        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        counts = {table: connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables}
-        head = connection.execute("SELECT seq, hash FROM chain_head WHERE id = 1").fetchone()
-    return counts, head
 
 
 def ok(cli: Cli, *args: str) -> str:
@@ -75,13 +66,13 @@ def test_breach_commands_are_refused_on_a_dismissed_incident(cli, tmp_path, stor
     ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
     ok(cli, "dismiss", ref, "--reason", "Doublon de INC-2026-0001", "--by", TRIAGER,
        "--at", "2026-11-20T10:30:00+01:00")
-    before = store_state(store)
+    before = snapshot(store)
     args = [write(tmp_path, "a.yaml", ASSESSMENT) if part == "ASSESSMENT" else part for part in command]
     by = DPD if command[0] == "assess" else TRIAGER
     result = cli(command[0], ref, *args[1:], "--by", by, "--at", "2026-11-20T11:00:00+01:00")
     assert result.exit_code == 1
     assert f"l'incident {ref} est classé sans suite" in result.stderr
-    assert store_state(store) == before
+    assert snapshot(store) == before
     assert [o for o in shown(cli, ref)["obligations"] if o["kind"] == "cnil_notification"] == []
 
 
@@ -115,7 +106,7 @@ def test_a_filing_or_an_information_dated_before_the_decision_is_refused(cli, tm
     ok(cli, "assess", ref, "--file", write(tmp_path, "a.yaml", ASSESSMENT), "--by", DPD,
        "--at", "2026-11-20T12:00:00+01:00")
     ok(cli, "decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD, "--at", "2026-11-20T14:00:00+01:00")
-    before = store_state(store)
+    before = snapshot(store)
     filed = cli("cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", "2026-11-20T13:00:00+01:00", "--by", DPD,
                 "--at", "2026-11-20T15:00:00+01:00")
     informed = cli("subjects-informed", ref, "--channel", "ENT", "--informed-at", "2026-11-20T13:30:00+01:00",
@@ -123,7 +114,7 @@ def test_a_filing_or_an_information_dated_before_the_decision_is_refused(cli, tm
     assert (filed.exit_code, informed.exit_code) == (2, 2)
     assert "champ « --filed-at » : le dépôt ne peut pas précéder la décision du DPD (20/11/2026 14:00)" in filed.stderr
     assert "champ « --informed-at » : l'information ne peut pas précéder la décision" in informed.stderr
-    assert store_state(store) == before
+    assert snapshot(store) == before
     # A late filing is recorded at its own time, in the past, by the DPD: the clock's lateness is frozen there.
     ok(cli, "cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", "2026-11-23T15:00:00+01:00", "--by", DPD)
     cnil = obligation(shown(cli, ref), "cnil_notification")
@@ -143,7 +134,7 @@ def test_a_declaration_whose_occurrence_follows_its_awareness_is_refused(cli, tm
 def test_a_change_without_a_person_or_by_an_unknown_one_is_refused(cli, tmp_path, store, monkeypatch):
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00")["ref"]
     ok(cli, "watch", "--at", "2026-11-20T10:05:00+01:00")
-    before = store_state(store)
+    before = snapshot(store)
     monkeypatch.delenv("INCIDENTS_ACTOR")
     nobody = cli("triage", ref, "--scope", "municipality", "--at", "2026-11-20T11:00:00+01:00")
     assert nobody.exit_code == 2 and "champ « --by » : indiquez qui agit" in nobody.stderr
@@ -152,7 +143,7 @@ def test_a_change_without_a_person_or_by_an_unknown_one_is_refused(cli, tmp_path
         assert result.exit_code == 2 and "champ « --by »" in result.stderr
     auditor = cli("triage", ref, "--scope", "municipality", "--by", AUDITOR, "--at", "2026-11-20T11:00:00+01:00")
     assert auditor.exit_code == 1 and "n'a pas le rôle requis" in auditor.stderr
-    assert store_state(store) == before
+    assert snapshot(store) == before
 
 
 def test_waivers_and_opened_clocks_are_on_the_timeline_with_their_person(cli, tmp_path):
@@ -171,7 +162,7 @@ def test_waivers_and_opened_clocks_are_on_the_timeline_with_their_person(cli, tm
 @pytest.mark.real_store
 def test_on_a_real_store_a_command_that_writes_never_replays_another_instant(plain_cli, tmp_path, store):
     ref = door_declared("2026-11-20T09:00:00+01:00", pendulum.now("UTC").isoformat())
-    before = store_state(store)
+    before = snapshot(store)
     for moment in (pendulum.now("Europe/Paris").add(days=1), pendulum.now("Europe/Paris").subtract(days=30)):
         for args in (["watch"], ["dismiss", ref, "--reason", "Doublon", "--by", TRIAGER],
                      ["declare", str(tmp_path / "missing.yaml"), "--by", REFERENT]):
@@ -179,7 +170,7 @@ def test_on_a_real_store_a_command_that_writes_never_replays_another_instant(pla
             assert result.exit_code == 2, args
             assert "champ « --at » : rejouer à un autre instant n'est admis que sur un registre de simulation" \
                 in result.stderr
-    assert store_state(store) == before
+    assert snapshot(store) == before
     tomorrow = pendulum.now("Europe/Paris").add(days=1).isoformat()
     ok(plain_cli, "list", "--at", tomorrow)  # a read may look ahead
     ok(plain_cli, "watch", "--dry-run", "--at", tomorrow)
@@ -193,7 +184,7 @@ def test_on_a_real_store_a_command_that_writes_never_replays_another_instant(pla
         ok(plain_cli, "dismiss", ref, "--reason", "Exercice", "--by", TRIAGER, "--at", tomorrow)
         assert shown(plain_cli, ref)["status"] == "dismissed"
     assert shown(plain_cli, ref)["status"] == "queued"  # the real store is untouched
-    assert store_state(store) == before
+    assert snapshot(store) == before
 
 
 def test_a_drill_mails_only_to_files_of_its_own_marked_as_an_exercise(plain_cli, tmp_path, monkeypatch):
@@ -213,11 +204,11 @@ def test_a_drill_mails_only_to_files_of_its_own_marked_as_an_exercise(plain_cli,
 def test_a_personal_data_breach_cannot_be_confined_to_one_party_by_triage(cli, tmp_path, store):
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
                    **BREACH)["ref"]
-    before = store_state(store)
+    before = snapshot(store)
     result = cli("triage", ref, "--scope", "academy", "--reason", "Annuaire", "--by", TRIAGER,
                  "--at", "2026-11-20T11:00:00+01:00")
     assert result.exit_code == 1 and "relève au moins du champ partagé" in result.stderr
-    assert store_state(store) == before
+    assert snapshot(store) == before
 
 
 def test_a_decision_taken_before_it_was_recorded_keeps_its_own_time(cli, tmp_path):
@@ -255,17 +246,17 @@ def door_declared(aware_at: str, at: str) -> str:
 
 def test_watch_dry_run_sends_nothing_and_writes_nothing(cli, store, smtp):
     ref = door_declared("2026-11-20T09:00:00+01:00", "2026-11-20T10:00:00+01:00")
-    before = store_state(store)
+    before = snapshot(store)
     preview = json.loads(ok(cli, "watch", "--dry-run", "--json", "--at", "2026-11-21T10:00:00+01:00"))
     assert preview["would_take_in"] == [ref]
     assert preview["would_take_steps"] == [{"ref": ref, "obligation": "cross_party_alert", "step": "reminder_50",
                                             "skipped": []}]
     assert preview["would_deliver"] == 2
-    assert store_state(store) == before and smtp.received == []
+    assert snapshot(store) == before and smtp.received == []
     text = ok(cli, "watch", "--dry-run", "--at", "2026-11-21T10:00:00+01:00")
     assert "rien n'est écrit ni envoyé" in text
     ok(cli, "watch", "--at", "2026-11-21T10:00:00+01:00")  # the real pass then does it
-    assert len(smtp.received) >= 2 and store_state(store) != before
+    assert len(smtp.received) >= 2 and snapshot(store) != before
 
 
 def test_the_alerted_party_acknowledges_once_and_is_reminded_once_if_it_does_not(cli, tmp_path, smtp):
@@ -298,10 +289,10 @@ def test_the_alerted_party_acknowledges_once_and_is_reminded_once_if_it_does_not
 def test_a_running_breach_clock_is_not_dismissed_around_the_dpd(cli, tmp_path, store):
     ref = declared(cli, tmp_path, aware_at="2026-11-20T09:00:00+01:00", at="2026-11-20T10:00:00+01:00",
                    **BREACH)["ref"]
-    before = store_state(store)
+    before = snapshot(store)
     result = cli("dismiss", ref, "--reason", "Doublon", "--by", TRIAGER, "--at", "2026-11-20T11:00:00+01:00")
     assert result.exit_code == 1 and "seul le DPD de la partie qui notifie peut le lever" in result.stderr
-    assert store_state(store) == before
+    assert snapshot(store) == before
     ok(cli, "personal-data", ref, "--value", "no", "--aware-at", "2026-11-20T11:00:00+01:00", "--by", DPD,
        "--reason", "Doublon de INC-2026-0001, qui porte la notification.", "--at", "2026-11-20T11:00:00+01:00")
     ok(cli, "dismiss", ref, "--reason", "Doublon", "--by", TRIAGER, "--at", "2026-11-20T11:05:00+01:00")
@@ -313,12 +304,12 @@ def test_event_times_need_their_offset_and_a_complementary_filing_follows_the_in
     ok(cli, "assess", ref, "--file", write(tmp_path, "a.yaml", ASSESSMENT), "--by", DPD,
        "--at", "2026-11-20T12:00:00+01:00")
     ok(cli, "decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD, "--at", "2026-11-20T14:00:00+01:00")
-    before = store_state(store)
+    before = snapshot(store)
     for when in ("2026-11-20T15:00:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59-14:00"):
         naive = cli("cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", when, "--by", DPD,
                     "--at", "2026-11-20T16:00:00+01:00")
         assert naive.exit_code == 2 and "champ « --filed-at »" in naive.stderr, when
-    assert store_state(store) == before
+    assert snapshot(store) == before
     ok(cli, "cnil-filed", ref, "--reference", "CNIL-1", "--filed-at", "2026-11-20T15:00:00+01:00", "--by", DPD,
        "--at", "2026-11-20T16:00:00+01:00")
     early = cli("cnil-filed", ref, "--complementary", "--reference", "CNIL-1b", "--filed-at",
