@@ -18,7 +18,8 @@ def take_in_queued_task(at: str) -> list[str]:
 @task(name="deliver-outbox", cache_policy=NO_CACHE)
 async def deliver_outbox_task(at: str) -> dict[str, int]:
     report = await steps.deliver_due(steps.resolve_instant(at))
-    return {"delivered": len(report.delivered), "failed": len(report.failed), "escalated": len(report.escalated)}
+    return {"delivered": len(report.delivered), "failed": len(report.failed), "refused": len(report.refused),
+            "escalated": len(report.escalated)}
 
 
 @task(name="take-due-steps", cache_policy=NO_CACHE)
@@ -29,12 +30,13 @@ def take_due_steps_task(at: str) -> list[dict[str, Any]]:
 @flow(name="engine-pass")
 async def engine_pass(at: str | None = None) -> dict[str, Any]:
     """Returns references, obligation kinds and step names only: recipients stay out of Prefect's results."""
-    instant = steps.resolve_instant(at).isoformat()  # one instant for the whole pass
-    result = steps.PassResult(at=instant, taken_in=take_in_queued_task(instant))
-    first = await deliver_outbox_task(instant)
-    taken = take_due_steps_task(instant)
-    second = await deliver_outbox_task(instant)
-    result.steps = taken
-    for key in ("delivered", "failed", "escalated"):
-        setattr(result, key, first[key] + second[key])
+    now = steps.resolve_instant(at)
+    instant = now.isoformat()  # one instant for the whole pass
+    async with steps.logged_pass(now) as result:
+        result.taken_in = take_in_queued_task(instant)
+        first = await deliver_outbox_task(instant)
+        result.steps = take_due_steps_task(instant)
+        second = await deliver_outbox_task(instant)
+        for key in ("delivered", "failed", "refused", "escalated"):
+            setattr(result, key, first[key] + second[key])
     return asdict(result)

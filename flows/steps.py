@@ -1,5 +1,7 @@
 """The work of intake and of an engine pass as plain functions: flows wrap them, benchmarks call them bare."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -7,9 +9,9 @@ import pendulum
 from sqlmodel import col, select
 
 from models.clock import act_as_of
-from models.commands import ProposeScope
+from models.commands import ProposeScope, RecordPass, RemindAcknowledgement, TakeStep
 from models.db import session_scope
-from models.door import ENGINE, execute
+from models.door import ENGINE, run
 from models.errors import Refused
 from models.incident import Incident, IncidentStatus
 from models.watchdog import due_acknowledgement_reminders, due_obligations
@@ -28,8 +30,7 @@ def propose_scopes(incident_ids: list[int], now: pendulum.DateTime) -> list[str]
     taken_in = []
     for incident_id in incident_ids:
         try:
-            with session_scope() as session:
-                incident = execute(session, ProposeScope(incident_id=incident_id), ENGINE, now, parties)
+            incident = run(ProposeScope(incident_id=incident_id), ENGINE, now, parties)
         except Refused:
             continue  # taken in by another run meanwhile, or dismissed
         if incident is not None:
@@ -51,27 +52,19 @@ def take_due_steps(now: pendulum.DateTime) -> list[dict[str, Any]]:
         due = due_obligations(session, now)
         reminders = due_acknowledgement_reminders(session, now)
     taken = []
-    for command in due:
+    commands: list[TakeStep | RemindAcknowledgement] = [*due, *reminders]
+    for command in commands:
         try:
-            with session_scope() as session:
-                step = execute(session, command, ENGINE, now, parties)
+            step = run(command, ENGINE, now, parties)
         except Refused:
             continue  # its incident was closed or dismissed meanwhile
         if step is not None:
             taken.append(asdict(step))
-    for reminder in reminders:
-        try:
-            with session_scope() as session:
-                reminded = execute(session, reminder, ENGINE, now, parties)
-        except Refused:
-            continue
-        if reminded is not None:
-            taken.append(asdict(reminded))
     return taken
 
 
 async def deliver_due(now: pendulum.DateTime, incident_id: int | None = None) -> DeliveryReport:
-    return await deliver(deliverable_ids(now, incident_id), load_parties(), now)
+    return await deliver(load_parties(), now, incident_id)
 
 
 @dataclass
@@ -81,21 +74,46 @@ class PassResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
     failed: int = 0
+    refused: int = 0
     escalated: int = 0
 
     def add(self, report: DeliveryReport) -> None:
         self.delivered += len(report.delivered)
         self.failed += len(report.failed)
+        self.refused += len(report.refused)
         self.escalated += len(report.escalated)
+
+    def summary(self) -> dict[str, int]:
+        """Counts only, for the pass log: no address, no reference."""
+        return {"taken_in": len(self.taken_in), "steps": len(self.steps), "delivered": self.delivered,
+                "failed": self.failed, "refused": self.refused, "escalated": self.escalated}
 
 
 async def engine_pass_bare(now: pendulum.DateTime) -> PassResult:
-    """The whole pass without Prefect: the reference the benchmarks compare orchestration against."""
-    result = PassResult(at=now.isoformat(), taken_in=propose_scopes(queued_incident_ids(), now))
-    result.add(await deliver_due(now))
-    result.steps = take_due_steps(now)
-    result.add(await deliver_due(now))
+    """The whole pass without Prefect (the reference the benchmarks compare orchestration against), logged."""
+    async with logged_pass(now) as result:
+        result.taken_in = propose_scopes(queued_incident_ids(), now)
+        result.add(await deliver_due(now))
+        result.steps = take_due_steps(now)
+        result.add(await deliver_due(now))
     return result
+
+
+@asynccontextmanager
+async def logged_pass(now: pendulum.DateTime) -> AsyncIterator[PassResult]:
+    """A pass's result, logged through the door when the pass ends, with its error if it failed."""
+    started, result = pendulum.now("UTC"), PassResult(at=now.isoformat())
+    try:
+        yield result
+    except Exception as error:
+        log_pass(started, now, result, f"{type(error).__name__}")
+        raise
+    log_pass(started, now, result, None)
+
+
+def log_pass(started: pendulum.DateTime, now: pendulum.DateTime, result: PassResult, error: str | None) -> None:
+    run(RecordPass(started_at=started, finished_at=pendulum.now("UTC"), replay_at=now, summary=result.summary(),
+                   error=error), ENGINE, now)
 
 
 def preview_pass(now: pendulum.DateTime) -> dict[str, Any]:

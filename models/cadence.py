@@ -1,11 +1,13 @@
 """Opening obligations on their clocks: the watchdog's first action is set here, from the step policy."""
 
 import pendulum
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, record, utc_iso
 from models.obligation import Obligation
+from models.outbox import UNDELIVERED, MessageStatus, OutboxMessage
 from policy import clocks
 from policy.clocks import Deadline
 from policy.parties import Party
@@ -31,10 +33,12 @@ def meet(session: Session, incident: Incident, obligation: Obligation, at: pendu
     obligation.late_by_seconds = clocks.lateness_seconds(pendulum.instance(obligation.due_at), at)
     obligation.next_action_at = None
     session.add(obligation)
+    cancelled = cancel_notices(session, obligation)  # rows before the chain head: the door's lock order
     record(session, incident, now=at, actor=actor, party=obligation.owner, kind=EntryKind.OBLIGATION_MET, payload={
         "obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
         "late_by_seconds": obligation.late_by_seconds, **(details or {}),
     })
+    record_cancelled(session, incident, obligation, cancelled, at, actor, "l'obligation est remplie")
 
 
 def waive(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime, reason: str,
@@ -42,9 +46,11 @@ def waive(session: Session, incident: Incident, obligation: Obligation, at: pend
     """The obligation is no longer required (a decision not to notify, a dismissal, no personal data after all)."""
     obligation.waived_at, obligation.waived_reason, obligation.next_action_at = at, reason, None
     session.add(obligation)
+    cancelled = cancel_notices(session, obligation)
     record(session, incident, now=at, actor=actor, party=party, kind=EntryKind.OBLIGATION_WAIVED,
            payload={"obligation": obligation.kind, "owner": obligation.owner, "due_at": utc_iso(obligation.due_at),
                     "reason": reason})
+    record_cancelled(session, incident, obligation, cancelled, at, actor, "l'obligation est levée")
 
 
 def record_opened(session: Session, incident: Incident, obligation: Obligation, at: pendulum.DateTime,
@@ -63,3 +69,25 @@ def open_follow_up(session: Session, incident: Incident, handler: Party, anchor:
     obligation = open_obligation(session, incident, deadline, policy or StepPolicy())
     record_opened(session, incident, obligation, anchor, ENGINE_ACTOR)
     return obligation
+
+
+# Mails that recall an obligation (reminders, escalations, overdue notices) or say that its mail is not getting
+# through: once it is settled, those still queued (after a relay outage, say) would only mislead.
+NOTICE_TEMPLATES = ("deadline_step", "delivery_failure")
+
+
+def cancel_notices(session: Session, obligation: Obligation) -> int:
+    stale = [message_id for message_id in session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.obligation_id == obligation.id, col(OutboxMessage.template).in_(NOTICE_TEMPLATES),
+        col(OutboxMessage.status).in_(UNDELIVERED)).order_by(col(OutboxMessage.id))) if message_id]
+    if stale:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(stale))
+                        .values(status=MessageStatus.CANCELLED, claimed_until=None))
+    return len(stale)
+
+
+def record_cancelled(session: Session, incident: Incident, obligation: Obligation, count: int,
+                     at: pendulum.DateTime, actor: str, reason: str) -> None:
+    if count:
+        record(session, incident, now=at, actor=actor, party=obligation.owner, kind=EntryKind.MESSAGE_CANCELLED,
+               payload={"obligation": obligation.kind, "messages": count, "reason": reason})

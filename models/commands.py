@@ -129,6 +129,7 @@ class RecordDelivery(OnIncident):
     message_id: int
     transport: str
     smtp_message_id: str
+    claim_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,24 @@ class RecordFailure(OnIncident):
     name: ClassVar[Command] = Command.RECORD_FAILURE
     message_id: int
     error: str
+    permanent: bool = False  # the relay refused this message for good: no retry, escalated at once
+    claim_token: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordPass(OnIncident):
+    """About no incident: when a pass ran (wall clock), as of which instant, and how it ended."""
+
+    name: ClassVar[Command] = Command.RECORD_PASS
+    started_at: pendulum.DateTime
+    finished_at: pendulum.DateTime
+    replay_at: pendulum.DateTime
+    summary: dict[str, Any]
+    error: str | None = None
 
 
 IncidentCommand = (ProposeScope | Triage | Acknowledge | FollowUp | Close | Dismiss | SetPersonalData
                    | RuleOutPersonalData | Assess
                    | Decide | Redraft | FileCnil | InformSubjects | TakeStep | RemindAcknowledgement
-                   | RecordDelivery | RecordFailure)
+                   | RecordDelivery | RecordFailure | RecordPass)
 AnyCommand = Declare | IncidentCommand

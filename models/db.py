@@ -1,15 +1,17 @@
 """Engine and sessions for the configured database; migrations are applied on first use."""
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from settings.env import database_url
@@ -53,6 +55,32 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
     """A transaction: committed when the block ends, rolled back (nothing written) when it raises."""
     with Session(get_engine(url), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+T = TypeVar("T")
+
+# PostgreSQL's serialization failure and detected deadlock: the transaction was rolled back whole, and running it
+# again is the documented answer (PostgreSQL manual, §13.6).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+TRANSACTION_ATTEMPTS = 6
+
+
+def is_retryable(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def in_transaction(work: Callable[[Session], T], url: str | None = None) -> T:
+    """Run `work` in one transaction, again from the start if the database rolled it back for a deadlock or a
+    serialization failure; any other error, or the last such one, goes to the caller."""
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            with session_scope(url) as session:
+                return work(session)
+        except DBAPIError as error:
+            if not is_retryable(error) or attempt == TRANSACTION_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * 2 ** attempt)  # apart, so that the two do not meet again
+    raise AssertionError("unreachable")
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

@@ -1,9 +1,18 @@
 """The one door: every change to an incident, an obligation, a decision or the timeline is a command executed here.
 
 `execute` works inside the caller's transaction (models.db.session_scope), so that the change, its timeline entries
-and its outbox rows are committed together or not at all. It takes its locks in one order — the incident's row, then
-the outbox message or the obligation the command names, then the chain head (in `models.timeline.append_entry`) — so
-that two processes never wait on each other in a circle. A refused command raises before writing anything.
+and its outbox rows are committed together or not at all; `run` is that transaction, run again from the start when
+PostgreSQL rolls it back for a deadlock or a serialization failure. A refused command raises before writing anything.
+
+Lock order, for every transaction that writes:
+  1. the incident's row (here, before anything else of it is read for the decision), so that everything about one
+     incident is written by one transaction at a time;
+  2. the obligation the command touches (a step, or the obligation a delivered message may meet);
+  3. the outbox messages (the one delivered or failed; those a met obligation cancels; those a command queues);
+  4. the chain head (`models.timeline.append_entry`), held from the first timeline entry until commit.
+The delivery claims (`models.messaging.claim_batch`, `renew_claims`, `begin_attempt`) lock outbox rows only and wait
+for nothing else, and PostgreSQL's claim skips rows another transaction holds: no two transactions can wait on
+each other in a circle.
 """
 
 from collections.abc import Callable
@@ -16,6 +25,7 @@ from sqlmodel import Session, select
 from models import breach_lifecycle, lifecycle, messaging, watchdog
 from models.bounds import MAX_CHANNEL, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.commands import AnyCommand, Declare, OnIncident
+from models.db import in_transaction
 from models.errors import InvalidInput, NotFound, Refused
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR
@@ -59,7 +69,13 @@ HANDLERS: dict[str, Handler] = {
     "remind_acknowledgement": watchdog.remind_acknowledgement,
     "record_delivery": messaging.record_delivery,
     "record_failure": messaging.record_delivery_failure,
+    "record_pass": watchdog.record_pass,
 }
+
+
+def run(command: AnyCommand, actor: Person, now: pendulum.DateTime, parties: Parties | None = None) -> Any:
+    """`execute` in a transaction of its own, committed on return; retried whole after a deadlock."""
+    return in_transaction(lambda session: execute(session, command, actor, now, parties))
 
 
 def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.DateTime,

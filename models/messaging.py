@@ -1,16 +1,21 @@
 """Outbox transitions: enqueue, claim, render, cancel; and the door's handlers for what the relay answered:
-delivered (which may meet an obligation) or failed (backoff, escalation to the sending party)."""
+delivered (which may meet an obligation) or failed (backoff, escalation to the sending party), or refused for good.
+
+Claims live on the wall clock, whatever instant the rules are replayed at: a pass claims a batch under a token of
+its own, renews the batch's lease while it runs, and sends a message only while the claim is still its own."""
+
+from typing import Any
 
 import pendulum
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, and_, col, select
 
 from models.cadence import meet, open_follow_up
 from models.commands import RecordDelivery, RecordFailure
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, record, utc_iso
 from models.obligation import Obligation
-from models.outbox import MessageStatus, OutboxMessage
+from models.outbox import UNDELIVERED, MessageStatus, OutboxMessage
 from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.retry import backoff_seconds, should_escalate
@@ -34,6 +39,7 @@ def enqueue(session: Session, incident: Incident, *, template: str, step: str, r
             incident_id=incident.id, obligation_id=obligation.id if obligation else None,
             idempotency_key=idempotency_key, template=template, step=step, fulfils=fulfils,
             recipient_name=contact.name, recipient_email=str(contact.email), recipient_party=recipient_party,
+            queued_at=pendulum.now("UTC"),
         )
         session.add(message)
         added.append(message)
@@ -51,7 +57,8 @@ def enqueue_report(session: Session, *, key: str, recipients: list[Contact], par
             continue
         message = OutboxMessage(idempotency_key=idempotency_key, template="steering_report", step=key,
                                 recipient_name=contact.name, recipient_email=str(contact.email),
-                                recipient_party=party, subject=subject, body_text=text, body_html=html)
+                                recipient_party=party, subject=subject, body_text=text, body_html=html,
+                                queued_at=pendulum.now("UTC"))
         session.add(message)
         added.append(message)
     session.flush()
@@ -66,27 +73,78 @@ def store_rendering(session: Session, message: OutboxMessage, subject: str, text
     session.add(message)
 
 
-def claim_message(session: Session, message_id: int, now: pendulum.DateTime, lease_seconds: int) -> bool:
-    """Take a message for one delivery attempt; False when it is settled, not yet due, or held by another attempt."""
+def due_for_delivery(replay_now: pendulum.DateTime, wall_now: pendulum.DateTime) -> Any:
+    """Pending messages whose next attempt is due (a rule: the replay instant), and claims whose lease has run out
+    (a fact: the wall clock) — those of a pass that died."""
+    return or_(
+        and_(col(OutboxMessage.status) == MessageStatus.PENDING,
+             or_(col(OutboxMessage.next_attempt_at).is_(None), col(OutboxMessage.next_attempt_at) <= replay_now)),
+        and_(col(OutboxMessage.status) == MessageStatus.SENDING, col(OutboxMessage.claimed_until) <= wall_now),
+    )
+
+
+def claim_batch(session: Session, *, token: str, replay_now: pendulum.DateTime, wall_now: pendulum.DateTime,
+                lease_seconds: float, limit: int, incident_id: int | None = None) -> list[int]:
+    """Claim up to `limit` due messages for the pass holding `token`, the messages that meet an obligation (the
+    alerts) first; rows another pass is claiming are skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite
+    serializes writers)."""
+    query = select(OutboxMessage.id).where(due_for_delivery(replay_now, wall_now))
+    if incident_id is not None:
+        query = query.where(OutboxMessage.incident_id == incident_id)
+    query = query.order_by(col(OutboxMessage.fulfils).desc(), col(OutboxMessage.id)).limit(limit)
+    ids = [message_id for message_id in session.exec(query.with_for_update(skip_locked=True)) if message_id]
+    if ids:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(
+            status=MessageStatus.SENDING, claim_token=token, claimed_until=wall_now.add(seconds=lease_seconds)))
+    return ids
+
+
+def renew_claims(session: Session, token: str, until: pendulum.DateTime) -> None:
+    session.execute(update(OutboxMessage).where(
+        col(OutboxMessage.claim_token) == token, col(OutboxMessage.status) == MessageStatus.SENDING)
+        .values(claimed_until=until))
+
+
+def begin_attempt(session: Session, message_id: int, token: str) -> OutboxMessage | None:
+    """The message, counted as attempted, if the claim is still this pass's; None if it was cancelled, taken over
+    after this pass's lease ran out, or settled meanwhile."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None or message.status in (MessageStatus.SENT, MessageStatus.CANCELLED):
-        return False
-    if message.status == MessageStatus.SENDING and message.claimed_until and message.claimed_until > now:
-        return False
-    if message.status == MessageStatus.PENDING and message.next_attempt_at and message.next_attempt_at > now:
-        return False
-    message.status = MessageStatus.SENDING
-    message.claimed_until = now.add(seconds=lease_seconds)
+    if message is None or message.status != MessageStatus.SENDING or message.claim_token != token:
+        return None
     message.attempts += 1
     session.add(message)
-    return True
+    return message
+
+
+def release_claims(session: Session, token: str, message_ids: list[int]) -> None:
+    """Give back what a pass claimed and did not attempt (it stopped early): due again at once."""
+    session.execute(update(OutboxMessage).where(
+        col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.claim_token) == token,
+        col(OutboxMessage.status) == MessageStatus.SENDING).values(status=MessageStatus.PENDING, claimed_until=None))
+
+
+def lock_message(session: Session, message_id: int) -> OutboxMessage:
+    """The message's row, locked after its obligation's (the door's lock order: incident, obligation, messages,
+    chain head), since delivering it may meet that obligation."""
+    obligation_id = session.exec(select(OutboxMessage.obligation_id).where(OutboxMessage.id == message_id)).one()
+    if obligation_id is not None:
+        session.get(Obligation, obligation_id, with_for_update=True)
+        # Meeting the obligation cancels its queued notices: their rows too, now, before the chain head.
+        session.exec(select(OutboxMessage.id).where(OutboxMessage.obligation_id == obligation_id,
+                                                    col(OutboxMessage.status).in_(UNDELIVERED))
+                     .order_by(col(OutboxMessage.id)).with_for_update()).all()
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    assert message is not None
+    return message
 
 
 def record_delivery(session: Session, command: RecordDelivery, incident: Incident | None, _actor: Person,
                     parties: Parties, now: pendulum.DateTime) -> None:
-    """Mark a message delivered; when it completes its obligation, the obligation is met, lateness frozen."""
-    message = session.get(OutboxMessage, command.message_id, with_for_update=True)
-    assert message is not None
+    """Mark a message delivered; when it completes its obligation, the obligation is met, lateness frozen. A message
+    recorded as delivered already (by a pass that took it over) is not recorded twice."""
+    message = lock_message(session, command.message_id)
+    if message.status == MessageStatus.SENT:
+        return
     transport, message_id = command.transport, command.smtp_message_id
     message.status, message.sent_at, message.claimed_until = MessageStatus.SENT, now, None
     message.transport, message.message_id, message.next_attempt_at = transport, message_id, None
@@ -101,27 +159,37 @@ def record_delivery(session: Session, command: RecordDelivery, incident: Inciden
 
 def record_delivery_failure(session: Session, command: RecordFailure, incident: Incident | None, _actor: Person,
                             parties: Parties, now: pendulum.DateTime) -> bool:
-    """Keep the message for a later attempt (backoff), unless its incident's mail was cancelled meanwhile;
-    returns True when the sending party's escalation contacts are now told it is not getting through."""
-    message = session.get(OutboxMessage, command.message_id, with_for_update=True)
-    assert message is not None
-    error, policy = command.error, parties.engine.retry_policy
-    if message.status == MessageStatus.CANCELLED:
-        message.claimed_until, message.last_error = None, error[:500]
+    """Keep the message for a later attempt (backoff), or, refused for good, stop trying it and escalate at once;
+    nothing more when its incident's mail was cancelled meanwhile, or another pass holds it now. Returns True when
+    the sending party's escalation contacts are now told it is not getting through."""
+    message = lock_message(session, command.message_id)
+    error, policy = command.error[:500], parties.engine.retry_policy
+    if message.status in (MessageStatus.SENT, MessageStatus.REFUSED):
+        return False
+    taken_over = command.claim_token is not None and message.claim_token != command.claim_token
+    if message.status == MessageStatus.CANCELLED or taken_over:
+        message.last_error = error
         session.add(message)
         return False
-    delay = backoff_seconds(message.attempts, policy)
-    message.status, message.claimed_until, message.last_error = MessageStatus.PENDING, None, error[:500]
-    message.next_attempt_at = now.add(seconds=delay)
-    escalate = should_escalate(message.attempts, policy) and message.escalated_at is None
+    message.claimed_until, message.last_error = None, error
+    if command.permanent:
+        message.status, message.next_attempt_at = MessageStatus.REFUSED, None
+        escalate = message.escalated_at is None
+    else:
+        message.status = MessageStatus.PENDING
+        message.next_attempt_at = now.add(seconds=backoff_seconds(message.attempts, policy))
+        escalate = should_escalate(message.attempts, policy) and message.escalated_at is None
     if escalate:
         message.escalated_at = now
     session.add(message)
-    record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.MESSAGE_FAILED, payload={
-        "template": message.template, "step": message.step, "recipient": message.recipient_email,
-        "attempts": message.attempts, "error": error[:500], "next_attempt_at": utc_iso(message.next_attempt_at),
-        "escalated": escalate,
-    })
+    payload = {"template": message.template, "step": message.step, "recipient": message.recipient_email,
+               "attempts": message.attempts, "error": error, "escalated": escalate}
+    if command.permanent:
+        record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.MESSAGE_REFUSED,
+               payload=payload)
+    else:
+        record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.MESSAGE_FAILED,
+               payload={**payload, "next_attempt_at": utc_iso(message.next_attempt_at)})
     if escalate and incident is not None:
         _escalate_failure(session, incident, message, parties)
     return escalate

@@ -13,11 +13,14 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # waiting to be rendered or delivered
     SENDING = "sending"  # claimed by a delivery attempt; reclaimed when its lease expires
     SENT = "sent"
-    CANCELLED = "cancelled"  # its incident was dismissed before it left
+    CANCELLED = "cancelled"  # no longer wanted: its incident was dismissed, or the obligation it recalls was met
+    REFUSED = "refused"  # the relay refused it for good (an SMTP 5xx reply, or too large): never retried
 
 
 MESSAGE_STATUS_LABELS: dict[str, str] = {MessageStatus.PENDING: "en attente", MessageStatus.SENDING: "en cours d'envoi",
-                                         MessageStatus.SENT: "remis", MessageStatus.CANCELLED: "annulé"}
+                                         MessageStatus.SENT: "remis", MessageStatus.CANCELLED: "annulé",
+                                         MessageStatus.REFUSED: "refusé définitivement"}
+UNDELIVERED = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -42,7 +45,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     escalated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # A delivery attempt's claim: its token, and until when (wall clock) it holds; renewed while its pass runs.
+    claim_token: str | None = Field(default=None, max_length=32, index=True)
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    queued_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))  # wall clock
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     transport: str | None = Field(default=None, max_length=16)
     message_id: str | None = Field(default=None, max_length=200)

@@ -1,12 +1,13 @@
-"""The watchdog's handlers of the door: take the step now due on an open obligation (RG-STEP-01, RG-STEP-02), and
-remind the alerted party once to acknowledge the alert (RG-DOOR-15)."""
+"""The watchdog's handlers of the door: take the step now due on an open obligation (RG-STEP-01, RG-STEP-02), remind
+the alerted party once to acknowledge the alert (RG-DOOR-15), and log each engine pass (RG-DOOR-19)."""
 
 from dataclasses import dataclass
 
 import pendulum
 from sqlmodel import Session, col, select
 
-from models.commands import RemindAcknowledgement, TakeStep
+from models.commands import RecordPass, RemindAcknowledgement, TakeStep
+from models.engine_pass import EnginePass, PassOutcome
 from models.incident import Incident, IncidentStatus
 from models.journal import ENGINE_ACTOR, obligations_of, record, utc_iso
 from models.messaging import enqueue
@@ -108,3 +109,10 @@ def _recipients(parties: Parties, kind: StepKind, owner: Party, insee: str,
     if kind is StepKind.ESCALATION:
         return [(owner, parties.escalation_contacts(owner, insee))]
     return [(party, parties.escalation_contacts(party, insee)) for party in (owner, owner.other)]
+
+
+def record_pass(session: Session, command: RecordPass, _incident: None, _actor: Person, _parties: Parties,
+                _now: pendulum.DateTime) -> None:
+    session.add(EnginePass(started_at=command.started_at, finished_at=command.finished_at,
+                           replay_at=command.replay_at, summary=command.summary, error=command.error,
+                           outcome=PassOutcome.FAILED if command.error else PassOutcome.OK))

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from models.incident import Incident
 from models.obligation import Obligation
-from models.outbox import OutboxMessage
+from models.outbox import MessageStatus, OutboxMessage
 from models.report import IncidentReport
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
@@ -129,7 +129,7 @@ def delivery_failure(session: Session, message: OutboxMessage, incident: Inciden
     assert failed is not None
     return {**incident_facts(incident, parties), **_recipient(message), "failed_recipient": failed.recipient_email,
             "failed_subject": failed.subject, "failed_attempts": failed.attempts, "failed_error": failed.last_error,
-            "failed_next_attempt_at": failed.next_attempt_at}
+            "failed_next_attempt_at": failed.next_attempt_at, "failed_for_good": failed.status == MessageStatus.REFUSED}
 
 
 CONTEXTS: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulum.DateTime], dict[str, Any]]] = {

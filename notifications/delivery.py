@@ -1,90 +1,159 @@
-"""Deliver outbox messages: claim, render if needed, send, record. Safe to run twice or concurrently."""
+"""Deliver outbox messages: claim a batch, then for each message still ours: render if needed, send, record.
+Safe to run twice or concurrently: claims carry a token and a lease on the wall clock, renewed while the pass
+runs, and a message is sent only while its claim is still this pass's. The only way a message leaves twice is a
+process that dies after the relay accepted it and before its delivery was recorded; it then leaves again with the
+same Message-ID, so that mail clients show it once."""
 
+import asyncio
+import contextlib
+import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import pendulum
-from sqlmodel import Session, and_, col, or_, select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, select
 
 from models.commands import RecordDelivery, RecordFailure
-from models.db import session_scope
-from models.door import ENGINE, execute
+from models.db import in_transaction, session_scope
+from models.door import ENGINE, run
 from models.incident import Incident
-from models.messaging import claim_message, store_rendering
+from models.messaging import begin_attempt, claim_batch, due_for_delivery, release_claims, renew_claims, store_rendering
 from models.obligation import Obligation
-from models.outbox import MessageStatus, OutboxMessage
+from models.outbox import OutboxMessage
 from notifications.calendar import deadline_event
 from notifications.context import CONTEXTS, OBLIGATION_LABELS, WITH_CALENDAR
 from notifications.render import render_message
-from notifications.transport import DeliveryError, Transport, build_email, configured_transport, message_id_for
+from notifications.transport import (
+    DeliveryError,
+    Transport,
+    build_email,
+    configured_transport,
+    email_bytes,
+    fallback_transport,
+    message_id_for,
+)
 from policy.clocks import ObligationKind
+from settings.env import claim_lease_seconds
 from settings.parties import Parties
 
-# A claimed message is left alone this long; after that a crashed attempt is presumed dead and retried.
-CLAIM_LEASE_SECONDS = 120
+BATCH_SIZE = 50
 
 
 @dataclass
 class DeliveryReport:
     delivered: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    email: EmailMessage
+    incident_id: int | None
+    template: str
+    too_large: str | None  # why it is refused before it reaches the relay
+
+
 def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> list[int]:
-    """Messages due for an attempt, plus those whose attempt was abandoned (lease expired)."""
+    """Messages a pass would claim as of `now` (read only)."""
     with session_scope() as session:
-        query = select(OutboxMessage.id).where(or_(
-            and_(col(OutboxMessage.status) == MessageStatus.PENDING,
-                 or_(col(OutboxMessage.next_attempt_at).is_(None), col(OutboxMessage.next_attempt_at) <= now)),
-            and_(col(OutboxMessage.status) == MessageStatus.SENDING, col(OutboxMessage.claimed_until) <= now),
-        ))
+        query = select(OutboxMessage.id).where(due_for_delivery(now, pendulum.now("UTC")))
         if incident_id is not None:
             query = query.where(OutboxMessage.incident_id == incident_id)
         return [message_id for message_id in session.exec(query.order_by(col(OutboxMessage.id))) if message_id]
 
 
-async def deliver(message_ids: list[int], parties: Parties, now: pendulum.DateTime,
+async def deliver(parties: Parties, now: pendulum.DateTime, incident_id: int | None = None,
                   transport: Transport | None = None) -> DeliveryReport:
-    transport = transport or configured_transport()
-    report = DeliveryReport()
+    """Deliver every message due as of `now` (the replay instant, for the retry rule), batch after batch, those
+    queued meanwhile included (a failure notice): a failed message is due again only after its backoff."""
+    pass_ = _Pass(parties, now, transport or configured_transport(), fallback_transport())
     try:
-        for message_id in message_ids:
-            await _deliver_one(message_id, parties, now, transport, report)
+        while batch := pass_.claim(incident_id):
+            await pass_.deliver_batch(batch)
     finally:
-        await transport.close()
-    return report
+        await pass_.close()
+    return pass_.report
 
 
-async def _deliver_one(message_id: int, parties: Parties, now: pendulum.DateTime, transport: Transport,
-                       report: DeliveryReport) -> None:
-    prepared = _claim_and_build(message_id, parties, now)
-    if prepared is None:
-        return
-    email, incident_id = prepared
-    try:
-        await transport.send(email, str(email["X-Incident-Ref"] or "rapports"))
-    except DeliveryError as error:
-        with session_scope() as session:
-            if execute(session, RecordFailure(incident_id=incident_id, message_id=message_id, error=str(error)),
-                       ENGINE, now, parties):
-                report.escalated.append(message_id)
-        report.failed.append(message_id)
-        return
-    with session_scope() as session:
-        execute(session, RecordDelivery(incident_id=incident_id, message_id=message_id, transport=transport.name,
-                                        smtp_message_id=str(email["Message-ID"])), ENGINE, now, parties)
-    report.delivered.append(message_id)
+class _Pass:
+    """One delivery pass: its claim token, its lease kept alive while it runs, its relays and what happened."""
 
+    def __init__(self, parties: Parties, now: pendulum.DateTime, transport: Transport,
+                 fallback: Transport | None) -> None:
+        self.parties, self.now, self.transport, self.fallback = parties, now, transport, fallback
+        self.token, self.lease = uuid.uuid4().hex, claim_lease_seconds()
+        self.report = DeliveryReport()
+        self._heartbeat = asyncio.create_task(self._keep_claims())
 
-def _claim_and_build(message_id: int, parties: Parties,
-                     now: pendulum.DateTime) -> tuple[EmailMessage, int | None] | None:
-    """Claim a message and build its e-mail (rendering it first if needed); None if it is not ours to send."""
-    with session_scope() as session:
-        if not claim_message(session, message_id, now, CLAIM_LEASE_SECONDS):
+    def claim(self, incident_id: int | None) -> list[int]:
+        return in_transaction(lambda session: claim_batch(
+            session, token=self.token, replay_now=self.now, wall_now=pendulum.now("UTC"),
+            lease_seconds=self.lease, limit=BATCH_SIZE, incident_id=incident_id))
+
+    async def deliver_batch(self, batch: list[int]) -> None:
+        for position, message_id in enumerate(batch):
+            try:
+                await self._deliver_one(message_id)
+            except BaseException:
+                self._release(batch[position + 1:])
+                raise
+
+    def _release(self, untried: list[int]) -> None:
+        """What this pass had not tried yet is due again at once, not after the lease."""
+        if untried:
+            in_transaction(lambda session: release_claims(session, self.token, untried))
+
+    async def _keep_claims(self) -> None:
+        """Renew this pass's claims a few times per lease: they outlive a slow relay, not a dead process."""
+        while True:
+            await asyncio.sleep(self.lease / 4)
+            with contextlib.suppress(DBAPIError):
+                in_transaction(lambda session: renew_claims(
+                    session, self.token, pendulum.now("UTC").add(seconds=self.lease)))
+
+    async def close(self) -> None:
+        self._heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._heartbeat
+        await self.transport.close()
+        if self.fallback is not None:
+            await self.fallback.close()
+
+    async def _deliver_one(self, message_id: int) -> None:
+        prepared = in_transaction(lambda session: self._prepare(session, message_id))
+        if prepared is None:
+            return  # cancelled, settled or taken over meanwhile: not ours to send
+        if prepared.too_large:
+            self._record_failure(message_id, prepared, prepared.too_large, permanent=True)
+            return
+        # The notices that mail is failing go by the second relay when there is one: not through the one failing.
+        transport = self.fallback if prepared.template == "delivery_failure" and self.fallback else self.transport
+        try:
+            await transport.send(prepared.email, str(prepared.email["X-Incident-Ref"] or "rapports"))
+        except DeliveryError as error:
+            self._record_failure(message_id, prepared, str(error), permanent=error.permanent)
+            return
+        run(RecordDelivery(incident_id=prepared.incident_id, message_id=message_id, transport=transport.name,
+                           smtp_message_id=str(prepared.email["Message-ID"]), claim_token=self.token),
+            ENGINE, self.now, self.parties)
+        self.report.delivered.append(message_id)
+
+    def _record_failure(self, message_id: int, prepared: Prepared, error: str, permanent: bool) -> None:
+        escalated = run(RecordFailure(incident_id=prepared.incident_id, message_id=message_id, error=error,
+                                      permanent=permanent, claim_token=self.token), ENGINE, self.now, self.parties)
+        (self.report.refused if permanent else self.report.failed).append(message_id)
+        if escalated:
+            self.report.escalated.append(message_id)
+
+    def _prepare(self, session: Session, message_id: int) -> Prepared | None:
+        """Count the attempt and build the e-mail (rendering it first if needed), if the claim is still ours."""
+        message = begin_attempt(session, message_id, self.token)
+        if message is None:
             return None
-        message = session.get(OutboxMessage, message_id)
-        assert message is not None
+        parties, now = self.parties, self.now
         incident = session.get(Incident, message.incident_id) if message.incident_id else None
         ref = incident.ref if incident else "rapports"
         domain = str(parties.academy.mail_from).split("@")[1]
@@ -101,7 +170,9 @@ def _claim_and_build(message_id: int, parties: Parties,
             text=message.body_text, html=message.body_html, ics=message.attachment_ics,
             message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now,
         )
-        return email, message.incident_id
+        size, limit = len(email_bytes(email)), parties.engine.max_message_kilobytes * 1024
+        too_large = f"message trop volumineux ({size // 1024} Ko, limite {limit // 1024} Ko)" if size > limit else None
+        return Prepared(email, message.incident_id, message.template, too_large)
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:

@@ -1,20 +1,54 @@
 """Hand a built e-mail to an SMTP relay (aiosmtplib) or, with no relay configured, to an .eml file."""
 
+import email.policy
 import hashlib
 import os
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 import pendulum
 
-from settings.env import SmtpSettings, mail_dir, smtp_settings, var_dir
+from settings.env import SmtpSettings, fallback_smtp_settings, mail_dir, smtp_settings, var_dir
 
 
 class DeliveryError(Exception):
-    """The transport did not accept the message; it stays in the outbox for another attempt."""
+    """The transport did not accept the message: for now (it stays in the outbox for another attempt), or for good
+    (`permanent`: the relay refused this very message, which no later attempt would change)."""
+
+    def __init__(self, detail: str, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.permanent = permanent
+
+
+def _refusal_codes(error: aiosmtplib.SMTPException) -> list[int]:
+    """The reply codes by which the relay refused this message (its sender, its recipients or its content).
+    Refusals of the session itself (greeting, EHLO, authentication) are the relay's state, not the message's:
+    they are retried like a connection error."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return [refused.code for refused in error.recipients]
+    if isinstance(error, aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
+        return [error.code]
+    return []
+
+
+def classify(error: aiosmtplib.SMTPException | OSError) -> DeliveryError:
+    """4xx replies and connection errors are transient; a 5xx reply about the message is permanent (RFC 5321 §4.2.1)."""
+    codes = _refusal_codes(error) if isinstance(error, aiosmtplib.SMTPException) else []
+    permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+    return DeliveryError(f"{type(error).__name__}: {error}", permanent=permanent)
+
+
+# Python's header folder drops the space between two encoded words it folds (the subject "… refusé définitivement"
+# arrives as "…  refusédéfinitivement"): headers are kept on one line, which RFC 5322 allows up to 998 characters.
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+def email_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes on the wire (CRLF line ends, headers unfolded)."""
+    return message.as_bytes(policy=MAIL_POLICY)
 
 
 def message_id_for(idempotency_key: str, domain: str) -> str:
@@ -24,7 +58,7 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
 
 def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name: str, subject: str, text: str,
                 html: str, message_id: str, ref: str, now: pendulum.DateTime, ics: str | None = None) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = formataddr((sender_name, sender))
     email["To"] = formataddr((recipient_name, recipient))
     email["Subject"] = subject
@@ -60,10 +94,11 @@ class SmtpTransport:
     async def send(self, email: EmailMessage, ref: str) -> None:
         try:
             client = await self._connected()
-            await client.send_message(email)
+            await client.sendmail(parseaddr(str(email["From"]))[1], [parseaddr(str(email["To"]))[1]],
+                                  email_bytes(email))
         except (aiosmtplib.SMTPException, OSError) as error:
             await self.close()
-            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+            raise classify(error) from error
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is None or not self._client.is_connected:
@@ -97,7 +132,7 @@ class FileTransport:
         name = str(email["Message-ID"]).strip("<>").split("@")[0]
         target = folder / f"{name}.eml"
         partial = target.with_suffix(".eml.part")
-        partial.write_bytes(bytes(email))
+        partial.write_bytes(email_bytes(email))
         os.replace(partial, target)  # a reader never sees half a message
 
     async def close(self) -> None:
@@ -127,14 +162,29 @@ def configured_transport() -> Transport:
     """The SMTP relay if one is set, else files. A simulation store never mails beyond this machine: its mail goes
     to files of its own, under var/simulations/<store>/mail/ (or to an SMTP server on this machine), marked as an
     exercise in its headers."""
-    from models.db import session_scope, simulation_name
-    from models.store_mode import is_simulation
+    from models.db import simulation_name
 
     settings = smtp_settings()
-    with session_scope() as session:
-        drill = is_simulation(session)
-    if not drill:
+    if not _is_drill():
         return SmtpTransport(settings) if settings else FileTransport(mail_dir())
     if settings and settings.host in LOOPBACK_HOSTS:
         return DrillTransport(SmtpTransport(settings))
     return DrillTransport(FileTransport(var_dir() / "simulations" / simulation_name() / "mail"))
+
+
+def fallback_transport() -> Transport | None:
+    """The second relay, if one is set (on this machine only, for a simulation): None otherwise."""
+    settings = fallback_smtp_settings()
+    if settings is None:
+        return None
+    if not _is_drill():
+        return SmtpTransport(settings)
+    return DrillTransport(SmtpTransport(settings)) if settings.host in LOOPBACK_HOSTS else None
+
+
+def _is_drill() -> bool:
+    from models.db import session_scope
+    from models.store_mode import is_simulation
+
+    with session_scope() as session:
+        return is_simulation(session)

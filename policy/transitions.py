@@ -110,6 +110,7 @@ class Command(StrEnum):
     REMIND_ACKNOWLEDGEMENT = "remind_acknowledgement"
     RECORD_DELIVERY = "record_delivery"
     RECORD_FAILURE = "record_failure"
+    RECORD_PASS = "record_pass"
 
 
 COMMAND_LABELS: dict[Command, str] = {
@@ -131,6 +132,7 @@ COMMAND_LABELS: dict[Command, str] = {
     Command.REMIND_ACKNOWLEDGEMENT: "relancer l'accusé de réception",
     Command.RECORD_DELIVERY: "consigner la remise d'un message",
     Command.RECORD_FAILURE: "consigner l'échec de remise d'un message",
+    Command.RECORD_PASS: "consigner une passe du moteur",
 }
 
 
@@ -160,6 +162,7 @@ class EntryKind(StrEnum):
     MESSAGE_DELIVERED = "message_delivered"
     MESSAGE_FAILED = "message_failed"
     MESSAGE_CANCELLED = "message_cancelled"
+    MESSAGE_REFUSED = "message_refused"
 
 
 ENTRY_LABELS: dict[EntryKind, str] = {
@@ -188,6 +191,7 @@ ENTRY_LABELS: dict[EntryKind, str] = {
     EntryKind.MESSAGE_DELIVERED: "Message remis",
     EntryKind.MESSAGE_FAILED: "Échec de remise d'un message",
     EntryKind.MESSAGE_CANCELLED: "Message annulé",
+    EntryKind.MESSAGE_REFUSED: "Message refusé définitivement par le relais",
 }
 
 LIVE = frozenset({IncidentState.QUEUED, IncidentState.OPEN})  # a breach clock runs from the declaration
@@ -204,14 +208,14 @@ class Transition:
     from_states: frozenset[IncidentState]  # empty: the command creates the incident
     roles: frozenset[Role]  # empty: the engine's own command
     party: PartyRule
-    entry: EntryKind
+    entry: EntryKind | None  # None: an operational record, not on any incident's timeline
     to_state: IncidentState | None = None  # None: the incident keeps its state
     breach_from: frozenset[BreachState] = ANY_BREACH
     gates: tuple[str, ...] = ()  # the command's own checks, named in French in the refusal
 
 
 def _t(rule: str, command: Command, article: str, from_states: frozenset[IncidentState], roles: set[Role],
-       party: PartyRule, entry: EntryKind, **extra: object) -> Transition:
+       party: PartyRule, entry: EntryKind | None, **extra: object) -> Transition:
     return Transition(rule, command, article, from_states, frozenset(roles), party, entry,
                       **extra)  # type: ignore[arg-type]
 
@@ -283,7 +287,10 @@ TRANSITIONS: dict[Command, Transition] = {row.command: row for row in (
     # RG-DOOR-16: the outbox records what left (a final report leaves after closure; a message in flight finishes).
     _t("RG-DOOR-16", Command.RECORD_DELIVERY, "Convention, Art. 4.1 et 4.2", ANY_STATE, set(), PartyRule.ENGINE,
        EntryKind.MESSAGE_DELIVERED),
-    # RG-DOOR-17: a failed attempt is retried later, unless its incident's messages were cancelled meanwhile.
+    # RG-DOOR-17: a failed attempt is retried later, unless its incident's messages were cancelled meanwhile; a
+    # refusal for good (SMTP 5xx) is not retried but escalated at once.
     _t("RG-DOOR-17", Command.RECORD_FAILURE, "Convention, Art. 4.1 et 4.2", ANY_STATE, set(), PartyRule.ENGINE,
        EntryKind.MESSAGE_FAILED),
+    # RG-DOOR-19: the engine logs each pass it ran (when, as of which instant, how it ended), for `status`.
+    _t("RG-DOOR-19", Command.RECORD_PASS, "Convention, Art. 4.1 et 4.2", ANY_STATE, set(), PartyRule.ENGINE, None),
 )}

@@ -40,20 +40,35 @@ class SmtpSettings:
     timeout: float
 
 
-def smtp_settings() -> SmtpSettings | None:
+def smtp_settings(prefix: str = "INCIDENTS_SMTP_") -> SmtpSettings | None:
     """SMTP relay from the environment; None means mail is written to files under var/."""
-    host = os.environ.get("INCIDENTS_SMTP_HOST")
+    host = os.environ.get(f"{prefix}HOST")
     if not host:
         return None
     return SmtpSettings(
         host=host,
-        port=int(os.environ.get("INCIDENTS_SMTP_PORT", "25")),
-        username=os.environ.get("INCIDENTS_SMTP_USERNAME") or None,
-        password=os.environ.get("INCIDENTS_SMTP_PASSWORD") or None,
-        starttls=os.environ.get("INCIDENTS_SMTP_STARTTLS", "false").lower() == "true",
-        use_tls=os.environ.get("INCIDENTS_SMTP_TLS", "false").lower() == "true",
-        timeout=float(os.environ.get("INCIDENTS_SMTP_TIMEOUT", "30")),
+        port=int(os.environ.get(f"{prefix}PORT", "25")),
+        username=os.environ.get(f"{prefix}USERNAME") or None,
+        password=os.environ.get(f"{prefix}PASSWORD") or None,
+        starttls=os.environ.get(f"{prefix}STARTTLS", "false").lower() == "true",
+        use_tls=os.environ.get(f"{prefix}TLS", "false").lower() == "true",
+        timeout=float(os.environ.get(f"{prefix}TIMEOUT", "30")),
     )
+
+
+def fallback_smtp_settings() -> SmtpSettings | None:
+    """A second relay, used for the notices that the first one is failing (they must not depend on it)."""
+    return smtp_settings("INCIDENTS_SMTP_FALLBACK_")
+
+
+def claim_lease_seconds() -> float:
+    """How long a delivery claim holds without renewal: a pass renews its claims while it runs, so this only
+    bounds how long the messages of a pass that died wait before another pass takes them over."""
+    value = os.environ.get("INCIDENTS_CLAIM_LEASE_SECONDS")
+    if value:
+        return max(1.0, float(value))
+    settings = smtp_settings()
+    return max(120.0, 5 * (settings.timeout if settings else 30.0))
 
 
 def mail_dir() -> Path:

@@ -88,6 +88,8 @@ class Engine(BaseModel):
     retry_cap_seconds: int = Field(default=3600, ge=1)
     escalate_after_attempts: int = Field(default=5, ge=1)
     acknowledgement_reminder_hours: int = Field(default=24, ge=1)  # after the alert's delivery
+    # Beyond this a relay may refuse a message at the end of its transfer; refused here first, and escalated.
+    max_message_kilobytes: int = Field(default=10240, ge=1)
 
     @property
     def step_policy(self) -> StepPolicy:

@@ -77,12 +77,16 @@ class MailHandler:
     hold: bool = False
     refuse: int = 0  # how many next messages to refuse with a 451
     held: Any = None  # a threading.Event set when a message is being held
-    reject: set[str] = field(default_factory=set)  # mailboxes refused at RCPT with a 550
+    reject: set[str] = field(default_factory=set)  # mailboxes refused at RCPT with a 550 (for good)
+    defer: set[str] = field(default_factory=set)  # mailboxes refused at RCPT with a 451 (for now)
+    too_large: int = 0  # how many next messages to refuse with a 552 at the end of DATA
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
                           rcpt_options: list[str]) -> str:
         if address in self.reject:
             return "550 5.1.1 Mailbox unavailable"
+        if address in self.defer:
+            return "451 4.2.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -96,6 +100,9 @@ class MailHandler:
         if self.refuse > 0:
             self.refuse -= 1
             return "451 4.3.0 Service temporarily unavailable"
+        if self.too_large > 0:
+            self.too_large -= 1
+            return "552 5.3.4 Message size exceeds fixed limit"
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))

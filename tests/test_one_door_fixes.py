@@ -82,14 +82,15 @@ def test_a_message_being_sent_when_its_incident_is_dismissed_is_not_retried(plai
     from models.commands import RecordFailure
     from models.db import session_scope
     from models.door import ENGINE, execute
-    from models.messaging import claim_message
+    from models.messaging import claim_batch
     from models.outbox import MessageStatus, OutboxMessage
     from notifications.delivery import deliverable_ids
 
     now = pendulum.datetime(2026, 11, 20, 9, 10)
     ref = door_declared("2026-11-20T09:00:00+01:00", now.isoformat())
     with session_scope() as session:  # a delivery attempt holds the first alert, SMTP has not answered yet
-        assert claim_message(session, 1, now, 120)
+        assert claim_batch(session, token="attempt", replay_now=now, wall_now=pendulum.now("UTC"), lease_seconds=120,
+                           limit=1) == [1]
     ok(plain_cli, "dismiss", ref, "--reason", "Hors ENT", "--by", TRIAGER, "--at", "2026-11-20T10:11:00+01:00")
     with session_scope() as session:  # ...then the relay refuses it
         execute(session, RecordFailure(incident_id=1, message_id=1, error="451 try later"), ENGINE, now)

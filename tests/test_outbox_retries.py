@@ -47,7 +47,7 @@ def test_refused_then_accepted_nothing_lost_nothing_twice_attempts_on_record(cli
 
 
 def test_a_message_that_keeps_failing_is_escalated_once_and_stays_visible(cli, smtp, tmp_path):
-    smtp.reject.add(ACADEMY_ALERTS[0])
+    smtp.defer.add(ACADEMY_ALERTS[0])
     ref = declared(cli, tmp_path, at=T0)["ref"]
     # Backoff 60, 120, 240, 480 s: the fifth attempt falls 15 minutes after the first.
     for at in ("10:01", "10:03", "10:07", "10:15", "10:31"):
@@ -58,6 +58,49 @@ def test_a_message_that_keeps_failing_is_escalated_once_and_stays_visible(cli, s
     assert "n'a pas pu être remis après 5 tentatives" in notice.text
     failing = messages_by_recipient(shown(cli, ref))[ACADEMY_ALERTS[0]]
     assert (failing["status"], failing["attempts"]) == ("pending", 6)
-    assert "550" in failing["last_error"]
+    assert "451" in failing["last_error"]
     assert failing["escalated_at"] == "2026-11-28T10:15:00+01:00"
     assert failing["next_attempt_at"] == "2026-11-28T11:03:00+01:00"  # 60 s × 2⁵ after the sixth failure
+
+
+def test_a_552_is_refused_for_good_at_once_escalated_and_shown_while_a_451_is_retried(cli, smtp, tmp_path):
+    smtp.too_large = 1  # the first alert (to the RSSI) is too large for the relay; the second goes through
+    ref = declared(cli, tmp_path, at=T0)["ref"]
+
+    messages = messages_by_recipient(shown(cli, ref))
+    refused = messages[ACADEMY_ALERTS[0]]
+    assert (refused["status"], refused["attempts"], refused["next_attempt_at"]) == ("refused", 1, None)
+    assert "552" in refused["last_error"]
+    assert refused["escalated_at"] == "2026-11-28T10:00:00+01:00"  # at once, not after five attempts
+    assert messages[ACADEMY_ALERTS[1]]["status"] == "sent"
+    [notice] = smtp.to(MUNICIPALITY_ESCALATION)
+    assert notice.message["Subject"] == f"[{ref}] Message pour {ACADEMY_ALERTS[0]} refusé définitivement"
+    assert "refusé définitivement par le serveur de messagerie : il ne sera pas renvoyé" in notice.text
+    assert [e["kind"] for e in timeline_of(cli, ref)].count("message_refused") == 1
+
+    later = watch(cli, "2026-11-28T12:00:00+01:00")  # hours later: never tried again
+    assert (later["delivered"], later["failed"], later["refused"]) == (0, 0, 0)
+    assert len(smtp.to(ACADEMY_ALERTS[0])) == 0
+    assert obligation(shown(cli, ref))["status"] == "open"  # the alert is not delivered: its clock keeps running
+
+
+def test_an_obligation_met_cancels_the_notices_still_queued_for_it(cli, smtp, tmp_path):
+    """After an outage, the reminders and escalations queued about an alert do not follow the late alert."""
+    smtp.refuse = 10_000  # the relay refuses everything for two days
+    ref = declared(cli, tmp_path, at=T0)["ref"]
+    for at in ("2026-11-29T10:30:00+01:00", "2026-11-29T22:30:00+01:00", "2026-11-30T05:30:00+01:00"):
+        watch(cli, at)  # 50 %, 75 % reminders, 90 % escalation: all queued, none delivered
+    queued = [m for m in shown(cli, ref)["messages"] if m["template"] == "deadline_step"]
+    assert len(queued) >= 3 and {m["status"] for m in queued} == {"pending"}
+    assert smtp.received == []
+
+    smtp.refuse = 0
+    back = watch(cli, "2026-11-30T08:00:00+01:00")  # the relay is back before the deadline
+
+    assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
+    assert back["delivered"] == 2
+    view = shown(cli, ref)
+    assert obligation(view)["status"] == "met"
+    assert {m["status"] for m in view["messages"] if m["template"] == "deadline_step"} == {"cancelled"}
+    [cancelled] = [e["payload"] for e in timeline_of(cli, ref) if e["kind"] == "message_cancelled"]
+    assert (cancelled["messages"], cancelled["reason"]) == (len(queued), "l'obligation est remplie")

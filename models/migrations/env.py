@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.breach  # noqa: F401  (register tables)
+import models.engine_pass  # noqa: F401
 import models.incident  # noqa: F401
 import models.obligation  # noqa: F401
 import models.outbox  # noqa: F401
