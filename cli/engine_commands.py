@@ -34,31 +34,38 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOpti
     if dry_run:
         _print_preview(preview, as_json)
         return
-    use_served_api()
-    import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
-    from flows.engine import engine_pass
-
-    try:
-        result = asyncio.run(engine_pass(at=at))
-    except Exception as error:  # noqa: BLE001 - the store holds the work: the same pass runs without Prefect
-        from dataclasses import asdict
-
-        from flows.steps import engine_pass_bare
-
-        typer.echo(f"Prefect injoignable ({type(error).__name__}) : passe faite directement, sans orchestration.",
-                   err=True)
-        with user_errors():
-            result = asdict(asyncio.run(engine_pass_bare(now)))
+    result = _run_pass(now, at)
     if as_json:
         emit_json(result)
         return
     typer.echo(f"Passe du moteur au {iso_paris(pendulum.parse(result['at']))} : "
                f"{len(result['taken_in'])} incident(s) pris en charge, "
                f"{len(result['steps'])} étape(s) d'échéance, {result['delivered']} message(s) remis, "
-               f"{result['failed']} échec(s) de remise.")
+               f"{result['failed']} échec(s) de remise, {result['refused']} message(s) refusé(s) définitivement.")
     for step in result["steps"]:
         skipped = f" (sautées : {', '.join(step['skipped'])})" if step["skipped"] else ""
         typer.echo(f"  {step['ref']} {step['obligation']} : {step['step']}{skipped}")
+
+
+def _run_pass(now: pendulum.DateTime, at: str | None) -> dict[str, Any]:
+    """Through the service's Prefect server when one answers; otherwise the same pass without orchestration."""
+    from dataclasses import asdict
+
+    from flows.steps import engine_pass_bare
+
+    if use_served_api():
+        import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
+        from flows.engine import engine_pass
+
+        try:
+            return asyncio.run(engine_pass(at=at))
+        except Exception as error:  # noqa: BLE001 - the store holds the work: the same pass runs without Prefect
+            typer.echo(f"Prefect injoignable ({type(error).__name__}) : passe faite directement, sans "
+                       "orchestration.", err=True)
+    else:
+        typer.echo("Aucun service en marche : passe faite directement, sans orchestration.", err=True)
+    with user_errors():
+        return asdict(asyncio.run(engine_pass_bare(now)))
 
 
 def _print_preview(preview: dict[str, Any], as_json: bool) -> None:

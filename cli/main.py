@@ -5,7 +5,7 @@ import traceback
 
 import pendulum
 
-from cli import breach_commands, engine_commands, incident_commands, report_commands  # noqa: F401  (registers)
+from cli import breach_commands, engine_commands, incident_commands, report_commands, status_command  # noqa: F401
 from cli.app import app
 from settings.env import var_dir
 

@@ -1,4 +1,7 @@
-"""Handing work to Prefect: trigger a served deployment if there is one, else run the flow in this process.
+"""Handing work to Prefect, truthfully: trigger a deployment only when a live served process polls it; with a
+Prefect server but nobody serving, run the flow in this process; with no service at all, do the work here without
+orchestration (never start a temporary Prefect server on the service's database, where a deployment left by a
+stopped service would swallow the run).
 
 Any failure leaves the work in the store, where the next engine pass (`incidents watch`) picks it up.
 """
@@ -6,7 +9,12 @@ Any failure leaves the work in the store, where the next engine pass (`incidents
 import asyncio
 import json
 import os
+import signal
+import time
+from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,32 +22,93 @@ from settings.env import var_dir
 
 
 class Handover(StrEnum):
-    TRIGGERED = "triggered"  # a served deployment will run it shortly
-    DONE = "done"  # ran here, through Prefect
+    TRIGGERED = "triggered"  # a served deployment, polled by a live process, will run it shortly
+    DONE = "done"  # ran here (through Prefect if a server answers, else without it)
     QUEUED = "queued"  # orchestration unavailable: the next engine pass will do it
+
+
+# A served deployment is live when its process polled it this recently (`incidents serve` polls every 2 s).
+LIVE_POLL_SECONDS = 30
 
 
 def server_file() -> str:
     return str(var_dir() / "prefect" / "server.json")
 
 
-def use_served_api() -> None:
-    """Point Prefect at the server `incidents serve` started, when no PREFECT_API_URL is set."""
-    if os.environ.get("PREFECT_API_URL"):
+def service_state() -> dict[str, Any] | None:
+    """The state `incidents serve` wrote, if that service still runs. A state left by a service that died (kill -9)
+    is removed, and the Prefect server it started is stopped if it outlived it."""
+    path = Path(server_file())
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        pid = int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if _alive(pid):
+        return dict(state)
+    stop_orphaned_server(state.get("server_pid"))
+    path.unlink(missing_ok=True)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop_orphaned_server(server_pid: object) -> None:
+    """Stop the process group of a Prefect server whose service is gone, after checking that the pid is still that
+    server (a recycled pid is left alone)."""
+    if not isinstance(server_pid, int) or not _alive(server_pid):
         return
     try:
-        with open(server_file(), encoding="utf-8") as handle:
-            state = json.load(handle)
-        os.kill(int(state["pid"]), 0)
-    except (OSError, ValueError, KeyError):
+        command_line = Path(f"/proc/{server_pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
         return
+    if b"prefect" not in command_line or b"server" not in command_line:
+        return
+    for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(server_pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(server_pid):
+                return
+            time.sleep(0.1)
+
+
+def use_served_api() -> bool:
+    """Point Prefect at the server `incidents serve` started, when no PREFECT_API_URL is set; False when there is
+    no Prefect server to talk to."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    state = service_state()
+    if state is None:
+        return False
     os.environ["PREFECT_API_URL"] = str(state["api_url"])
     if state.get("auth"):
         os.environ["PREFECT_API_AUTH_STRING"] = str(state["auth"])
+    return True
 
 
 def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
-    use_served_api()
+    if not use_served_api():
+        _run_here(flow_name, incident_id, at)
+        return Handover.DONE
     try:
         return asyncio.run(_hand_over(flow_name, incident_id, ref, at))
     except Exception as error:  # noqa: BLE001 - the store holds the work; orchestration is retried later
@@ -47,23 +116,46 @@ def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Han
         return Handover.QUEUED
 
 
+def _run_here(flow_name: str, incident_id: int, at: str | None) -> None:
+    """No service runs: the same work as the flow, in this process, without orchestration."""
+    from flows import steps
+
+    now = steps.resolve_instant(at)
+    if flow_name == "intake":
+        steps.propose_scopes([incident_id], now)
+    asyncio.run(steps.deliver_due(now, incident_id))
+
+
+async def _live_deployment(name: str) -> bool:
+    """Whether a deployment exists, is not paused, and a live process polled it just now."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async with get_client() as client:
+        try:
+            deployment = await client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            return False
+    polled = deployment.last_polled
+    if deployment.paused or polled is None:
+        return False
+    return (datetime.now(UTC) - polled).total_seconds() < LIVE_POLL_SECONDS
+
+
 async def _hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
     from prefect import tags
     from prefect.deployments import arun_deployment
-    from prefect.exceptions import ObjectNotFound
 
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
     from flows.intake import dispatch, intake
 
     parameters = {"incident_id": incident_id, "at": at}
     run_name = f"{flow_name}-{ref}"
-    try:
+    if await _live_deployment(f"{flow_name}/{flow_name}"):
         await arun_deployment(f"{flow_name}/{flow_name}", parameters=parameters, timeout=0, tags=[ref],
                               flow_run_name=run_name, as_subflow=False)
         return Handover.TRIGGERED
-    except ObjectNotFound:
-        pass  # nothing served: run it here
-    flow = {"intake": intake, "dispatch": dispatch}[flow_name]
+    flow = {"intake": intake, "dispatch": dispatch}[flow_name]  # nobody serves it: run it here
     with tags(ref, flow_name):
         await flow.with_options(flow_run_name=run_name)(incident_id=incident_id, at=at)
     return Handover.DONE
@@ -71,8 +163,7 @@ async def _hand_over(flow_name: str, incident_id: int, ref: str, at: str | None)
 
 def trigger_if_served(flow_name: str, incident_id: int, ref: str, at: str | None) -> bool:
     """Start a served deployment that waits (the DPD's decision form); never run it here, it would block."""
-    use_served_api()
-    if not os.environ.get("PREFECT_API_URL"):
+    if not use_served_api():
         return False
     try:
         return asyncio.run(_trigger(flow_name, incident_id, ref, at))
@@ -82,22 +173,19 @@ def trigger_if_served(flow_name: str, incident_id: int, ref: str, at: str | None
 
 async def _trigger(flow_name: str, incident_id: int, ref: str, at: str | None) -> bool:
     from prefect.deployments import arun_deployment
-    from prefect.exceptions import ObjectNotFound
 
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
 
-    try:
-        await arun_deployment(f"{flow_name}/{flow_name}", parameters={"incident_id": incident_id, "at": at},
-                              timeout=0, tags=[ref], flow_run_name=f"{flow_name}-{ref}", as_subflow=False)
-    except ObjectNotFound:
+    if not await _live_deployment(f"{flow_name}/{flow_name}"):
         return False
+    await arun_deployment(f"{flow_name}/{flow_name}", parameters={"incident_id": incident_id, "at": at},
+                          timeout=0, tags=[ref], flow_run_name=f"{flow_name}-{ref}", as_subflow=False)
     return True
 
 
 def resume_paused_decision(ref: str, decision_id: int) -> int:
     """Resume the incident's paused breach-decision runs with the id of the decision just recorded (nothing else)."""
-    use_served_api()
-    if not os.environ.get("PREFECT_API_URL"):
+    if not use_served_api():
         return 0
     try:
         return asyncio.run(_resume(ref, {"decision_id": decision_id}))

@@ -1,19 +1,22 @@
 """`incidents serve`: a local Prefect server as a child process (unless PREFECT_API_URL is set), then the
 deployments served from this process until Ctrl-C, which stops all of it."""
 
+import ctypes
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import FrameType
 
 import typer
 
-from cli.orchestration import server_file
+from cli.orchestration import server_file, service_state
 from settings.env import var_dir
 
 STARTUP_TIMEOUT_SECONDS = 180
@@ -22,8 +25,13 @@ MONTHLY_REPORT_CRON = "0 7 1 * *"  # the 1st of each month at 07:00, for the mon
 
 
 def run_service(port: int) -> None:
+    running = service_state()  # also clears what a killed service left: its state file, its orphaned server
+    if running is not None:
+        raise SystemExit(f"Un service tourne déjà (processus {running['pid']}, {running['api_url']}) : "
+                         "arrêtez-le avant d'en démarrer un autre.")
     server: subprocess.Popen[bytes] | None = None
     state = Path(server_file())
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # Prefect's runner takes SIGTERM over once it serves
     try:
         api_url = os.environ.get("PREFECT_API_URL")
         if not api_url:
@@ -36,7 +44,8 @@ def run_service(port: int) -> None:
             _wait_until_healthy(api_url, server)
             os.environ["PREFECT_API_URL"], os.environ["PREFECT_API_AUTH_STRING"] = api_url, auth
             state.parent.mkdir(parents=True, exist_ok=True)
-            _write_private(state, json.dumps({"api_url": api_url, "pid": os.getpid(), "auth": auth}))
+            _write_private(state, json.dumps({"api_url": api_url, "pid": os.getpid(), "server_pid": server.pid,
+                                              "auth": auth}))
         typer.echo(f"Service prêt : déploiements intake, dispatch, breach-decision, watchdog (toutes les "
                    f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) et rapport mensuel servis depuis {api_url}. "
                    "Ctrl-C pour arrêter.")
@@ -48,6 +57,18 @@ def run_service(port: int) -> None:
         if server is not None:
             _stop(server)
         typer.echo("Service arrêté.")
+
+
+def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _die_with_parent() -> None:
+    """In the Prefect server's process, before it starts: Linux sends it SIGTERM when the service dies, even by
+    kill -9, so that no server outlives its service."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _serve_deployments() -> None:
@@ -99,7 +120,8 @@ def _start_server(port: int, auth: str) -> subprocess.Popen[bytes]:
     prefect = Path(sys.executable).parent / "prefect"
     log = open(home / "server.log", "ab")  # noqa: SIM115 - the child keeps it open for its lifetime
     return subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
 
 def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes]) -> None:

@@ -1,0 +1,121 @@
+"""`incidents status`: what an operator checks first — is the service up, when did the engine last pass and how did
+it end, what is queued, what mail is not getting through, which clocks have run out."""
+
+import base64
+import os
+import urllib.request
+from typing import Any
+
+import pendulum
+import typer
+
+from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
+from cli.orchestration import service_state
+from cli.views import iso_paris
+from models.db import session_scope
+from models.engine_pass import PASS_OUTCOME_LABELS
+from models.health import store_health
+from models.queries import require_whole_store
+from notifications.render import duration_fr
+from settings.env import fallback_smtp_settings
+
+# The served watchdog passes every 5 minutes: a last pass older than two intervals means nobody is passing.
+STALE_PASS_SECONDS = 600
+STALE_QUEUE_SECONDS = 300
+
+
+def prefect_answers(api_url: str, auth: str | None) -> bool:
+    request = urllib.request.Request(f"{api_url}/health")
+    if auth:
+        request.add_header("Authorization", f"Basic {base64.b64encode(auth.encode()).decode()}")
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def service_view() -> dict[str, Any]:
+    external = os.environ.get("PREFECT_API_URL")
+    if external:
+        return {"running": prefect_answers(external, os.environ.get("PREFECT_API_AUTH_STRING")), "pid": None,
+                "api_url": external, "external": True}
+    state = service_state()
+    if state is None:
+        return {"running": False, "pid": None, "api_url": None, "external": False}
+    return {"running": prefect_answers(str(state["api_url"]), state.get("auth")), "pid": state["pid"],
+            "api_url": state["api_url"], "external": False}
+
+
+def attention(view: dict[str, Any]) -> list[str]:
+    """What needs someone now, in French."""
+    notes = []
+    if not view["service"]["running"]:
+        notes.append("le service ne tourne pas : aucune passe automatique (lancez « incidents serve »)")
+    last = view["last_pass"]
+    if last is None:
+        notes.append("aucune passe du moteur n'a encore eu lieu")
+    elif last["outcome"] != "ok":
+        notes.append(f"la dernière passe s'est interrompue ({last['error']})")
+    elif last["seconds_ago"] > STALE_PASS_SECONDS:
+        notes.append(f"aucune passe depuis {duration_fr(last['seconds_ago'])}")
+    if view["queued_incidents"] and (view["oldest_queued_seconds"] or 0) > STALE_QUEUE_SECONDS:
+        notes.append(f"{view['queued_incidents']} incident(s) en file depuis "
+                     f"{duration_fr(view['oldest_queued_seconds'])} : leur alerte n'est pas partie")
+    if view["failing_messages"]:
+        notes.append(f"{view['failing_messages']} message(s) en échec de remise (le relais répond-il ?)")
+    if view["refused_messages"]:
+        notes.append(f"{view['refused_messages']} message(s) refusé(s) définitivement par le relais")
+    if view["overdue_obligations"]:
+        notes.append(f"{view['overdue_obligations']} obligation(s) en retard")
+    return notes
+
+
+@app.command()
+def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
+    """L'état du moteur : service, dernière passe, incidents en file, messages non remis, obligations en retard."""
+    with user_errors():
+        now, reader = instant(at, writes=False), person(by)
+        require_whole_store(reader, "l'état du moteur")
+        with session_scope() as session:
+            view: dict[str, Any] = {"at": now.isoformat(), **store_health(session, now, pendulum.now("UTC"))}
+    view["service"] = service_view()
+    view["fallback_relay"] = fallback_smtp_settings() is not None
+    view["attention"] = attention(view)
+    if as_json:
+        emit_json(view)
+        return
+    _print(view, now)
+
+
+def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:
+    service, last = view["service"], view["last_pass"]
+    typer.echo(f"État du moteur au {iso_paris(now)}")
+    if service["running"]:
+        where = f"processus {service['pid']}, " if service["pid"] else ""
+        typer.echo(f"Service : en marche ({where}{service['api_url']})")
+    else:
+        typer.echo("Service : arrêté")
+    if last is None:
+        typer.echo("Dernière passe du moteur : aucune")
+    else:
+        typer.echo(f"Dernière passe du moteur : il y a {duration_fr(last['seconds_ago'])}, "
+                   f"{PASS_OUTCOME_LABELS[last['outcome']]} ({last['taken_in']} incident(s) pris en charge, "
+                   f"{last['delivered']} message(s) remis, {last['failed']} échec(s), "
+                   f"{last['refused']} refus définitif(s))")
+    typer.echo(f"Incidents en file : {view['queued_incidents']}")
+    oldest = view["oldest_undelivered_seconds"]
+    waiting = f" (le plus ancien attend depuis {duration_fr(oldest)})" if view["undelivered_messages"] else ""
+    typer.echo(f"Messages non remis : {view['undelivered_messages']}{waiting}, dont {view['failing_messages']} en "
+               "échec")
+    if view["last_delivery_error"]:
+        typer.echo(f"  Dernière erreur de remise : {view['last_delivery_error']}")
+    typer.echo(f"Messages refusés définitivement : {view['refused_messages']}")
+    typer.echo(f"Relais de secours pour les avis d'échec : {'configuré' if view['fallback_relay'] else 'aucun'}")
+    typer.echo(f"Obligations en retard : {view['overdue_obligations']}")
+    if view["attention"]:
+        typer.echo("À surveiller :")
+        for note in view["attention"]:
+            typer.echo(f"  - {note}")
+    else:
+        typer.echo("Rien à signaler.")
