@@ -30,7 +30,7 @@ def watch(cli, at):
 
 
 def test_follow_up_reminded_recorded_then_closure_refused_then_allowed(cli, smtp, tmp_path):
-    smtp.reject.add(ACADEMY_ALERTS[0])  # the alert cannot reach the académie yet
+    smtp.defer.add(ACADEMY_ALERTS[0])  # the alert cannot reach the académie yet
     ref = declared(cli, tmp_path, at=T0, aware_at="2026-11-02T09:00:00+01:00")["ref"]
     follow_up = obligation(shown(cli, ref), "follow_up")
     assert (follow_up["owner"], follow_up["due_at"]) == ("municipality", "2026-11-09T10:00:00+01:00")
@@ -42,7 +42,7 @@ def test_follow_up_reminded_recorded_then_closure_refused_then_allowed(cli, smtp
                                       "l'autre partie (échéance 04/11/2026 09:00).")
     assert "closed" not in [e["kind"] for e in timeline_of(cli, ref)]
 
-    smtp.reject.clear()
+    smtp.defer.clear()
     watch(cli, "2026-11-02T12:00:00+01:00")
     assert obligation(shown(cli, ref))["status"] == "met"
     # The académie, alerted, acknowledges the alert (so no reminder to acknowledge is due).
@@ -85,7 +85,7 @@ def test_follow_up_reminded_recorded_then_closure_refused_then_allowed(cli, smtp
 
 
 def test_dismissed_declaration_stays_on_record_and_nothing_more_is_sent(cli, smtp, tmp_path):
-    smtp.reject.update(ACADEMY_ALERTS)
+    smtp.defer.update(ACADEMY_ALERTS)
     ref = declared(cli, tmp_path, at=T0, aware_at="2026-11-02T09:00:00+01:00")["ref"]
 
     blank = cli("dismiss", ref, "--reason", "   ", "--by", TRIAGER)
@@ -95,7 +95,7 @@ def test_dismissed_declaration_stays_on_record_and_nothing_more_is_sent(cli, smt
                  "--at", "2026-11-02T11:00:00+01:00")
     assert result.exit_code == 0, result.output
 
-    smtp.reject.clear()
+    smtp.defer.clear()
     assert watch(cli, "2026-11-10T09:00:00+01:00")["steps"] == []
     assert smtp.received == []
     view = shown(cli, ref)

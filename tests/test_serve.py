@@ -56,6 +56,16 @@ def deployment_exists(api_url, name):
         return False
 
 
+def deployment_polled(api_url, name):
+    """Served: the service's runner has polled it, so a run triggered now will be picked up."""
+    try:
+        request = urllib.request.Request(f"{api_url}/deployments/name/{name}", headers=_headers())
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return json.loads(response.read()).get("last_polled") is not None
+    except (OSError, KeyError, ValueError):
+        return False
+
+
 def port_open(port):
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -135,6 +145,7 @@ def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another
                  STARTUP_SECONDS, "the served intake deployment")
         assert service.poll() is None, service.stdout.read() if service.stdout else ""
         wait_for(lambda: deployment_exists(api_url, "engine-pass/watchdog"), 60, "the watchdog deployment")
+        wait_for(lambda: deployment_polled(api_url, "intake/intake"), 60, "the service to poll its deployments")
         try:
             urllib.request.urlopen(f"{api_url}/deployments/name/intake/intake", timeout=5)
             raise AssertionError("Prefect's API answered without credentials")

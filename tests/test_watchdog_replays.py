@@ -37,8 +37,8 @@ def step_mails(smtp, since=0):
 
 @pytest.fixture
 def undeliverable_alert(cli, smtp, tmp_path):
-    """The académie declares; the commune's referent mailbox refuses mail, so the alert stays undelivered."""
-    smtp.reject.add(MUNICIPALITY_REFERENT)
+    """The académie declares; the commune's referent mailbox answers "try later", so the alert stays undelivered."""
+    smtp.defer.add(MUNICIPALITY_REFERENT)
     view = declared(cli, tmp_path, declared_by="academy", categories=["directory"], reporter=ACADEMY_REPORTER,
                     aware_at=AWARE, at="2026-10-24T10:30:00+02:00")
     assert obligation(view)["status"] == "open"
