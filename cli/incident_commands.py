@@ -29,7 +29,7 @@ from settings.parties import load_parties
 HANDOVER_MESSAGES = {
     Handover.TRIGGERED: "Remise confiée au service Prefect en cours d'exécution.",
     Handover.QUEUED: "L'orchestration n'a pas pu prendre la main maintenant : le travail reste en file et sera fait "
-                     "par la prochaine passe du moteur (« incidents watch »).",
+                     "par la prochaine passe du moteur (« incidents watch ») ; « incidents status » le montre.",
 }
 
 
