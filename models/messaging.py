@@ -105,13 +105,14 @@ def renew_claims(session: Session, token: str, until: pendulum.DateTime) -> None
         .values(claimed_until=until))
 
 
-def begin_attempt(session: Session, message_id: int, token: str) -> OutboxMessage | None:
-    """The message, counted as attempted, if the claim is still this pass's; None if it was cancelled, taken over
-    after this pass's lease ran out, or settled meanwhile."""
+def begin_attempt(session: Session, message_id: int, token: str, held_until: pendulum.DateTime) -> OutboxMessage | None:
+    """The message, counted as attempted and held a full lease from now, if the claim is still this pass's; None if
+    it was cancelled, taken over after this pass's lease ran out, or settled meanwhile."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.status != MessageStatus.SENDING or message.claim_token != token:
         return None
     message.attempts += 1
+    message.claimed_until = held_until
     session.add(message)
     return message
 

@@ -150,7 +150,7 @@ class _Pass:
 
     def _prepare(self, session: Session, message_id: int) -> Prepared | None:
         """Count the attempt and build the e-mail (rendering it first if needed), if the claim is still ours."""
-        message = begin_attempt(session, message_id, self.token)
+        message = begin_attempt(session, message_id, self.token, pendulum.now("UTC").add(seconds=self.lease))
         if message is None:
             return None
         parties, now = self.parties, self.now
