@@ -67,13 +67,11 @@ def person(by: str | None) -> Person:
 
 def act(command: "AnyCommand", by: str | None, at: str | None) -> Any:
     """Hand a command to the door, by the named person, as of `--at`; committed, or nothing written."""
-    from models.db import session_scope
-    from models.door import execute
+    from models.door import run
 
     now = instant(at)
     actor = person(by)
-    with session_scope() as session:
-        return execute(session, command, actor, now)
+    return run(command, actor, now)
 
 
 def instant(at: str | None, writes: bool = True) -> pendulum.DateTime:

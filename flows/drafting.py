@@ -9,8 +9,9 @@ import pendulum
 from sqlmodel import Session
 
 from models import breach_lifecycle
+from models.breach import Decision
 from models.commands import Decide, Redraft
-from models.db import session_scope
+from models.db import in_transaction
 from models.door import execute
 from models.errors import Refused
 from models.incident import Incident
@@ -33,12 +34,16 @@ class Drafted:
 def decide_and_draft(command: Decide, actor: Person, now: pendulum.DateTime) -> Drafted:
     """The DPD's decision through the door, with its drafts queued to the DPD in the same transaction."""
     parties = load_parties()
-    with session_scope() as session:
+
+    def decide(session: Session) -> tuple[Decision, Incident, Drafts | None]:
         decision = execute(session, command, actor, now, parties)
         incident = session.get(Incident, decision.incident_id)
         assert incident is not None
         drafts = _draft(session, incident, actor, parties, now, complementary=False) \
             if decision.notify_cnil or decision.subjects == "yes" or decision.exemption == "disproportionate" else None
+        return decision, incident, drafts
+
+    decision, incident, drafts = in_transaction(decide)
     assert incident.id is not None
     files = _write(incident.ref, drafts, now, complementary=False) if drafts else []
     return Drafted(incident.id, incident.ref, files, decision.id)
@@ -47,9 +52,12 @@ def decide_and_draft(command: Decide, actor: Person, now: pendulum.DateTime) -> 
 def redraft(ref: str, *, complementary: bool, actor: Person, now: pendulum.DateTime) -> Drafted:
     """Write the drafts again as of `now` (e.g. a complementary notification, GDPR 33(4)) and mail them to the DPD."""
     parties = load_parties()
-    with session_scope() as session:
+
+    def draft(session: Session) -> tuple[Incident, Drafts]:
         incident = readable_incident(session, ref, actor)
-        drafts = _draft(session, incident, actor, parties, now, complementary)
+        return incident, _draft(session, incident, actor, parties, now, complementary)
+
+    incident, drafts = in_transaction(draft)
     assert incident.id is not None
     return Drafted(incident.id, ref, _write(ref, drafts, now, complementary))
 

@@ -1,0 +1,70 @@
+"""The issue's trials at a small size, as a user would run them (`python -m trials.<name>`): each sets up its own
+store, relays and environment, and returns the counts it prints."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from trials import crash, deadlock, outage, overlap
+from trials.common import report
+from trials.postgres import postgres_server
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """One PostgreSQL server from its binaries for the module; each trial makes its own database there."""
+    with postgres_server() as url:
+        yield url
+
+
+def test_an_outage_delivers_each_alert_once_sends_no_stale_reminder_and_reaches_the_fallback() -> None:
+    counts = outage.run(size=5)
+    report(counts)
+
+    assert (counts.alerts_once, counts.alerts_missing, counts.alerts_repeated) == (10, 0, 0)
+    assert counts.step_mails_queued > 0  # the watchdog did take the alerts' deadline steps during the outage
+    assert counts.stale_step_mails == 0
+    assert counts.failure_notices_fallback >= 1
+    assert counts.lost == 0
+
+
+def test_overlapping_passes_on_sqlite_send_nothing_twice_and_lose_nothing() -> None:
+    counts = overlap.run(size=25)
+    report(counts)
+
+    assert [(run.schedule, run.overlap_seconds > 0) for run in counts.runs] == [
+        (overlap.Schedule.LEASE, True), (overlap.Schedule.INSTANTS, True)]
+    assert [(run.schedule, run.duplicates, run.lost, run.crashed) for run in counts.runs] == [
+        (overlap.Schedule.LEASE, 0, 0, 0), (overlap.Schedule.INSTANTS, 0, 0, 0)]
+
+
+@pytest.mark.slow
+def test_overlapping_passes_on_postgresql_send_nothing_twice_and_lose_nothing(postgres: str) -> None:
+    counts = overlap.run(size=25, postgres=postgres, sqlite=False)
+    report(counts)
+
+    assert [(run.store, run.schedule, run.overlap_seconds > 0) for run in counts.runs] == [
+        ("PostgreSQL", overlap.Schedule.LEASE, True), ("PostgreSQL", overlap.Schedule.INSTANTS, True)]
+    assert [(run.duplicates, run.lost, run.crashed) for run in counts.runs] == [(0, 0, 0), (0, 0, 0)]
+
+
+@pytest.mark.slow
+def test_steps_and_deliveries_meeting_obligations_concurrently_never_deadlock(postgres: str) -> None:
+    counts = deadlock.run(size=3, postgres=postgres, declarations=5)
+    report(counts)
+
+    assert counts.processes == 6
+    assert counts.steps_taken > 0  # the schedule happened: deadline steps were taken beside the deliveries
+    assert (counts.failed, counts.deadlock_reports, counts.duplicates) == (0, 0, 0), counts.first_failure
+
+
+@pytest.mark.slow
+def test_passes_killed_while_delivering_lose_nothing_and_repeat_only_the_last_message_accepted() -> None:
+    counts = crash.run(size=30, kills=4)
+    report(counts)
+
+    assert (counts.messages, counts.kills) == (60, 4)
+    assert counts.lost == 0
+    assert counts.unexplained == 0
+    assert counts.explained <= counts.kills
+    assert counts.failed_passes == 0
