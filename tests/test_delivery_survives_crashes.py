@@ -1,7 +1,11 @@
 """The store is the truth: a declaration survives a killed process or absent orchestration, and is alerted once."""
 
 import json
+import sqlite3
 import threading
+import time
+
+import pendulum
 
 import pytest
 
@@ -11,9 +15,24 @@ from tests.subprocess_cli import run, start
 from tests.walkers import obligation, shown
 
 
+def claims_expired(store):
+    """No message is held any more by a claim whose lease runs on (the wall clock, as the engine reads it)."""
+    with sqlite3.connect(store) as connection:
+        held = connection.execute("SELECT claimed_until FROM outbox_message WHERE status = 'sending'").fetchall()
+    return all(pendulum.parse(until) < pendulum.now("UTC") for (until,) in held if until)
+
+
+def wait_for(predicate, seconds, what):
+    limit = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < limit, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once(cli, smtp, store, tmp_path,
-                                                                                  prefect_api):
+                                                                                  prefect_api, monkeypatch):
+    monkeypatch.setenv("INCIDENTS_CLAIM_LEASE_SECONDS", "15")  # how long a dead process's claims block others
     smtp.hold, smtp.held = True, threading.Event()
     declaration = write_declaration(tmp_path)
     process = start("declare", str(declaration), "--by", REFERENT, "--at", "2026-11-28T10:00:00+01:00",
@@ -30,7 +49,12 @@ def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once
     ref = "INC-2026-0001"
     assert obligation(shown(cli, ref))["status"] == "open"
 
-    # The interrupted attempt holds a short lease; a pass after it expires takes the message over.
+    # The interrupted attempt holds its claim for a lease on the wall clock, whatever the replay instant: a pass
+    # before it runs out leaves the message alone; a pass after it takes the message over.
+    assert not claims_expired(store)
+    early = json.loads(cli("watch", "--json", "--at", "2026-11-28T10:05:00+01:00").stdout)
+    assert (early["delivered"], early["failed"]) == (0, 0)
+    wait_for(lambda: claims_expired(store), 30, "the dead process's claims to run out")
     first = cli("watch", "--json", "--at", "2026-11-28T10:10:00+01:00")
     second = cli("watch", "--json", "--at", "2026-11-28T10:20:00+01:00")
 
