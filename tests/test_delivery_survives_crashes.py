@@ -6,7 +6,6 @@ import threading
 import time
 
 import pendulum
-
 import pytest
 
 from tests.conftest import ACADEMY_ALERTS, REFERENT, free_port, write_declaration
