@@ -6,13 +6,17 @@ from typing import Annotated, Any
 
 import pendulum
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
 from cli.orchestration import use_served_api
 from cli.views import KIND_LABELS, iso_paris
-from models.db import get_engine
+from models.db import StoreUnavailable, get_engine
+from models.errors import InvalidInput, NotFound, Refused
 from models.queries import require_whole_store
 from settings.parties import load_parties
+
+USER_ERRORS = (InvalidInput, Refused, NotFound, StoreUnavailable, SQLAlchemyError)
 
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la passe ferait, sans rien écrire ni "
                                                               "envoyer.")]
@@ -59,8 +63,11 @@ def _run_pass(now: pendulum.DateTime, at: str | None) -> dict[str, Any]:
 
         try:
             return asyncio.run(engine_pass(at=at))
+        except USER_ERRORS:  # the pass's own refusals are the user's to read, not a reason to run it again
+            with user_errors():
+                raise
         except Exception as error:  # noqa: BLE001 - the store holds the work: the same pass runs without Prefect
-            typer.echo(f"Prefect injoignable ({type(error).__name__}) : passe faite directement, sans "
+            typer.echo(f"Prefect n'a pas pu faire la passe ({type(error).__name__}) : passe faite directement, sans "
                        "orchestration.", err=True)
     else:
         typer.echo("Aucun service en marche : passe faite directement, sans orchestration.", err=True)

@@ -120,6 +120,7 @@ def _run_here(flow_name: str, incident_id: int, at: str | None) -> None:
     """No service runs: the same work as the flow, in this process, without orchestration."""
     from flows import steps
 
+    typer.echo("Aucun service en marche : le travail est fait par cette commande, sans orchestration.", err=True)
     now = steps.resolve_instant(at)
     if flow_name == "intake":
         steps.propose_scopes([incident_id], now)

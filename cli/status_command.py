@@ -22,6 +22,7 @@ from settings.env import fallback_smtp_settings
 # The served watchdog passes every 5 minutes: a last pass older than two intervals means nobody is passing.
 STALE_PASS_SECONDS = 600
 STALE_QUEUE_SECONDS = 300
+NEEDS_ATTENTION = 3  # the exit status when something needs someone, for a monitoring probe
 
 
 def prefect_answers(api_url: str, auth: str | None) -> bool:
@@ -73,19 +74,24 @@ def attention(view: dict[str, Any]) -> list[str]:
 
 @app.command()
 def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
-    """L'état du moteur : service, dernière passe, incidents en file, messages non remis, obligations en retard."""
+    """L'état du moteur : service, dernière passe, incidents en file, messages non remis, obligations en retard ;
+    code de sortie 3 quand quelque chose est à surveiller."""
     with user_errors():
         now, reader = instant(at, writes=False), person(by)
         require_whole_store(reader, "l'état du moteur")
         with session_scope() as session:
             view: dict[str, Any] = {"at": now.isoformat(), **store_health(session, now, pendulum.now("UTC"))}
     view["service"] = service_view()
-    view["fallback_relay"] = fallback_smtp_settings() is not None
+    last = view["last_pass"]  # the engine's own settings, as its last pass had them; else this shell's
+    view["fallback_relay"] = last["fallback_relay"] if last and "fallback_relay" in last \
+        else fallback_smtp_settings() is not None
     view["attention"] = attention(view)
     if as_json:
         emit_json(view)
-        return
-    _print(view, now)
+    else:
+        _print(view, now)
+    if view["attention"]:
+        raise typer.Exit(NEEDS_ATTENTION)
 
 
 def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:

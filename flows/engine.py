@@ -12,19 +12,19 @@ from flows import steps
 
 @task(name="take-in-queued", cache_policy=NO_CACHE)
 def take_in_queued_task(at: str) -> list[str]:
-    return steps.propose_scopes(steps.queued_incident_ids(), steps.resolve_instant(at))
+    return steps.propose_scopes(steps.queued_incident_ids(), steps.pass_instant(at))
 
 
 @task(name="deliver-outbox", cache_policy=NO_CACHE)
 async def deliver_outbox_task(at: str) -> dict[str, int]:
-    report = await steps.deliver_due(steps.resolve_instant(at))
+    report = await steps.deliver_due(steps.pass_instant(at))
     return {"delivered": len(report.delivered), "failed": len(report.failed), "refused": len(report.refused),
             "escalated": len(report.escalated)}
 
 
 @task(name="take-due-steps", cache_policy=NO_CACHE)
 def take_due_steps_task(at: str) -> list[dict[str, Any]]:
-    return steps.take_due_steps(steps.resolve_instant(at))
+    return steps.take_due_steps(steps.pass_instant(at))
 
 
 @flow(name="engine-pass")

@@ -8,7 +8,7 @@ from typing import Any
 import pendulum
 from sqlmodel import col, select
 
-from models.clock import act_as_of
+from models.clock import act_as_of, parse_instant
 from models.commands import ProposeScope, RecordPass, RemindAcknowledgement, TakeStep
 from models.db import session_scope
 from models.door import ENGINE, run
@@ -16,12 +16,19 @@ from models.errors import Refused
 from models.incident import Incident, IncidentStatus
 from models.watchdog import due_acknowledgement_reminders, due_obligations
 from notifications.delivery import DeliveryReport, deliver, deliverable_ids
+from settings.env import fallback_smtp_settings
 from settings.parties import load_parties
 
 
 def resolve_instant(at: str | None) -> pendulum.DateTime:
     """The instant a run acts as of: the one given (replay; never in the future on a real store), else now."""
     return act_as_of(at)
+
+
+def pass_instant(resolved: str) -> pendulum.DateTime:
+    """The one instant a pass's tasks share, resolved (and allowed) once by the pass itself: a real store's pass
+    runs as of its start, which its later tasks must not take for a replay."""
+    return parse_instant(resolved, "at")
 
 
 def propose_scopes(incident_ids: list[int], now: pendulum.DateTime) -> list[str]:
@@ -83,10 +90,11 @@ class PassResult:
         self.refused += len(report.refused)
         self.escalated += len(report.escalated)
 
-    def summary(self) -> dict[str, int]:
-        """Counts only, for the pass log: no address, no reference."""
+    def summary(self) -> dict[str, int | bool]:
+        """Counts only, for the pass log: no address, no reference; and whether the pass had a fallback relay."""
         return {"taken_in": len(self.taken_in), "steps": len(self.steps), "delivered": self.delivered,
-                "failed": self.failed, "refused": self.refused, "escalated": self.escalated}
+                "failed": self.failed, "refused": self.refused, "escalated": self.escalated,
+                "fallback_relay": fallback_smtp_settings() is not None}
 
 
 async def engine_pass_bare(now: pendulum.DateTime) -> PassResult:

@@ -149,7 +149,7 @@ class RecordPass(OnIncident):
     started_at: pendulum.DateTime
     finished_at: pendulum.DateTime
     replay_at: pendulum.DateTime
-    summary: dict[str, Any]
+    summary: dict[str, int | bool]
     error: str | None = None
 
 

@@ -88,6 +88,7 @@ def claim_batch(session: Session, *, token: str, replay_now: pendulum.DateTime, 
     """Claim up to `limit` due messages for the pass holding `token`, the messages that meet an obligation (the
     alerts) first; rows another pass is claiming are skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite
     serializes writers)."""
+    _alerts_before_their_reminders(session, replay_now, wall_now)
     query = select(OutboxMessage.id).where(due_for_delivery(replay_now, wall_now))
     if incident_id is not None:
         query = query.where(OutboxMessage.incident_id == incident_id)
@@ -97,6 +98,20 @@ def claim_batch(session: Session, *, token: str, replay_now: pendulum.DateTime, 
         session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(
             status=MessageStatus.SENDING, claim_token=token, claimed_until=wall_now.add(seconds=lease_seconds)))
     return ids
+
+
+def _alerts_before_their_reminders(session: Session, replay_now: pendulum.DateTime,
+                                   wall_now: pendulum.DateTime) -> None:
+    """A reminder about an obligation must not reach anyone before the message that meets it (after an outage the
+    alert may wait on a longer backoff than the reminders queued meanwhile): when a reminder is due, the messages
+    that meet its obligation are due too. Delivered first (they head the batch), they cancel the reminder."""
+    reminded = select(OutboxMessage.obligation_id).where(
+        due_for_delivery(replay_now, wall_now), OutboxMessage.template == "deadline_step",
+        col(OutboxMessage.obligation_id).is_not(None))
+    session.execute(update(OutboxMessage).where(
+        col(OutboxMessage.status) == MessageStatus.PENDING, col(OutboxMessage.fulfils).is_(True),
+        col(OutboxMessage.next_attempt_at) > replay_now, col(OutboxMessage.obligation_id).in_(reminded))
+        .values(next_attempt_at=replay_now))
 
 
 def renew_claims(session: Session, token: str, until: pendulum.DateTime) -> None:

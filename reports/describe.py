@@ -47,12 +47,16 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "obligation_met": lambda p: f"Obligation remplie : {_obligation(p)}{_late(p)}.",
     "message_delivered": lambda p: f"Message remis : {TEMPLATES.get(p['template'], p['template'])} à "
                                    f"{p['recipient']} (tentative {p['attempts']}).",
+    "message_refused": lambda p: f"Refus définitif par le relais de {TEMPLATES.get(p['template'], p['template'])} "
+                                 f"à {p['recipient']} : {p['error']} ; plus d'autre tentative, escalade immédiate.",
+    "message_cancelled": lambda p: f"{p['messages']} rappel(s) ou avis encore en attente annulé(s) : {p['reason']}.",
     "message_failed": lambda p: f"Échec de remise de {TEMPLATES.get(p['template'], p['template'])} à "
                                 f"{p['recipient']} (tentative {p['attempts']}) : {p['error']}.",
-    "deadline_reminder": lambda p: f"Rappel envoyé : {_obligation(p)} (étape {p['step']}).",
-    "deadline_escalation": lambda p: f"Escalade envoyée : {_obligation(p)} (étape {p['step']}).",
+    "deadline_reminder": lambda p: f"Rappel mis en file d'envoi : {_obligation(p)} (étape {p['step']}).",
+    "deadline_escalation": lambda p: f"Escalade mise en file d'envoi : {_obligation(p)} (étape {p['step']}).",
     "obligation_overdue": lambda p: f"Échéance dépassée : {_obligation(p)} ; avis aux deux parties.",
-    "steps_skipped": lambda p: f"Étapes sautées après une interruption : {', '.join(p['steps'])}.",
+    "steps_skipped": lambda p: f"Étapes sautées (passe tardive : seule la plus avancée part) : "
+                               f"{', '.join(p['steps'])}.",
     "follow_up_recorded": lambda p: f"Point de suivi : {p.get('done', '')}",
     "closed": lambda p: f"Incident clos : {p.get('summary', '')}",
     "dismissed": lambda p: f"Classé sans suite : {p['reason']}.",
@@ -63,8 +67,8 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "alert_acknowledged": lambda p: "Réception de l'alerte accusée par la partie alertée"
                                     + (f", {duration_fr(p['seconds_after_delivery'])} après sa remise"
                                        if p.get("seconds_after_delivery") else "") + ".",
-    "acknowledgement_reminder": lambda p: "Rappel envoyé à la partie alertée, qui n'a pas encore accusé réception "
-                                          "de l'alerte.",
+    "acknowledgement_reminder": lambda p: "Rappel mis en file d'envoi pour la partie alertée, qui n'a pas encore "
+                                          "accusé réception de l'alerte.",
     "drafts_prepared": lambda p: "Projets de notification "
                                  + ("complémentaire " if p.get("complementary") else "")
                                  + "et de lettre aux personnes concernées envoyés au DPD.",

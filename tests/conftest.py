@@ -149,7 +149,9 @@ class Cli:
 
 
 @pytest.fixture
-def cli(prefect_api: str) -> Cli:
+def cli(prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Orchestrated commands talk to the session's Prefect server, as they would to a configured PREFECT_API_URL."""
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     return Cli(CliRunner())
 
 
