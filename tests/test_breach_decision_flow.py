@@ -81,8 +81,8 @@ def test_the_flow_waits_for_the_recorded_decision_and_ignores_a_forged_resume(cl
         decided = cli("decide", ref, "--cnil", "no", "--subjects", "no", "--by", DPD, "--rationale", RATIONALE,
                       "--at", "2026-11-21T09:30:00+01:00")
         assert decided.exit_code == 0, decided.output
+        # `decide` itself resumes the incident's waiting run with the recorded decision's id.
         [entry] = [e for e in timeline_of(cli, ref) if e["kind"] == "breach_decided"]
-        resume(second.id, {"decision_id": entry["payload"]["decision_id"]})
     finally:
         worker.join(timeout=120)
     assert outcome["result"] == {"status": "decided", "decision_id": entry["payload"]["decision_id"]}
