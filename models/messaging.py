@@ -169,8 +169,22 @@ def record_delivery(session: Session, command: RecordDelivery, incident: Inciden
            payload={"template": message.template, "step": message.step, "recipient": message.recipient_email,
                     "recipient_party": message.recipient_party, "transport": transport, "message_id": message_id,
                     "attempts": message.attempts})
+    if incident is not None and message.escalated_at is not None:
+        _tell_it_got_through(session, incident, message)
     if incident is not None and message.fulfils and message.obligation_id is not None:
         _meet_when_all_delivered(session, incident, message.obligation_id, now, parties)
+
+
+def _tell_it_got_through(session: Session, incident: Incident, message: OutboxMessage) -> None:
+    """Those who were told that a message was not getting through (and may be phoning its recipient) hear that it
+    finally did; not those whose notice never left."""
+    told = session.exec(select(OutboxMessage).where(
+        OutboxMessage.template == "delivery_failure", OutboxMessage.step == f"failed-{message.id}",
+        OutboxMessage.status == MessageStatus.SENT)).all()
+    for notice in told:
+        recipient = Contact(name=notice.recipient_name, email=notice.recipient_email)
+        enqueue(session, incident, template="delivery_recovered", step=f"recovered-{message.id}",
+                recipients=[recipient], recipient_party=Party(notice.recipient_party), key="delivery_recovered")
 
 
 def record_delivery_failure(session: Session, command: RecordFailure, incident: Incident | None, _actor: Person,

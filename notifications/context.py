@@ -132,12 +132,23 @@ def delivery_failure(session: Session, message: OutboxMessage, incident: Inciden
             "failed_next_attempt_at": failed.next_attempt_at, "failed_for_good": failed.status == MessageStatus.REFUSED}
 
 
+def delivery_recovered(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
+                       now: pendulum.DateTime) -> dict[str, Any]:
+    recovered = session.get(OutboxMessage, int(message.step.removeprefix("recovered-")))
+    assert recovered is not None
+    return {**incident_facts(incident, parties), **_recipient(message),
+            "recovered_recipient": recovered.recipient_email, "recovered_subject": recovered.subject,
+            "recovered_attempts": recovered.attempts,
+            "recovered_at": recovered.sent_at}
+
+
 CONTEXTS: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulum.DateTime], dict[str, Any]]] = {
     "cross_party_alert": alert,
     "deadline_step": deadline_step,
     "follow_up": report,
     "final_report": report,
     "delivery_failure": delivery_failure,
+    "delivery_recovered": delivery_recovered,
     "acknowledgement_reminder": acknowledgement_reminder,
 }
 

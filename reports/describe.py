@@ -13,6 +13,8 @@ PERSONAL_DATA = {"yes": "oui", "no": "non", "unknown": "inconnu"}
 PARTIES = {"academy": "l'académie", "municipality": "la collectivité", "engine": "le moteur"}
 TEMPLATES = {"cross_party_alert": "l'alerte", "deadline_step": "l'avis d'échéance", "follow_up": "le point de suivi",
              "final_report": "le rapport final", "delivery_failure": "l'avis de non-remise",
+             "delivery_recovered": "l'avis de remise finale",
+             "acknowledgement_reminder": "la relance d'accusé de réception",
              "breach_drafts": "les projets CNIL et de lettre"}
 
 

@@ -109,3 +109,21 @@ def test_an_obligation_met_cancels_the_notices_still_queued_for_it(cli, smtp, tm
     assert {m["status"] for m in view["messages"] if m["template"] != "cross_party_alert"} == {"cancelled"}
     [cancelled] = [e["payload"] for e in timeline_of(cli, ref) if e["kind"] == "message_cancelled"]
     assert (cancelled["messages"], cancelled["reason"]) == (len(queued), "l'obligation est remplie")
+
+
+def test_those_told_a_message_was_failing_hear_when_it_finally_gets_through(cli, smtp, tmp_path):
+    smtp.defer.add(ACADEMY_ALERTS[0])
+    ref = declared(cli, tmp_path, at=T0)["ref"]
+    for at in ("10:01", "10:03", "10:07", "10:15"):  # the fifth attempt fails: the commune's cabinet is told
+        watch(cli, f"2026-11-28T{at}:00+01:00")
+    [notice] = smtp.to(MUNICIPALITY_ESCALATION)
+    assert "n'a pas pu être remis" in notice.text
+
+    smtp.defer.clear()
+    watch(cli, "2026-11-28T10:31:00+01:00")
+
+    [failed, recovered] = smtp.to(MUNICIPALITY_ESCALATION)
+    assert recovered.message["Subject"] == f"[{ref}] Message finalement remis à {ACADEMY_ALERTS[0]}"
+    assert "Il lui a finalement été remis le samedi 28 novembre 2026 à 10h31" in " ".join(recovered.text.split())
+    assert "après 6 tentatives" in recovered.text
+    assert obligation(shown(cli, ref))["status"] == "met"
