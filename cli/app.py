@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from models.bounds import MAX_EMAIL, text_defect
 from models.db import StoreUnavailable
 from models.errors import FieldError, InvalidInput, NotFound, Refused
+from settings.env import SettingsError
 from settings.parties import PartiesConfigError, Person, load_parties
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ def user_errors() -> Iterator[None]:
     except InvalidInput as error:
         lines = "\n".join(f"  - {item}" for item in error.errors)
         fail(f"Refusé, rien n'a été enregistré :\n{lines}", 2)
+    except SettingsError as error:
+        fail(str(error), 2)
     except (Refused, NotFound, PartiesConfigError, StoreUnavailable) as error:
         fail(str(error))
     except SQLAlchemyError as error:

@@ -14,9 +14,10 @@ from cli.views import KIND_LABELS, iso_paris
 from models.db import StoreUnavailable, get_engine
 from models.errors import InvalidInput, NotFound, Refused
 from models.queries import require_whole_store
+from settings.env import SettingsError, check_settings
 from settings.parties import load_parties
 
-USER_ERRORS = (InvalidInput, Refused, NotFound, StoreUnavailable, SQLAlchemyError)
+USER_ERRORS = (InvalidInput, Refused, NotFound, StoreUnavailable, SQLAlchemyError, SettingsError)
 
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la passe ferait, sans rien écrire ni "
                                                               "envoyer.")]
@@ -29,6 +30,7 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOpti
     with user_errors():
         now = instant(at, writes=not dry_run)
         load_parties()  # a bad parties' file is refused here, not inside a flow run
+        check_settings()
         get_engine()
         if dry_run:  # a read across every commune: the académie's
             require_whole_store(person(by), "l'aperçu d'une passe du moteur")
@@ -115,5 +117,6 @@ def serve(port: Annotated[int, typer.Option("--port", help="Port du serveur Pref
 
     with user_errors():
         load_parties()
+        check_settings()
         get_engine()
     run_service(port)

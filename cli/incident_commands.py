@@ -24,6 +24,7 @@ from models.reports_input import parse_closure, parse_follow_up
 from notifications.render import duration_fr
 from policy.parties import Party
 from policy.scope import Scope
+from settings.env import check_settings
 from settings.parties import load_parties
 
 HANDOVER_MESSAGES = {
@@ -40,6 +41,7 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
     with user_errors():
         now = instant(at)
         reader = person(by)
+        check_settings()
         declaration = parse_declaration(read_document(file), load_parties(), now)
         incident = act(Declare(declaration), by, at)
         assert incident.id is not None

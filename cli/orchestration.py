@@ -7,6 +7,7 @@ Any failure leaves the work in the store, where the next engine pass (`incidents
 """
 
 import asyncio
+import fcntl
 import json
 import os
 import signal
@@ -35,17 +36,36 @@ def server_file() -> str:
     return str(var_dir() / "prefect" / "server.json")
 
 
+def service_lock_file() -> Path:
+    return var_dir() / "prefect" / "service.lock"
+
+
+def service_runs() -> bool:
+    """Whether an `incidents serve` holds the service lock: a lock dies with its process, whatever reuses its pid."""
+    path = service_lock_file()
+    if not path.exists():
+        return False
+    with open(path, "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def service_state() -> dict[str, Any] | None:
     """The state `incidents serve` wrote, if that service still runs. A state left by a service that died (kill -9)
     is removed, and the Prefect server it started is stopped if it outlived it."""
     path = Path(server_file())
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-        pid = int(state["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return None
-    if _alive(pid):
-        return dict(state)
+    if not isinstance(state, dict):
+        return None
+    if service_runs():
+        return state
     stop_orphaned_server(state.get("server_pid"))
     path.unlink(missing_ok=True)
     return None

@@ -2,6 +2,7 @@
 deployments served from this process until Ctrl-C, which stops all of it."""
 
 import ctypes
+import fcntl
 import json
 import os
 import secrets
@@ -13,10 +14,11 @@ import time
 import urllib.request
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 import typer
 
-from cli.orchestration import server_file, service_state
+from cli.orchestration import server_file, service_lock_file, service_state
 from settings.env import var_dir
 
 STARTUP_TIMEOUT_SECONDS = 180
@@ -25,10 +27,8 @@ MONTHLY_REPORT_CRON = "0 7 1 * *"  # the 1st of each month at 07:00, for the mon
 
 
 def run_service(port: int) -> None:
-    running = service_state()  # also clears what a killed service left: its state file, its orphaned server
-    if running is not None:
-        raise SystemExit(f"Un service tourne déjà (processus {running['pid']}, {running['api_url']}) : "
-                         "arrêtez-le avant d'en démarrer un autre.")
+    service_state()  # clears what a killed service left: its state file, its orphaned Prefect server
+    lock = _take_service_lock()
     server: subprocess.Popen[bytes] | None = None
     state = Path(server_file())
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # Prefect's runner takes SIGTERM over once it serves
@@ -56,7 +56,26 @@ def run_service(port: int) -> None:
         state.unlink(missing_ok=True)
         if server is not None:
             _stop(server)
+        lock.close()
         typer.echo("Service arrêté.")
+
+
+def _take_service_lock() -> IO[str]:
+    """One service per var/ folder: the lock is held while the service lives and released by its death, however it
+    dies. A probe of `status` or `declare` may hold it shared for an instant: asked again for a moment."""
+    path = service_lock_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held for the service's lifetime
+    for _ in range(20):
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            time.sleep(0.1)
+    handle.close()
+    running = service_state()
+    where = f" (processus {running['pid']}, {running['api_url']})" if running else ""
+    raise SystemExit(f"Un service tourne déjà{where} : arrêtez-le avant d'en démarrer un autre.")
 
 
 def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:

@@ -13,7 +13,7 @@ from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Prop
 from models.errors import FieldError, InvalidInput, Refused
 from models.incident import Incident, IncidentStatus
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, obligations_of, record, utc_iso
-from models.messaging import cancel_pending, enqueue
+from models.messaging import cancel_acknowledgement_reminders, cancel_pending, enqueue
 from models.obligation import Obligation
 from models.report import IncidentReport, ReportKind
 from models.timeline import ChainHead
@@ -142,12 +142,13 @@ def acknowledge(session: Session, _command: Acknowledge, incident: Incident, act
     incident.acknowledged_at, incident.acknowledged_by = now, actor.email
     incident.acknowledgement_reminder_at = None
     session.add(incident)
+    cancelled = cancel_acknowledgement_reminders(session, incident)
     alert = next((o for o in obligations_of(session, incident) if o.kind == ObligationKind.CROSS_PARTY_ALERT), None)
     delivered_at = pendulum.instance(alert.met_at) if alert and alert.met_at else None
     record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.ALERT_ACKNOWLEDGED,
            payload={"acknowledged_at": utc_iso(now), "alert_delivered_at": utc_iso(delivered_at) if delivered_at
                     else None, "seconds_after_delivery": int((now - delivered_at).total_seconds())
-                    if delivered_at else None})
+                    if delivered_at else None, "reminders_cancelled": cancelled})
 
 
 def record_follow_up(session: Session, command: FollowUp, incident: Incident, actor: Person, parties: Parties,
@@ -186,6 +187,7 @@ def close(session: Session, command: Close, incident: Incident, actor: Person, p
                 obligation=follow_up, fulfils=follow_up is not None, key="final_report")
     incident.status, incident.closed_at, incident.acknowledgement_reminder_at = IncidentStatus.CLOSED, now, None
     session.add(incident)
+    cancel_acknowledgement_reminders(session, incident)
     record(session, incident, now=now, actor=author, party=sender, kind=EntryKind.CLOSED,
            payload={"report_id": report.id, **content})
     return report

@@ -83,11 +83,19 @@ def due_for_delivery(replay_now: pendulum.DateTime, wall_now: pendulum.DateTime)
     )
 
 
-def claim_batch(session: Session, *, token: str, replay_now: pendulum.DateTime, wall_now: pendulum.DateTime,
-                lease_seconds: float, limit: int, incident_id: int | None = None) -> list[int]:
+def locked_now(session: Session) -> pendulum.DateTime:
+    """The wall clock once this transaction has begun (on SQLite, once it holds the write lock): a lease reckoned
+    from before a wait on a lock could be stored already expired."""
+    session.connection()
+    return pendulum.now("UTC")
+
+
+def claim_batch(session: Session, *, token: str, replay_now: pendulum.DateTime, lease_seconds: float, limit: int,
+                incident_id: int | None = None) -> list[int]:
     """Claim up to `limit` due messages for the pass holding `token`, the messages that meet an obligation (the
     alerts) first; rows another pass is claiming are skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite
     serializes writers)."""
+    wall_now = locked_now(session)
     _alerts_before_their_reminders(session, replay_now, wall_now)
     query = select(OutboxMessage.id).where(due_for_delivery(replay_now, wall_now))
     if incident_id is not None:
@@ -114,20 +122,21 @@ def _alerts_before_their_reminders(session: Session, replay_now: pendulum.DateTi
         .values(next_attempt_at=replay_now))
 
 
-def renew_claims(session: Session, token: str, until: pendulum.DateTime) -> None:
+def renew_claims(session: Session, token: str, lease_seconds: float) -> None:
+    until = locked_now(session).add(seconds=lease_seconds)
     session.execute(update(OutboxMessage).where(
         col(OutboxMessage.claim_token) == token, col(OutboxMessage.status) == MessageStatus.SENDING)
         .values(claimed_until=until))
 
 
-def begin_attempt(session: Session, message_id: int, token: str, held_until: pendulum.DateTime) -> OutboxMessage | None:
+def begin_attempt(session: Session, message_id: int, token: str, lease_seconds: float) -> OutboxMessage | None:
     """The message, counted as attempted and held a full lease from now, if the claim is still this pass's; None if
     it was cancelled, taken over after this pass's lease ran out, or settled meanwhile."""
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.status != MessageStatus.SENDING or message.claim_token != token:
         return None
     message.attempts += 1
-    message.claimed_until = held_until
+    message.claimed_until = pendulum.now("UTC").add(seconds=lease_seconds)  # read once the row is ours
     session.add(message)
     return message
 
@@ -247,6 +256,17 @@ def cancel_pending(session: Session, incident: Incident) -> int:
         message.status = MessageStatus.CANCELLED
         session.add(message)
     return len(messages)
+
+
+def cancel_acknowledgement_reminders(session: Session, incident: Incident) -> int:
+    """Reminders to acknowledge still queued (a relay outage) once the alert is acknowledged or the incident closed."""
+    stale = [message_id for message_id in session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.incident_id == incident.id, OutboxMessage.template == "acknowledgement_reminder",
+        col(OutboxMessage.status).in_(UNDELIVERED))) if message_id]
+    if stale:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(stale))
+                        .values(status=MessageStatus.CANCELLED, claimed_until=None))
+    return len(stale)
 
 
 def _meet_when_all_delivered(session: Session, incident: Incident, obligation_id: int, now: pendulum.DateTime,

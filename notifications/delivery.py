@@ -6,12 +6,13 @@ same Message-ID, so that mail clients show it once."""
 
 import asyncio
 import contextlib
+import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import pendulum
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from models.commands import RecordDelivery, RecordFailure
@@ -54,6 +55,7 @@ class Prepared:
     incident_id: int | None
     template: str
     too_large: str | None  # why it is refused before it reaches the relay
+    claimed_until: float  # this process's monotonic clock: when the claim may be another pass's
 
 
 def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> list[int]:
@@ -90,8 +92,8 @@ class _Pass:
 
     def claim(self, incident_id: int | None) -> list[int]:
         return in_transaction(lambda session: claim_batch(
-            session, token=self.token, replay_now=self.now, wall_now=pendulum.now("UTC"),
-            lease_seconds=self.lease, limit=BATCH_SIZE, incident_id=incident_id))
+            session, token=self.token, replay_now=self.now, lease_seconds=self.lease, limit=BATCH_SIZE,
+            incident_id=incident_id))
 
     async def deliver_batch(self, batch: list[int]) -> None:
         for position, message_id in enumerate(batch):
@@ -111,8 +113,7 @@ class _Pass:
         while True:
             await asyncio.sleep(self.lease / 4)
             with contextlib.suppress(DBAPIError):
-                in_transaction(lambda session: renew_claims(
-                    session, self.token, pendulum.now("UTC").add(seconds=self.lease)))
+                in_transaction(lambda session: renew_claims(session, self.token, self.lease))
 
     async def close(self) -> None:
         self._heartbeat.cancel()
@@ -123,26 +124,54 @@ class _Pass:
             await self.fallback.close()
 
     async def _deliver_one(self, message_id: int) -> None:
-        prepared = in_transaction(lambda session: self._prepare(session, message_id))
+        try:
+            prepared = in_transaction(lambda session: self._prepare(session, message_id))
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # noqa: BLE001 - one message that cannot be built must not stop the pass
+            self._unbuildable(message_id, error)
+            return
         if prepared is None:
             return  # cancelled, settled or taken over meanwhile: not ours to send
         if prepared.too_large:
-            self._record_failure(message_id, prepared, prepared.too_large, permanent=True)
+            self._record_failure(message_id, prepared.incident_id, prepared.too_large, permanent=True)
+            return
+        # The send must end while the claim is surely still this pass's: a process paused past its lease (a
+        # suspended machine) must not send what another pass has taken over meanwhile.
+        remaining = prepared.claimed_until - time.monotonic() - self.lease / 4
+        if remaining <= 0:
+            self._release([message_id])
             return
         # The notices that mail is failing go by the second relay when there is one: not through the one failing.
         transport = self.fallback if prepared.template == "delivery_failure" and self.fallback else self.transport
         try:
-            await transport.send(prepared.email, str(prepared.email["X-Incident-Ref"] or "rapports"))
+            async with asyncio.timeout(remaining):
+                await transport.send(prepared.email, str(prepared.email["X-Incident-Ref"] or "rapports"))
         except DeliveryError as error:
-            self._record_failure(message_id, prepared, str(error), permanent=error.permanent)
+            self._record_failure(message_id, prepared.incident_id, str(error), permanent=error.permanent)
+            return
+        except TimeoutError:
+            await transport.close()
+            self._record_failure(message_id, prepared.incident_id, "délai de la réservation dépassé pendant l'envoi",
+                                 permanent=False)
             return
         run(RecordDelivery(incident_id=prepared.incident_id, message_id=message_id, transport=transport.name,
                            smtp_message_id=str(prepared.email["Message-ID"]), claim_token=self.token),
             ENGINE, self.now, self.parties)
         self.report.delivered.append(message_id)
 
-    def _record_failure(self, message_id: int, prepared: Prepared, error: str, permanent: bool) -> None:
-        escalated = run(RecordFailure(incident_id=prepared.incident_id, message_id=message_id, error=error,
+    def _unbuildable(self, message_id: int, error: Exception) -> None:
+        """A message that cannot be rendered (an académie's template with an error, say) counts as a failed attempt:
+        retried with backoff, then escalated, like a relay that refuses it for now."""
+        attempted = in_transaction(lambda session: begin_attempt(session, message_id, self.token, self.lease))
+        if attempted is None:
+            return
+        self._record_failure(message_id, attempted.incident_id, f"message impossible à composer "
+                                                                 f"({type(error).__name__}: {error})"[:500],
+                             permanent=False)
+
+    def _record_failure(self, message_id: int, incident_id: int | None, error: str, permanent: bool) -> None:
+        escalated = run(RecordFailure(incident_id=incident_id, message_id=message_id, error=error,
                                       permanent=permanent, claim_token=self.token), ENGINE, self.now, self.parties)
         (self.report.refused if permanent else self.report.failed).append(message_id)
         if escalated:
@@ -150,9 +179,10 @@ class _Pass:
 
     def _prepare(self, session: Session, message_id: int) -> Prepared | None:
         """Count the attempt and build the e-mail (rendering it first if needed), if the claim is still ours."""
-        message = begin_attempt(session, message_id, self.token, pendulum.now("UTC").add(seconds=self.lease))
+        message = begin_attempt(session, message_id, self.token, self.lease)
         if message is None:
             return None
+        claimed_until = time.monotonic() + self.lease
         parties, now = self.parties, self.now
         incident = session.get(Incident, message.incident_id) if message.incident_id else None
         ref = incident.ref if incident else "rapports"
@@ -172,7 +202,7 @@ class _Pass:
         )
         size, limit = len(email_bytes(email)), parties.engine.max_message_kilobytes * 1024
         too_large = f"message trop volumineux ({size // 1024} Ko, limite {limit // 1024} Ko)" if size > limit else None
-        return Prepared(email, message.incident_id, message.template, too_large)
+        return Prepared(email, message.incident_id, message.template, too_large, claimed_until)
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:

@@ -3,6 +3,7 @@
 import email.policy
 import hashlib
 import os
+import re
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
@@ -34,11 +35,24 @@ def _refusal_codes(error: aiosmtplib.SMTPException) -> list[int]:
     return []
 
 
+# Refusals that say the relay is not letting *us* through (authentication required, relaying denied: RFC 4954's
+# 530, enhanced status 5.7.x of RFC 3463) are its configuration's fault, not the message's: fixing the relay must
+# let every alert out, so they are retried like an outage, and escalated after a few attempts.
+RELAY_POLICY = re.compile(r"\b5\.7\.\d{1,3}\b")
+
+
 def classify(error: aiosmtplib.SMTPException | OSError) -> DeliveryError:
-    """4xx replies and connection errors are transient; a 5xx reply about the message is permanent (RFC 5321 §4.2.1)."""
+    """4xx replies and connection errors are transient; a 5xx reply about the message itself is permanent (RFC 5321
+    §4.2.1): a recipient unknown, a message too large or refused. The relay refusing our sender (save for size), or
+    refusing by policy, is the relay's state: transient."""
+    detail = f"{type(error).__name__}: {error}"
     codes = _refusal_codes(error) if isinstance(error, aiosmtplib.SMTPException) else []
-    permanent = bool(codes) and all(500 <= code < 600 for code in codes)
-    return DeliveryError(f"{type(error).__name__}: {error}", permanent=permanent)
+    permanent = bool(codes) and all(500 <= code < 600 and code != 530 for code in codes)
+    if isinstance(error, aiosmtplib.SMTPSenderRefused) and error.code != 552:
+        permanent = False
+    if RELAY_POLICY.search(detail):
+        permanent = False
+    return DeliveryError(detail, permanent=permanent)
 
 
 # Python's header folder drops the space between two encoded words it folds (the subject "… refusé définitivement"
@@ -99,6 +113,9 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError) as error:
             await self.close()
             raise classify(error) from error
+        except (ValueError, OverflowError) as error:  # a setting the client cannot use (a port out of range)
+            await self.close()
+            raise DeliveryError(f"{type(error).__name__}: {error}") from error
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is None or not self._client.is_connected:

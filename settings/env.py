@@ -29,6 +29,25 @@ def templates_override_dir() -> Path | None:
     return Path(value) if value else None
 
 
+class SettingsError(Exception):
+    """An environment setting the engine cannot use; the message names it, in French."""
+
+
+def _number(name: str, default: float, low: float, high: float, integer: bool = False) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        kind = "un nombre entier" if integer else "un nombre"
+        raise SettingsError(f"Réglage « {name} » invalide : {kind} entre {low:g} et {high:g} est attendu "
+                            f"(reçu « {value[:40]} »).")
+    return number
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -47,12 +66,12 @@ def smtp_settings(prefix: str = "INCIDENTS_SMTP_") -> SmtpSettings | None:
         return None
     return SmtpSettings(
         host=host,
-        port=int(os.environ.get(f"{prefix}PORT", "25")),
+        port=int(_number(f"{prefix}PORT", 25, 1, 65535, integer=True)),
         username=os.environ.get(f"{prefix}USERNAME") or None,
         password=os.environ.get(f"{prefix}PASSWORD") or None,
         starttls=os.environ.get(f"{prefix}STARTTLS", "false").lower() == "true",
         use_tls=os.environ.get(f"{prefix}TLS", "false").lower() == "true",
-        timeout=float(os.environ.get(f"{prefix}TIMEOUT", "30")),
+        timeout=_number(f"{prefix}TIMEOUT", 30, 1, 600),
     )
 
 
@@ -64,12 +83,17 @@ def fallback_smtp_settings() -> SmtpSettings | None:
 def claim_lease_seconds() -> float:
     """How long a delivery claim holds without renewal: a pass renews its claims while it runs, so this only
     bounds how long the messages of a pass that died wait before another pass takes them over."""
-    value = os.environ.get("INCIDENTS_CLAIM_LEASE_SECONDS")
-    if value:
-        return max(1.0, float(value))
     settings = smtp_settings()
-    return max(120.0, 5 * (settings.timeout if settings else 30.0))
+    default = max(120.0, 5 * (settings.timeout if settings else 30.0))
+    return _number("INCIDENTS_CLAIM_LEASE_SECONDS", default, 1, 86400)
 
 
 def mail_dir() -> Path:
     return var_dir() / "mail"
+
+
+def check_settings() -> None:
+    """Read every delivery setting once, so that a bad one is refused, by name, before any work starts."""
+    smtp_settings()
+    fallback_smtp_settings()
+    claim_lease_seconds()

@@ -79,6 +79,7 @@ class MailHandler:
     held: Any = None  # a threading.Event set when a message is being held
     reject: set[str] = field(default_factory=set)  # mailboxes refused at RCPT with a 550 (for good)
     defer: set[str] = field(default_factory=set)  # mailboxes refused at RCPT with a 451 (for now)
+    deny_relay: set[str] = field(default_factory=set)  # mailboxes the relay will not relay to (554 5.7.1, policy)
     too_large: int = 0  # how many next messages to refuse with a 552 at the end of DATA
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
@@ -87,6 +88,8 @@ class MailHandler:
             return "550 5.1.1 Mailbox unavailable"
         if address in self.defer:
             return "451 4.2.0 Mailbox busy, try again later"
+        if address in self.deny_relay:
+            return "554 5.7.1 Relay access denied"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

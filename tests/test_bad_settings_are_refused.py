@@ -1,4 +1,7 @@
-"""A wrong database URL or parties' file gets one clear French message and a non-zero exit, never a traceback."""
+"""A wrong database URL, parties' file or delivery setting gets one clear French message and a non-zero exit, never a
+traceback."""
+
+import pytest
 
 
 def test_an_unreachable_database_is_named(plain_cli, monkeypatch, tmp_path):
@@ -17,3 +20,17 @@ def test_a_missing_parties_file_is_named_before_any_flow_runs(plain_cli, monkeyp
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"Fichier de configuration des parties illisible : {tmp_path / 'parties.yaml'} "
                                      "(No such file or directory).")
+
+
+@pytest.mark.parametrize(("name", "value"), [("INCIDENTS_SMTP_PORT", "abc"), ("INCIDENTS_SMTP_PORT", "99999"),
+                                             ("INCIDENTS_SMTP_FALLBACK_TIMEOUT", "inf"),
+                                             ("INCIDENTS_CLAIM_LEASE_SECONDS", "-5"),
+                                             ("INCIDENTS_CLAIM_LEASE_SECONDS", "1e308")])
+def test_a_bad_delivery_setting_is_refused_by_name_before_any_work(plain_cli, monkeypatch, name, value):
+    monkeypatch.setenv("INCIDENTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("INCIDENTS_SMTP_FALLBACK_HOST", "127.0.0.1")
+    monkeypatch.setenv(name, value)
+    result = plain_cli("watch")
+    assert result.exit_code == 2
+    assert f"Réglage « {name} » invalide" in result.stderr
+    assert "Traceback" not in result.output
