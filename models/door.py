@@ -10,9 +10,10 @@ Lock order, for every transaction that writes:
   2. the obligation the command touches (a step, or the obligation a delivered message may meet);
   3. the outbox messages (the one delivered or failed; those a met obligation cancels; those a command queues);
   4. the chain head (`models.timeline.append_entry`), held from the first timeline entry until commit.
-The delivery claims (`models.messaging.claim_batch`, `renew_claims`, `begin_attempt`) lock outbox rows only and wait
-for nothing else, and PostgreSQL's claim skips rows another transaction holds: no two transactions can wait on
-each other in a circle.
+The delivery claims (`models.messaging.claim_batch`, `renew_claims`, `begin_attempt`) lock outbox rows only, and
+PostgreSQL's claim skips rows another transaction holds. PostgreSQL may still find a rare circle the order does not
+name (a foreign-key check on the incident while a message is rendered, say): it aborts one side, which `run` and
+`models.db.in_transaction` run again; a user never sees it.
 """
 
 from collections.abc import Callable
