@@ -71,7 +71,7 @@ def service_state() -> dict[str, Any] | None:
     return None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -91,7 +91,7 @@ def _is_zombie(pid: int) -> bool:
 def stop_orphaned_server(server_pid: object) -> None:
     """Stop the process group of a Prefect server whose service is gone, after checking that the pid is still that
     server (a recycled pid is left alone)."""
-    if not isinstance(server_pid, int) or not _alive(server_pid):
+    if not isinstance(server_pid, int) or not process_alive(server_pid):
         return
     try:
         command_line = Path(f"/proc/{server_pid}/cmdline").read_bytes().replace(b"\0", b" ")
@@ -106,7 +106,7 @@ def stop_orphaned_server(server_pid: object) -> None:
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if not _alive(server_pid):
+            if not process_alive(server_pid):
                 return
             time.sleep(0.1)
 

@@ -20,7 +20,9 @@ from typing import Any
 import pendulum
 import yaml
 
+from cli.orchestration import process_alive
 from trials.common import environment, fresh_store, relay_env, report
+from trials.postgres import free_port
 from trials.relay import Relay, TrialTimeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,17 +61,6 @@ class HandoverCounts:
                 f"incidents en file selon status : {self.queued_in_status}"]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _deployment(api_url: str, auth: str, name: str) -> dict[str, Any] | None:
     token = base64.b64encode(auth.encode()).decode()
     request = urllib.request.Request(f"{api_url}/deployments/name/{name}", headers={"Authorization": f"Basic {token}"})
@@ -96,13 +87,13 @@ def _declaration(folder: Path) -> Path:
 
 
 def run(stop: str = "term") -> HandoverCounts:
-    relay = Relay("principal", _free_port())
+    relay = Relay("principal", free_port())
     relay.start()
     try:
         with fresh_store(**relay_env(relay)) as store:
             # The service as a newcomer starts it: no Prefect setting of ours; the store a real register.
             env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
-            service = subprocess.Popen([INCIDENTS, "serve", "--port", str(_free_port())], env=env,
+            service = subprocess.Popen([INCIDENTS, "serve", "--port", str(free_port())], env=env,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             state_file = store.folder / "var" / "prefect" / "server.json"
             wait_until(lambda: state_file.exists() or service.poll() is not None, STARTUP_SECONDS,
@@ -114,8 +105,9 @@ def run(stop: str = "term") -> HandoverCounts:
             exit_code = service.wait(timeout=90)
             # A Prefect server that outlives its service is an orphan: it is given time to go, never more.
             with contextlib.suppress(TrialTimeout):
-                wait_until(lambda: not _alive(int(state["server_pid"])), 30, "the Prefect server to stop", poll=0.2)
-            outlived = _alive(int(state["server_pid"]))
+                wait_until(lambda: not process_alive(int(state["server_pid"])), 30, "the Prefect server to stop",
+                           poll=0.2)
+            outlived = process_alive(int(state["server_pid"]))
             with environment(PREFECT_API_URL=None, PREFECT_API_AUTH_STRING=None):
                 declared = subprocess.run([INCIDENTS, "declare", str(_declaration(store.folder)), "--json", "--by",
                                            REFERENT], env=env, capture_output=True, text=True, timeout=120)
@@ -123,22 +115,13 @@ def run(stop: str = "term") -> HandoverCounts:
                 status = subprocess.run([INCIDENTS, "status", "--json", "--by", AUDITOR], env=env,
                                         capture_output=True, text=True, timeout=60)
             queued = json.loads(status.stdout)["queued_incidents"] if status.returncode == 0 else -1
-            outlived = outlived or _alive(int(state["server_pid"]))
+            outlived = outlived or process_alive(int(state["server_pid"]))
             return HandoverCounts(stop=stop, service_exit=exit_code, server_outlived_service=outlived,
                                   state_file_left=state_file.exists(), declare_exit=declared.returncode,
                                   orchestration=orchestration, alerts_delivered=len(relay.arrivals()),
                                   queued_in_status=queued)
     finally:
         relay.stop()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def main() -> None:
