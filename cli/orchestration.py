@@ -54,9 +54,9 @@ def service_runs() -> bool:
     return False
 
 
-def service_state() -> dict[str, Any] | None:
+def service_state(clean: bool = False) -> dict[str, Any] | None:
     """The state `incidents serve` wrote, if that service still runs. A state left by a service that died (kill -9)
-    is removed, and the Prefect server it started is stopped if it outlived it."""
+    is removed; with `clean` (the next `serve`), the Prefect server it started is stopped if it outlived it."""
     path = Path(server_file())
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
@@ -66,7 +66,8 @@ def service_state() -> dict[str, Any] | None:
         return None
     if service_runs():
         return state
-    stop_orphaned_server(state.get("server_pid"))
+    if clean:
+        stop_orphaned_server(state.get("server_pid"))
     path.unlink(missing_ok=True)
     return None
 
@@ -90,14 +91,17 @@ def _is_zombie(pid: int) -> bool:
 
 def stop_orphaned_server(server_pid: object) -> None:
     """Stop the process group of a Prefect server whose service is gone, after checking that the pid is still that
-    server (a recycled pid is left alone)."""
+    server: a Prefect server whose home is this var/ folder's (a recycled pid, another folder's server or an
+    operator's own is left alone)."""
     if not isinstance(server_pid, int) or not process_alive(server_pid):
         return
     try:
-        command_line = Path(f"/proc/{server_pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        command_line = Path(f"/proc/{server_pid}/cmdline").read_bytes().split(b"\0")
+        environment = Path(f"/proc/{server_pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return
-    if b"prefect" not in command_line or b"server" not in command_line:
+    home = f"PREFECT_HOME={var_dir() / 'prefect'}".encode()
+    if b"server" not in command_line or home not in environment or os.getpgid(server_pid) != server_pid:
         return
     for sig, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
         try:

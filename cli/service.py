@@ -27,7 +27,7 @@ MONTHLY_REPORT_CRON = "0 7 1 * *"  # the 1st of each month at 07:00, for the mon
 
 
 def run_service(port: int) -> None:
-    service_state()  # clears what a killed service left: its state file, its orphaned Prefect server
+    service_state(clean=True)  # clears what a killed service left: its state file, its orphaned Prefect server
     lock = _take_service_lock()
     server: subprocess.Popen[bytes] | None = None
     state = Path(server_file())

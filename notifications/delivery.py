@@ -41,6 +41,12 @@ from settings.parties import Parties
 BATCH_SIZE = 50
 
 
+def boot_clock() -> float:
+    """Seconds on a clock that also counts the time a machine spends suspended (Linux's CLOCK_BOOTTIME), unlike the
+    monotonic clock: a pass that resumes after a suspension knows its claims may have run out."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME") else time.monotonic()
+
+
 @dataclass
 class DeliveryReport:
     delivered: list[int] = field(default_factory=list)
@@ -55,7 +61,7 @@ class Prepared:
     incident_id: int | None
     template: str
     too_large: str | None  # why it is refused before it reaches the relay
-    claimed_until: float  # this process's monotonic clock: when the claim may be another pass's
+    attempt_started: float  # on the boot clock: the claim holds a lease from then
 
 
 def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> list[int]:
@@ -88,6 +94,8 @@ class _Pass:
         self.parties, self.now, self.transport, self.fallback = parties, now, transport, fallback
         self.token, self.lease = uuid.uuid4().hex, claim_lease_seconds()
         self.report = DeliveryReport()
+        self._held_until = 0.0  # on the boot clock: until when this pass's claims surely hold
+        self._sending: asyncio.Timeout | None = None
         self._heartbeat = asyncio.create_task(self._keep_claims())
 
     def claim(self, incident_id: int | None) -> list[int]:
@@ -109,11 +117,21 @@ class _Pass:
             in_transaction(lambda session: release_claims(session, self.token, untried))
 
     async def _keep_claims(self) -> None:
-        """Renew this pass's claims a few times per lease: they outlive a slow relay, not a dead process."""
+        """Renew this pass's claims a few times per lease: they outlive a slow relay, not a dead or paused process.
+        A send in progress may go on as long as the claims are renewed."""
         while True:
             await asyncio.sleep(self.lease / 4)
+            renewed_at = boot_clock()
             with contextlib.suppress(DBAPIError):
                 in_transaction(lambda session: renew_claims(session, self.token, self.lease))
+                self._hold(renewed_at)
+
+    def _hold(self, since: float) -> None:
+        """The claims hold a lease from `since`; a send must end a quarter lease before another pass may take over."""
+        self._held_until = max(self._held_until, since + self.lease)
+        if self._sending is not None and not self._sending.expired():
+            loop_deadline = asyncio.get_running_loop().time() + self._held_until - boot_clock() - self.lease / 4
+            self._sending.reschedule(loop_deadline)
 
     async def close(self) -> None:
         self._heartbeat.cancel()
@@ -136,25 +154,29 @@ class _Pass:
         if prepared.too_large:
             self._record_failure(message_id, prepared.incident_id, prepared.too_large, permanent=True)
             return
-        # The send must end while the claim is surely still this pass's: a process paused past its lease (a
-        # suspended machine) must not send what another pass has taken over meanwhile.
-        remaining = prepared.claimed_until - time.monotonic() - self.lease / 4
+        # A send starts, and goes on, only while the claim surely is still this pass's: a process paused past its
+        # lease (stopped, or on a suspended machine) must not send what another pass has taken over meanwhile.
+        self._hold(prepared.attempt_started)
+        remaining = self._held_until - boot_clock() - self.lease / 4
         if remaining <= 0:
             self._release([message_id])
             return
         # The notices that mail is failing go by the second relay when there is one: not through the one failing.
         transport = self.fallback if prepared.template == "delivery_failure" and self.fallback else self.transport
         try:
-            async with asyncio.timeout(remaining):
+            async with asyncio.timeout(remaining) as self._sending:
                 await transport.send(prepared.email, str(prepared.email["X-Incident-Ref"] or "rapports"))
         except DeliveryError as error:
+            self._sending = None
             self._record_failure(message_id, prepared.incident_id, str(error), permanent=error.permanent)
             return
-        except TimeoutError:
+        except TimeoutError:  # a renewal failed to come (the process was paused): the message may be another's now
+            self._sending = None
             await transport.close()
             self._record_failure(message_id, prepared.incident_id, "délai de la réservation dépassé pendant l'envoi",
                                  permanent=False)
             return
+        self._sending = None
         run(RecordDelivery(incident_id=prepared.incident_id, message_id=message_id, transport=transport.name,
                            smtp_message_id=str(prepared.email["Message-ID"]), claim_token=self.token),
             ENGINE, self.now, self.parties)
@@ -179,10 +201,10 @@ class _Pass:
 
     def _prepare(self, session: Session, message_id: int) -> Prepared | None:
         """Count the attempt and build the e-mail (rendering it first if needed), if the claim is still ours."""
+        attempt_started = boot_clock()
         message = begin_attempt(session, message_id, self.token, self.lease)
         if message is None:
             return None
-        claimed_until = time.monotonic() + self.lease
         parties, now = self.parties, self.now
         incident = session.get(Incident, message.incident_id) if message.incident_id else None
         ref = incident.ref if incident else "rapports"
@@ -202,7 +224,7 @@ class _Pass:
         )
         size, limit = len(email_bytes(email)), parties.engine.max_message_kilobytes * 1024
         too_large = f"message trop volumineux ({size // 1024} Ko, limite {limit // 1024} Ko)" if size > limit else None
-        return Prepared(email, message.incident_id, message.template, too_large, claimed_until)
+        return Prepared(email, message.incident_id, message.template, too_large, attempt_started)
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:

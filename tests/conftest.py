@@ -81,6 +81,7 @@ class MailHandler:
     defer: set[str] = field(default_factory=set)  # mailboxes refused at RCPT with a 451 (for now)
     deny_relay: set[str] = field(default_factory=set)  # mailboxes the relay will not relay to (554 5.7.1, policy)
     too_large: int = 0  # how many next messages to refuse with a 552 at the end of DATA
+    delay: float = 0.0  # seconds before answering the end of DATA (a slow relay)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
                           rcpt_options: list[str]) -> str:
@@ -94,6 +95,8 @@ class MailHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.hold:
             if self.held is not None:
                 self.held.set()

@@ -87,3 +87,13 @@ def test_a_state_file_naming_a_strangers_live_pid_is_no_service(plain_cli, smtp,
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_a_relay_slower_than_the_lease_gets_each_message_once_while_the_pass_renews_its_claims(
+        cli, smtp, tmp_path, monkeypatch):
+    monkeypatch.setenv("INCIDENTS_CLAIM_LEASE_SECONDS", "2")
+    smtp.delay = 3.0  # each answer takes longer than the whole lease: only the renewals keep the claim
+    ref = declared(cli, tmp_path, at=T0)["ref"]
+
+    assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
+    assert {(m["status"], m["attempts"]) for m in alerts(shown(cli, ref)).values()} == {("sent", 1)}

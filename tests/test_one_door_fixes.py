@@ -89,8 +89,7 @@ def test_a_message_being_sent_when_its_incident_is_dismissed_is_not_retried(plai
     now = pendulum.datetime(2026, 11, 20, 9, 10)
     ref = door_declared("2026-11-20T09:00:00+01:00", now.isoformat())
     with session_scope() as session:  # a delivery attempt holds the first alert, SMTP has not answered yet
-        assert claim_batch(session, token="attempt", replay_now=now, wall_now=pendulum.now("UTC"), lease_seconds=120,
-                           limit=1) == [1]
+        assert claim_batch(session, token="attempt", replay_now=now, lease_seconds=120, limit=1) == [1]
     ok(plain_cli, "dismiss", ref, "--reason", "Hors ENT", "--by", TRIAGER, "--at", "2026-11-20T10:11:00+01:00")
     with session_scope() as session:  # ...then the relay refuses it
         execute(session, RecordFailure(incident_id=1, message_id=1, error="451 try later"), ENGINE, now)

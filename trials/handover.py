@@ -114,7 +114,8 @@ def run(stop: str = "term") -> HandoverCounts:
                 orchestration = json.loads(declared.stdout)["orchestration"] if declared.returncode == 0 else "?"
                 status = subprocess.run([INCIDENTS, "status", "--json", "--by", AUDITOR], env=env,
                                         capture_output=True, text=True, timeout=60)
-            queued = json.loads(status.stdout)["queued_incidents"] if status.returncode == 0 else -1
+            # status exits 3 when something needs attention (the service is stopped, here): its answer still stands.
+            queued = json.loads(status.stdout)["queued_incidents"] if status.returncode in (0, 3) else -1
             outlived = outlived or process_alive(int(state["server_pid"]))
             return HandoverCounts(stop=stop, service_exit=exit_code, server_outlived_service=outlived,
                                   state_file_left=state_file.exists(), declare_exit=declared.returncode,
