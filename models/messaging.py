@@ -218,6 +218,7 @@ def record_delivery_failure(session: Session, command: RecordFailure, incident: 
         message.status = MessageStatus.PENDING
         message.next_attempt_at = now.add(seconds=backoff_seconds(message.attempts, policy))
         escalate = should_escalate(message.attempts, policy) and message.escalated_at is None
+    escalate = escalate and message.template != "delivery_failure"  # a notice breeds no notice
     if escalate:
         message.escalated_at = now
     session.add(message)

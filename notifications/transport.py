@@ -24,6 +24,13 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+def _replies(error: aiosmtplib.SMTPException) -> list[str]:
+    """The relay's own words (never the addresses, which could say anything)."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return [refused.message for refused in error.recipients]
+    return [error.message] if isinstance(error, aiosmtplib.SMTPResponseException) else []
+
+
 def _refusal_codes(error: aiosmtplib.SMTPException) -> list[int]:
     """The reply codes by which the relay refused this message (its sender, its recipients or its content).
     Refusals of the session itself (greeting, EHLO, authentication) are the relay's state, not the message's:
@@ -36,9 +43,10 @@ def _refusal_codes(error: aiosmtplib.SMTPException) -> list[int]:
 
 
 # Refusals that say the relay is not letting *us* through (authentication required, relaying denied: RFC 4954's
-# 530, enhanced status 5.7.x of RFC 3463) are its configuration's fault, not the message's: fixing the relay must
-# let every alert out, so they are retried like an outage, and escalated after a few attempts.
-RELAY_POLICY = re.compile(r"\b5\.7\.\d{1,3}\b")
+# 530, enhanced status 5.7.x of RFC 3463, or a reply that says "relay") are its configuration's fault, not the
+# message's: fixing the relay must let every alert out, so they are retried like an outage, and escalated after a
+# few attempts.
+RELAY_POLICY = re.compile(r"\b5\.7\.\d{1,3}\b|\brelay", re.IGNORECASE)
 
 
 def classify(error: aiosmtplib.SMTPException | OSError) -> DeliveryError:
@@ -50,7 +58,7 @@ def classify(error: aiosmtplib.SMTPException | OSError) -> DeliveryError:
     permanent = bool(codes) and all(500 <= code < 600 and code != 530 for code in codes)
     if isinstance(error, aiosmtplib.SMTPSenderRefused) and error.code != 552:
         permanent = False
-    if RELAY_POLICY.search(detail):
+    if isinstance(error, aiosmtplib.SMTPException) and any(RELAY_POLICY.search(reply) for reply in _replies(error)):
         permanent = False
     return DeliveryError(detail, permanent=permanent)
 
