@@ -1,13 +1,12 @@
 """Opening obligations on their clocks: the watchdog's first action is set here, from the step policy."""
 
 import pendulum
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, record, utc_iso
 from models.obligation import Obligation
-from models.outbox import UNDELIVERED, MessageStatus, OutboxMessage
+from models.outbox import OutboxMessage, cancel_undelivered
 from policy import clocks
 from policy.clocks import Deadline
 from policy.parties import Party
@@ -77,13 +76,8 @@ NOTICE_TEMPLATES = ("deadline_step", "delivery_failure")
 
 
 def cancel_notices(session: Session, obligation: Obligation) -> int:
-    stale = [message_id for message_id in session.exec(select(OutboxMessage.id).where(
-        OutboxMessage.obligation_id == obligation.id, col(OutboxMessage.template).in_(NOTICE_TEMPLATES),
-        col(OutboxMessage.status).in_(UNDELIVERED)).order_by(col(OutboxMessage.id))) if message_id]
-    if stale:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(stale))
-                        .values(status=MessageStatus.CANCELLED, claimed_until=None))
-    return len(stale)
+    return cancel_undelivered(session, OutboxMessage.obligation_id == obligation.id,
+                              col(OutboxMessage.template).in_(NOTICE_TEMPLATES))
 
 
 def record_cancelled(session: Session, incident: Incident, obligation: Obligation, count: int,

@@ -15,7 +15,7 @@ from models.commands import RecordDelivery, RecordFailure
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, record, utc_iso
 from models.obligation import Obligation
-from models.outbox import UNDELIVERED, MessageStatus, OutboxMessage
+from models.outbox import UNDELIVERED, MessageStatus, OutboxMessage, cancel_undelivered
 from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.retry import backoff_seconds, should_escalate
@@ -261,13 +261,8 @@ def cancel_pending(session: Session, incident: Incident) -> int:
 
 def cancel_acknowledgement_reminders(session: Session, incident: Incident) -> int:
     """Reminders to acknowledge still queued (a relay outage) once the alert is acknowledged or the incident closed."""
-    stale = [message_id for message_id in session.exec(select(OutboxMessage.id).where(
-        OutboxMessage.incident_id == incident.id, OutboxMessage.template == "acknowledgement_reminder",
-        col(OutboxMessage.status).in_(UNDELIVERED))) if message_id]
-    if stale:
-        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(stale))
-                        .values(status=MessageStatus.CANCELLED, claimed_until=None))
-    return len(stale)
+    return cancel_undelivered(session, OutboxMessage.incident_id == incident.id,
+                              OutboxMessage.template == "acknowledgement_reminder")
 
 
 def _meet_when_all_delivered(session: Session, incident: Incident, obligation_id: int, now: pendulum.DateTime,

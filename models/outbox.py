@@ -2,9 +2,10 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, update
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.types import UTCDateTime
 
@@ -56,3 +57,13 @@ class OutboxMessage(SQLModel, table=True):
     @property
     def rendered(self) -> bool:
         return self.subject is not None
+
+
+def cancel_undelivered(session: Session, *conditions: Any) -> int:
+    """Cancel the messages matching `conditions` that have not left (queued, or being sent); how many."""
+    stale = [message_id for message_id in session.exec(select(OutboxMessage.id).where(
+        col(OutboxMessage.status).in_(UNDELIVERED), *conditions).order_by(col(OutboxMessage.id))) if message_id]
+    if stale:
+        session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(stale))
+                        .values(status=MessageStatus.CANCELLED, claimed_until=None))
+    return len(stale)

@@ -14,9 +14,9 @@ WRITERS = {
     "set_personal_data", "record_assessment", "decide", "prepare_drafts", "record_cnil_filing",
     "record_subjects_informed", "take_due_step", "remind_acknowledgement", "record_delivery",
     "record_delivery_failure", "meet", "waive", "open_obligation", "open_follow_up", "record_opened", "record",
-    "append_entry", "record_pass", "cancel_notices", "record_cancelled",
+    "append_entry", "record_pass", "cancel_notices", "record_cancelled", "cancel_undelivered",
 }
-WRITER_MODULES = {"lifecycle", "breach_lifecycle", "watchdog", "messaging", "cadence", "journal", "timeline"}
+WRITER_MODULES = {"lifecycle", "breach_lifecycle", "watchdog", "messaging", "cadence", "journal", "timeline", "outbox"}
 
 
 def writer_references(path: Path) -> list[str]:
