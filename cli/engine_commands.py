@@ -111,12 +111,39 @@ def simulate(target: Annotated[Path, typer.Argument(metavar="FICHIER", help="Fic
 
 
 @app.command()
-def serve(port: Annotated[int, typer.Option("--port", help="Port du serveur Prefect local.")] = 4200) -> None:
-    """Démarrer le service : serveur Prefect local (sauf PREFECT_API_URL), déploiements intake et watchdog."""
+def serve(port: Annotated[int, typer.Option("--port", help="Port du serveur Prefect local.")] = 4200,
+          portal_port: Annotated[int | None, typer.Option("--portal-port", help="Port du portail (par défaut "
+                                                          "INCIDENTS_PORTAL_PORT, sinon 8080).")] = None) -> None:
+    """Démarrer le service : serveur Prefect local (sauf PREFECT_API_URL), déploiements et portail web."""
     from cli.service import run_service
+    from settings.env import oidc_settings, portal_url
+    from settings.env import portal_port as configured_port
 
     with user_errors():
         load_parties()
         check_settings()
+        chosen = portal_port or configured_port()
+        portal_url(chosen)
+        oidc_settings()
         get_engine()
-    run_service(port)
+    run_service(port, chosen)
+
+
+@app.command()
+def portal(port: Annotated[int | None, typer.Option("--port", help="Port du portail (par défaut "
+                                                    "INCIDENTS_PORTAL_PORT, sinon 8080).")] = None) -> None:
+    """Servir le portail seul (sans Prefect : une déclaration est alors traitée par le portail lui-même)."""
+    import uvicorn
+
+    from portal.server import address, config
+    from settings.env import oidc_settings, portal_port, portal_url
+
+    with user_errors():
+        load_parties()
+        check_settings()
+        chosen = port or portal_port()
+        portal_url(chosen)
+        oidc_settings()
+        get_engine()
+    typer.echo(f"Portail : {address(chosen)} (Ctrl-C pour arrêter).")
+    uvicorn.Server(config(chosen)).run()

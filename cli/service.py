@@ -26,7 +26,7 @@ WATCHDOG_INTERVAL_SECONDS = 300
 MONTHLY_REPORT_CRON = "0 7 1 * *"  # the 1st of each month at 07:00, for the month before
 
 
-def run_service(port: int) -> None:
+def run_service(port: int, portal_port: int) -> None:
     service_state(clean=True)  # clears what a killed service left: its state file, its orphaned Prefect server
     lock = _take_service_lock()
     server: subprocess.Popen[bytes] | None = None
@@ -46,9 +46,10 @@ def run_service(port: int) -> None:
             state.parent.mkdir(parents=True, exist_ok=True)
             _write_private(state, json.dumps({"api_url": api_url, "pid": os.getpid(), "server_pid": server.pid,
                                               "auth": auth}))
+        portal = _start_portal(portal_port)
         typer.echo(f"Service prêt : déploiements intake, dispatch, breach-decision, watchdog (toutes les "
-                   f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) et rapport mensuel servis depuis {api_url}. "
-                   "Ctrl-C pour arrêter.")
+                   f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) et rapport mensuel servis depuis {api_url}.")
+        typer.echo(f"Portail : {portal} (connexion par un lien envoyé par courriel). Ctrl-C pour arrêter.")
         _serve_deployments()
     except KeyboardInterrupt:
         pass
@@ -58,6 +59,13 @@ def run_service(port: int) -> None:
             _stop(server)
         lock.close()
         typer.echo("Service arrêté.")
+
+
+def _start_portal(port: int) -> str:
+    from portal.server import address, start_in_thread
+
+    start_in_thread(port)
+    return address(port)
 
 
 def _take_service_lock() -> IO[str]:

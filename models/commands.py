@@ -153,8 +153,29 @@ class RecordPass(OnIncident):
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class RequestSignIn(OnIncident):
+    """About no incident: mail a one-time sign-in link to the person who asked for it (the portal's default)."""
+
+    name: ClassVar[Command] = Command.REQUEST_SIGN_IN
+    token: str  # only its hash is stored
+    link: str
+
+
+@dataclass(frozen=True)
+class Attach(OnIncident):
+    """A file added to an incident: stored under var/ by its SHA-256 before the door records it."""
+
+    name: ClassVar[Command] = Command.ATTACH
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    note: str | None = None
+
+
 IncidentCommand = (ProposeScope | Triage | Acknowledge | FollowUp | Close | Dismiss | SetPersonalData
                    | RuleOutPersonalData | Assess
                    | Decide | Redraft | FileCnil | InformSubjects | TakeStep | RemindAcknowledgement
-                   | RecordDelivery | RecordFailure | RecordPass)
+                   | RecordDelivery | RecordFailure | RecordPass | RequestSignIn | Attach)
 AnyCommand = Declare | IncidentCommand

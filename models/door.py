@@ -23,8 +23,8 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, select
 
-from models import breach_lifecycle, lifecycle, messaging, watchdog
-from models.bounds import MAX_CHANNEL, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
+from models import access, attachments, breach_lifecycle, lifecycle, messaging, watchdog
+from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.commands import AnyCommand, Declare, OnIncident
 from models.db import in_transaction
 from models.errors import InvalidInput, NotFound, Refused
@@ -71,6 +71,8 @@ HANDLERS: dict[str, Handler] = {
     "record_delivery": messaging.record_delivery,
     "record_failure": messaging.record_delivery_failure,
     "record_pass": watchdog.record_pass,
+    "request_sign_in": access.request_sign_in,
+    "attach": attachments.attach,
 }
 
 
@@ -96,7 +98,8 @@ def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.
 
 
 # The free text and the instants a person gives with a command, bounded before anything is read or written.
-TEXT_BOUNDS = {"reason": ("--reason", MAX_SHORT_TEXT, True), "rationale": ("--rationale", MAX_SHORT_TEXT, True),
+TEXT_BOUNDS = {"reason": ("--reason", MAX_SHORT_TEXT, True), "note": ("note", MAX_SHORT_TEXT, True),
+               "filename": ("fichier", MAX_NAME, False), "rationale": ("--rationale", MAX_SHORT_TEXT, True),
                "delay_reasons": ("--delay-reasons", MAX_SHORT_TEXT, True),
                "reference": ("--reference", MAX_REFERENCE, False), "channel": ("--channel", MAX_CHANNEL, False)}
 INSTANT_FIELDS = {"aware_at": "--aware-at", "filed_at": "--filed-at", "informed_at": "--informed-at",
@@ -175,7 +178,7 @@ def required_party(session: Session, rule: PartyRule, incident: Incident | None,
 
 def _check_party(session: Session, row: Transition, actor: Person, incident: Incident | None, command: AnyCommand,
                  parties: Parties) -> None:
-    if row.party is PartyRule.ENGINE:
+    if row.party in (PartyRule.ENGINE, PartyRule.SELF):
         return
     if row.party is PartyRule.ACADEMY_OR_OWN_COMMUNE:
         assert incident is not None

@@ -23,7 +23,7 @@ from policy.parties import Party
 from policy.scope import SCOPE_ARTICLES, SCOPE_LABELS, Scope, handling_party
 from policy.scope import propose_scope as scope_rule
 from policy.transitions import EntryKind
-from settings.parties import Parties, Person
+from settings.parties import Contact, Parties, Person
 
 KIND_LABELS = {ObligationKind.CROSS_PARTY_ALERT: "l'alerte de l'autre partie",
                ObligationKind.FOLLOW_UP: "le point de suivi",
@@ -66,6 +66,10 @@ def declare(session: Session, command: Declare, _incident: None, actor: Person, 
     obligation = open_obligation(session, incident, deadline, parties.engine.step_policy)
     enqueue(session, incident, template="cross_party_alert", step="initial", recipients=recipients,
             recipient_party=declared_by.other, obligation=obligation, fulfils=True, key=deadline.kind)
+    # The declarant's receipt: the reference, the clock and what happens next, in their own mailbox.
+    enqueue(session, incident, template="declaration_receipt", step="receipt",
+            recipients=[Contact(name=actor.name, email=actor.email)], recipient_party=declared_by,
+            obligation=obligation, key="declaration_receipt")
     deadlines = [deadline]
     if declaration.personal_data in ("yes", "unknown"):
         # "unknown" counts as a breach until the DPD decides (in doubt, notify).

@@ -48,14 +48,14 @@ def enqueue(session: Session, incident: Incident, *, template: str, step: str, r
 
 
 def enqueue_report(session: Session, *, key: str, recipients: list[Contact], party: Party, subject: str,
-                   text: str, html: str) -> list[OutboxMessage]:
-    """A periodic report's mail, already rendered; one per recipient and key, never twice."""
+                   text: str, html: str, template: str = "steering_report") -> list[OutboxMessage]:
+    """A mail about no incident (a periodic report, a sign-in link), already rendered; one per recipient and key."""
     added = []
     for contact in recipients:
         idempotency_key = f"{key}/{contact.email}"
         if session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)).first():
             continue
-        message = OutboxMessage(idempotency_key=idempotency_key, template="steering_report", step=key,
+        message = OutboxMessage(idempotency_key=idempotency_key, template=template, step=key[:32],
                                 recipient_name=contact.name, recipient_email=str(contact.email),
                                 recipient_party=party, subject=subject, body_text=text, body_html=html,
                                 queued_at=pendulum.now("UTC"))
@@ -148,6 +148,9 @@ def release_claims(session: Session, token: str, message_ids: list[int]) -> None
         col(OutboxMessage.status) == MessageStatus.SENDING).values(status=MessageStatus.PENDING, claimed_until=None))
 
 
+SIGN_IN_TEMPLATE = "sign_in_link"
+
+
 def lock_message(session: Session, message_id: int) -> OutboxMessage:
     """The message's row, locked after its obligation's (the door's lock order: incident, obligation, messages,
     chain head), since delivering it may meet that obligation."""
@@ -173,6 +176,8 @@ def record_delivery(session: Session, command: RecordDelivery, incident: Inciden
     transport, message_id = command.transport, command.smtp_message_id
     message.status, message.sent_at, message.claimed_until = MessageStatus.SENT, now, None
     message.transport, message.message_id, message.next_attempt_at = transport, message_id, None
+    if message.template == SIGN_IN_TEMPLATE:  # the link signs its holder in: once sent, not kept in the store
+        message.body_text = message.body_html = "(lien de connexion retiré après son envoi)"
     session.add(message)
     record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.MESSAGE_DELIVERED,
            payload={"template": message.template, "step": message.step, "recipient": message.recipient_email,

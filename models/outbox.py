@@ -21,6 +21,14 @@ class MessageStatus(StrEnum):
 MESSAGE_STATUS_LABELS: dict[str, str] = {MessageStatus.PENDING: "en attente", MessageStatus.SENDING: "en cours d'envoi",
                                          MessageStatus.SENT: "remis", MessageStatus.CANCELLED: "annulé",
                                          MessageStatus.REFUSED: "refusé définitivement"}
+# What each message is, as a reader names it.
+TEMPLATE_LABELS: dict[str, str] = {
+    "cross_party_alert": "alerte de l'autre partie", "declaration_receipt": "accusé d'enregistrement au déclarant",
+    "acknowledgement_reminder": "relance de l'accusé de réception", "deadline_step": "rappel ou avis d'échéance",
+    "follow_up": "point de suivi", "final_report": "rapport final", "delivery_failure": "avis d'échec de remise",
+    "delivery_recovered": "avis de remise rétablie", "breach_drafts": "projets de notification, au DPD",
+    "steering_report": "rapport au comité de pilotage", "sign_in_link": "lien de connexion au portail",
+}
 UNDELIVERED = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 

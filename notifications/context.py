@@ -14,6 +14,7 @@ from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
 from policy.scope import RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
 from policy.steps import StepKind
+from settings.env import portal_url
 from settings.parties import Parties
 
 PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non",
@@ -22,14 +23,16 @@ SUBJECT_LABELS = {"pupils": "élèves", "staff": "personnels", "parents": "paren
 
 REQUESTED_ACTIONS: dict[Party, list[str]] = {
     Party.ACADEMY: [
-        "accuser réception de cette alerte (commande « incidents acknowledge » suivie de la référence) ;",
+        "accuser réception de cette alerte, dans le portail (lien ci-dessous) ou par la commande "
+        "« incidents acknowledge » suivie de la référence ;",
         "confirmer ou corriger la portée proposée (commande « incidents triage ») ;",
         "si des données personnelles sont ou peuvent être concernées, faire évaluer la violation par le DPD "
         "(délai de notification à la CNIL : 72 heures après la prise de connaissance) ;",
         "prendre en charge l'incident s'il relève de votre champ de compétence.",
     ],
     Party.MUNICIPALITY: [
-        "accuser réception de cette alerte (commande « incidents acknowledge » suivie de la référence) ;",
+        "accuser réception de cette alerte, dans le portail (lien ci-dessous) ou par la commande "
+        "« incidents acknowledge » suivie de la référence ;",
         "prendre en charge, avec votre prestataire, ce qui relève de la mise en œuvre et du maintien en "
         "conditions opérationnelles de l'ENT ;",
         "transmettre à l'académie toute information utile à l'évaluation de l'incident.",
@@ -65,6 +68,7 @@ def incident_facts(incident: Incident, parties: Parties) -> dict[str, Any]:
         "scope_label": SCOPE_LABELS[scope],
         "scope_article": SCOPE_ARTICLES[scope],
         "scope_reasons": list(proposal.reasons),
+        "portal_link": f"{portal_url()}/incidents/{incident.ref}",
     }
 
 
@@ -89,6 +93,15 @@ def alert(session: Session, message: OutboxMessage, incident: Incident, parties:
     obligation = session.get(Obligation, message.obligation_id)
     return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
             "requested_actions": REQUESTED_ACTIONS[Party(message.recipient_party)]}
+
+
+def receipt(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
+            now: pendulum.DateTime) -> dict[str, Any]:
+    obligation = session.get(Obligation, message.obligation_id)
+    other = Party(incident.declared_by).other
+    alerted = parties.operational_contacts(other, incident.municipality_insee)
+    return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
+            "alerted_party": other.label, "alerted": [contact.name for contact in alerted]}
 
 
 def acknowledgement_reminder(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
@@ -144,6 +157,7 @@ def delivery_recovered(session: Session, message: OutboxMessage, incident: Incid
 
 CONTEXTS: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulum.DateTime], dict[str, Any]]] = {
     "cross_party_alert": alert,
+    "declaration_receipt": receipt,
     "deadline_step": deadline_step,
     "follow_up": report,
     "final_report": report,

@@ -78,6 +78,7 @@ class PartyRule(StrEnum):
     HANDLER = "handler"  # the party handling the incident (owner of the follow-up)
     ALERTED = "alerted"  # the party the cross-party alert went to
     CNIL_OWNER = "cnil_owner"  # the party that notifies the CNIL for this incident
+    SELF = "self"  # about no incident: the person acts for themself (asks for a sign-in link)
 
 
 PARTY_RULE_LABELS: dict[PartyRule, str] = {
@@ -88,6 +89,7 @@ PARTY_RULE_LABELS: dict[PartyRule, str] = {
     PartyRule.HANDLER: "la partie chargée de l'incident",
     PartyRule.ALERTED: "la partie alertée",
     PartyRule.CNIL_OWNER: "la partie chargée de la notification à la CNIL",
+    PartyRule.SELF: "la personne elle-même",
 }
 
 
@@ -111,6 +113,8 @@ class Command(StrEnum):
     RECORD_DELIVERY = "record_delivery"
     RECORD_FAILURE = "record_failure"
     RECORD_PASS = "record_pass"
+    REQUEST_SIGN_IN = "request_sign_in"
+    ATTACH = "attach"
 
 
 COMMAND_LABELS: dict[Command, str] = {
@@ -133,6 +137,8 @@ COMMAND_LABELS: dict[Command, str] = {
     Command.RECORD_DELIVERY: "consigner la remise d'un message",
     Command.RECORD_FAILURE: "consigner l'échec de remise d'un message",
     Command.RECORD_PASS: "consigner une passe du moteur",
+    Command.REQUEST_SIGN_IN: "demander un lien de connexion",
+    Command.ATTACH: "joindre un fichier",
 }
 
 
@@ -163,6 +169,7 @@ class EntryKind(StrEnum):
     MESSAGE_FAILED = "message_failed"
     MESSAGE_CANCELLED = "message_cancelled"
     MESSAGE_REFUSED = "message_refused"
+    ATTACHMENT_ADDED = "attachment_added"
 
 
 ENTRY_LABELS: dict[EntryKind, str] = {
@@ -192,6 +199,7 @@ ENTRY_LABELS: dict[EntryKind, str] = {
     EntryKind.MESSAGE_FAILED: "Échec de remise d'un message",
     EntryKind.MESSAGE_CANCELLED: "Message annulé",
     EntryKind.MESSAGE_REFUSED: "Message refusé définitivement par le relais",
+    EntryKind.ATTACHMENT_ADDED: "Pièce jointe ajoutée",
 }
 
 LIVE = frozenset({IncidentState.QUEUED, IncidentState.OPEN})  # a breach clock runs from the declaration
@@ -293,4 +301,10 @@ TRANSITIONS: dict[Command, Transition] = {row.command: row for row in (
        EntryKind.MESSAGE_FAILED),
     # RG-DOOR-19: the engine logs each pass it ran (when, as of which instant, how it ended), for `status`.
     _t("RG-DOOR-19", Command.RECORD_PASS, "Convention, Art. 4.1 et 4.2", ANY_STATE, set(), PartyRule.ENGINE, None),
+    # RG-DOOR-20: anyone declared in the parties' file may ask for a one-time sign-in link, mailed to them alone.
+    _t("RG-DOOR-20", Command.REQUEST_SIGN_IN, "Convention, Art. 8 (sécurité du dispositif) ; RGS", ANY_STATE, set(Role),
+       PartyRule.SELF, None),
+    # RG-DOOR-21: the people handling an incident add files to it while it is live; its SHA-256 goes on the timeline.
+    _t("RG-DOOR-21", Command.ATTACH, "Convention, Art. 4.2 (informations complémentaires)", LIVE,
+       {Role.REFERENT, Role.TRIAGER, Role.DPD}, PartyRule.ACADEMY_OR_OWN_COMMUNE, EntryKind.ATTACHMENT_ADDED),
 )}

@@ -23,7 +23,9 @@ def _entry(session: Session, incident: Incident, kind: str) -> TimelineEntry | N
                         .order_by(col(TimelineEntry.seq).desc())).first()
 
 
-def audit_data(session: Session, incident: Incident, now: pendulum.DateTime) -> dict[str, Any]:
+def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, with_proof: bool = True) -> dict[str, Any]:
+    """Everything an auditor reads of one incident; `with_proof` re-checks the chain up to its last entry (the
+    whole chain before it: the portal's incident page leaves it to the audit file)."""
     proposed, confirmed = _entry(session, incident, "scope_proposed"), _entry(session, incident, "scope_confirmed")
     messages = session.exec(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id)
                             .order_by(col(OutboxMessage.id))).all()
@@ -35,7 +37,7 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime) -> 
     notices = session.exec(select(SubjectsNotice).where(SubjectsNotice.incident_id == incident.id)).all()
     timeline = timeline_rows(session, incident)
     last_seq = timeline[-1]["seq"] if timeline else 0
-    proof = verify_chain(session, up_to_seq=last_seq)
+    proof = verify_chain(session, up_to_seq=last_seq) if with_proof else None
     return {
         "ref": incident.ref, "title": incident.title, "status": incident.status,
         "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
@@ -77,8 +79,9 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime) -> 
                          for f in filings],
         "subjects_notices": [{"informed_at": iso(n.informed_at), "channel": n.channel} for n in notices],
         "timeline": timeline,
-        "proof": {"chain_ok": proof.ok, "entries_checked": proof.entries, "last_seq": last_seq,
-                  "last_hash": timeline[-1]["hash"] if timeline else None, "problem": proof.problem,
-                  "first_bad_seq": proof.first_bad_seq},
+        "proof": None if proof is None else {
+            "chain_ok": proof.ok, "entries_checked": proof.entries, "last_seq": last_seq,
+            "last_hash": timeline[-1]["hash"] if timeline else None, "problem": proof.problem,
+            "first_bad_seq": proof.first_bad_seq},
         "generated_at": iso(now),
     }

@@ -97,3 +97,45 @@ def check_settings() -> None:
     smtp_settings()
     fallback_smtp_settings()
     claim_lease_seconds()
+
+
+DEFAULT_PORTAL_PORT = 8080
+
+
+def portal_port() -> int:
+    return int(_number("INCIDENTS_PORTAL_PORT", DEFAULT_PORTAL_PORT, 1, 65535, integer=True))
+
+
+def portal_url(port: int | None = None) -> str:
+    """The portal's public address, written into sign-in links: set it in production (never taken from a request's
+    Host header, which a client chooses)."""
+    value = os.environ.get("INCIDENTS_PORTAL_URL", "").strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise SettingsError(f"Réglage « INCIDENTS_PORTAL_URL » invalide : une adresse http:// ou https:// est "
+                            f"attendue (reçu « {value[:60]} »).")
+    return value or f"http://127.0.0.1:{port or portal_port()}"
+
+
+def max_attachment_bytes() -> int:
+    return int(_number("INCIDENTS_MAX_ATTACHMENT_MEGABYTES", 10, 1, 100)) * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    scope: str
+
+
+def oidc_settings() -> OidcSettings | None:
+    """An OpenID Connect provider (ProConnect, the académie's own), when configured; else sign-in by mailed link."""
+    issuer = os.environ.get("INCIDENTS_OIDC_ISSUER", "").strip().rstrip("/")
+    if not issuer:
+        return None
+    client_id = os.environ.get("INCIDENTS_OIDC_CLIENT_ID", "").strip()
+    if not client_id:
+        raise SettingsError("Réglage « INCIDENTS_OIDC_CLIENT_ID » manquant : il accompagne INCIDENTS_OIDC_ISSUER.")
+    return OidcSettings(issuer=issuer, client_id=client_id,
+                        client_secret=os.environ.get("INCIDENTS_OIDC_CLIENT_SECRET") or None,
+                        scope=os.environ.get("INCIDENTS_OIDC_SCOPE", "openid email"))

@@ -6,17 +6,20 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("cli", "flows", "models", "notifications", "policy", "reports", "settings")
+PACKAGES = ("cli", "flows", "models", "notifications", "policy", "portal", "reports", "settings")
 HANDLER_MODULES = {"models/door.py", "models/lifecycle.py", "models/breach_lifecycle.py", "models/watchdog.py",
-                   "models/messaging.py", "models/cadence.py", "models/journal.py", "models/timeline.py"}
+                   "models/messaging.py", "models/cadence.py", "models/journal.py", "models/timeline.py",
+                   "models/access.py", "models/attachments.py"}
 WRITERS = {
     "declare", "propose_scope", "triage", "acknowledge", "record_follow_up", "close", "dismiss",
     "set_personal_data", "record_assessment", "decide", "prepare_drafts", "record_cnil_filing",
     "record_subjects_informed", "take_due_step", "remind_acknowledgement", "record_delivery",
     "record_delivery_failure", "meet", "waive", "open_obligation", "open_follow_up", "record_opened", "record",
     "append_entry", "record_pass", "cancel_notices", "record_cancelled", "cancel_undelivered",
+    "request_sign_in", "attach", "enqueue", "enqueue_report",
 }
-WRITER_MODULES = {"lifecycle", "breach_lifecycle", "watchdog", "messaging", "cadence", "journal", "timeline", "outbox"}
+WRITER_MODULES = {"lifecycle", "breach_lifecycle", "watchdog", "messaging", "cadence", "journal", "timeline", "outbox",
+                  "access", "attachments"}
 
 
 def writer_references(path: Path) -> list[str]:

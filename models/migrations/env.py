@@ -3,6 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import models.access  # noqa: F401
+import models.attachments  # noqa: F401
 import models.breach  # noqa: F401  (register tables)
 import models.engine_pass  # noqa: F401
 import models.incident  # noqa: F401

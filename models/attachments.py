@@ -1,0 +1,76 @@
+"""Files added to an incident: kept under var/attachments by their SHA-256, outside anything served statically;
+the door records each one (RG-DOOR-21) with its hash on the timeline."""
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pendulum
+from sqlalchemy import Column
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.commands import Attach
+from models.incident import Incident
+from models.journal import record
+from models.types import UTCDateTime
+from policy.transitions import EntryKind
+from settings.env import var_dir
+from settings.parties import Parties, Person
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    added_by: str = Field(max_length=320)
+    added_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    note: str | None = Field(default=None, max_length=500)
+
+
+def attachments_dir() -> Path:
+    return var_dir() / "attachments"
+
+
+def stored_path(sha256: str) -> Path:
+    return attachments_dir() / sha256[:2] / sha256
+
+
+def store_file(content: bytes) -> str:
+    """Write the bytes under their SHA-256 (atomically, readable by the service's account only); the hash."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    target = stored_path(sha256)
+    if target.exists():
+        return sha256
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    os.replace(temporary, target)
+    return sha256
+
+
+def attach(session: Session, command: Attach, incident: Incident, actor: Person, _parties: Parties,
+           now: pendulum.DateTime) -> Attachment:
+    """Record a stored file as the incident's (RG-DOOR-21), its hash on the timeline."""
+    assert incident.id is not None
+    attachment = Attachment(incident_id=incident.id, filename=command.filename, content_type=command.content_type,
+                            size=command.size, sha256=command.sha256, added_by=actor.email,
+                            added_at=pendulum.now("UTC"), note=command.note)
+    session.add(attachment)
+    session.flush()
+    record(session, incident, now=now, actor=actor.email, party=actor.party.value, kind=EntryKind.ATTACHMENT_ADDED,
+           payload={"attachment_id": attachment.id, "filename": command.filename, "content_type": command.content_type,
+                    "size": command.size, "sha256": command.sha256, "note": command.note})
+    return attachment
+
+
+def attachments_of(session: Session, incident: Incident) -> list[Attachment]:
+    return list(session.exec(select(Attachment).where(Attachment.incident_id == incident.id)
+                             .order_by(col(Attachment.id))).all())

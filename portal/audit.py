@@ -1,0 +1,103 @@
+"""What auditors read (and everyone for their own incidents): the timeline, the audit file, the breach register,
+the steering report, the full export and the chain's state. Read only."""
+
+import json
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from models.queries import readable_incident, require_whole_store
+from models.timeline import verify_chain
+from notifications.render import render_document
+from portal.web import document, now, parties, read, render, signed_in
+from reports import register as breach_register
+from reports.audit import audit_data
+from reports.export import export_lines
+from reports.render import render_steering
+from reports.steering import steering_data
+from reports.timeline import render_rows, timeline_page, timeline_rows
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/incidents/{ref}/chronologie")
+def timeline(request: Request, ref: str, format: str = "html") -> Response:
+    person = signed_in(request)
+    if format == "csv":
+        rows = read(lambda session: timeline_rows(session, readable_incident(session, ref, person)))
+        return document(render_rows(rows, "csv"), filename=f"{ref}-chronologie.csv", media_type="text/csv")
+    page = read(lambda session: timeline_page(session, readable_incident(session, ref, person), now()))
+    return document(render_document("reports/timeline.html.j2", page))
+
+
+@router.get("/incidents/{ref}/audit")
+def audit_file(request: Request, ref: str, format: str = "html") -> Response:
+    person = signed_in(request)
+    data = read(lambda session: audit_data(session, readable_incident(session, ref, person), now()))
+    if format == "json":
+        return document(json.dumps(data, ensure_ascii=False, indent=2), filename=f"{ref}-dossier-audit.json",
+                        media_type="application/json")
+    return document(render_document("reports/audit.html.j2", data))
+
+
+@router.get("/registre")
+def register(request: Request, format: str = "html") -> Response:
+    person = signed_in(request)
+    rows = read(lambda session: breach_register.register_rows(session, person))
+    if format == "csv":
+        return document(breach_register.render(rows, "csv", parties().academy.name, now()),
+                        filename="registre-violations.csv", media_type="text/csv")
+    return render(request, "register.html.j2", {"rows": rows})
+
+
+@router.get("/rapports")
+def reports(request: Request) -> Response:
+    person = signed_in(request)
+    require_whole_store(person, "les rapports et l'export")
+    today = now().in_timezone("Europe/Paris").date()
+    return render(request, "reports.html.j2", {"start": today.replace(day=1).isoformat(), "end": today.isoformat(),
+                                               "errors": {}})
+
+
+@router.get("/rapports/pilotage")
+def steering(request: Request, du: str = "", au: str = "", format: str = "html") -> Response:
+    person = signed_in(request)
+    require_whole_store(person, "le rapport au comité de pilotage")
+    errors = {}
+    first = last = None
+    try:
+        first = date.fromisoformat(du)
+    except ValueError:
+        errors["du"] = "date de début illisible (jj/mm/aaaa)"
+    try:
+        last = date.fromisoformat(au)
+    except ValueError:
+        errors["au"] = "date de fin illisible (jj/mm/aaaa)"
+    if first and last and last < first:
+        errors["au"] = "la date de fin précède la date de début"
+    if errors or first is None or last is None:
+        return render(request, "reports.html.j2", {"start": du[:10], "end": au[:10], "errors": errors}, status=400)
+    data = read(lambda session: steering_data(session, first, last, parties()))
+    if format == "md":
+        return document(render_steering(data, "md"), filename=f"pilotage-{first}-{last}.md",
+                        media_type="text/markdown")
+    return document(render_steering(data, "html"))
+
+
+@router.get("/export")
+def export(request: Request) -> Response:
+    person = signed_in(request)
+    require_whole_store(person, "l'export complet du registre")
+    text = read(lambda session: "".join(export_lines(session, now())))
+    stamp = now().in_timezone("Europe/Paris").format("YYYYMMDD-HHmm")
+    return document(text, filename=f"export-incidents-{stamp}.jsonl", media_type="application/x-ndjson")
+
+
+@router.get("/chaine")
+def chain(request: Request) -> Response:
+    person = signed_in(request)
+    require_whole_store(person, "l'état de la chaîne")
+    report: Any = read(verify_chain)
+    return render(request, "chain.html.j2", {"report": report})

@@ -1,0 +1,190 @@
+"""The DPD's pages: personal data or not, the ENISA assessment (its computation shown as the factors change), the
+decision with its rationale, the drafts to read and download, the CNIL filing and the information of the people."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from flows.drafting import decide_and_draft
+from models.breach_input import AssessmentDocument, parse_assessment
+from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
+from models.door import run
+from models.errors import InvalidInput
+from models.queries import readable_incident
+from policy.severity import (
+    DATA_TYPE_LABELS,
+    EI_LABELS,
+    LEVEL_LABELS,
+    RECOMMENDATION_LABELS,
+    Severity,
+    assess,
+)
+from portal.delivery import hand_over_soon
+from portal.forms import PostedForm, field_errors, required_instant, text
+from portal.views import incident_page
+from portal.web import check_csrf, document, now, parties, read, render, signed_in
+from settings.env import var_dir
+
+router = APIRouter(include_in_schema=False)
+
+CHOICES = {
+    "data_types": DATA_TYPE_LABELS,
+    "ease_of_identification": EI_LABELS,
+    "confidentiality": {"none": "aucune perte", "limited": "limitée (un tiers non autorisé, sans diffusion)",
+                        "wide": "étendue (diffusion, publication)"},
+    "integrity": {"none": "aucune atteinte", "recoverable": "altération réparable", "unrecoverable":
+                  "altération irréparable"},
+    "availability": {"none": "aucune perte", "temporary": "indisponibilité temporaire",
+                     "permanent": "perte définitive"},
+}
+
+
+def _drafts(ref: str) -> list[str]:
+    folder = var_dir() / "drafts" / ref
+    return sorted((p.name for p in folder.glob("*.txt")), reverse=True) if folder.is_dir() else []
+
+
+def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, Any], status: int = 200,
+          preview: Severity | None = None) -> Response:
+    person = signed_in(request)
+    page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
+    return render(request, "breach.html.j2", {"incident": page, "errors": errors, "values": values,
+                                              "choices": CHOICES, "drafts": _drafts(ref), "preview": preview,
+                                              "level_labels": LEVEL_LABELS,
+                                              "recommendation_labels": RECOMMENDATION_LABELS,
+                                              "done": request.query_params.get("fait", "")[:40]}, status=status)
+
+
+@router.get("/incidents/{ref}/violation")
+def breach_page(request: Request, ref: str) -> Response:
+    return _page(request, ref, {}, {"data_types": [], "ease_of_identification": "", "personal_data": "yes"})
+
+
+def _assessment(form: FormData, preview: bool = False) -> AssessmentDocument:
+    """The assessment as filed; for the live preview, the free texts (not part of the score) may still be empty."""
+    raw: dict[str, Any] = {key: text(form, key) for key in ("ease_of_identification", "confidentiality", "integrity",
+                                                             "availability", "nature", "consequences", "measures")}
+    if preview:
+        raw.update({key: raw[key] or "-" for key in ("nature", "consequences", "measures")})
+    raw["data_types"] = form.getlist("data_types")
+    raw["malicious"] = text(form, "malicious") == "yes"
+    raw["unintelligible"] = text(form, "unintelligible") == "yes"
+    if text(form, "vulnerable_subjects") in ("yes", "no"):
+        raw["vulnerable_subjects"] = text(form, "vulnerable_subjects") == "yes"
+    for key in ("confidentiality", "integrity", "availability"):
+        raw[key] = raw[key] or "none"
+    return parse_assessment(raw)
+
+
+def _values(form: FormData) -> dict[str, Any]:
+    return {key: form.getlist(key) if key == "data_types" else text(form, key) for key in form}
+
+
+@router.post("/incidents/{ref}/violation/apercu")
+def preview(request: Request, ref: str, form: PostedForm) -> Response:
+    """The ENISA computation for the factors as they stand, without recording anything (the form's live panel)."""
+    person = signed_in(request)
+    check_csrf(request, form)
+    pupils = read(lambda session: (readable_incident(session, ref, person).data_subjects.get("pupils") or 0) > 0)
+    panel_only = request.headers.get("x-apercu") == "1"  # the script's request; without it, the whole page
+    try:
+        document_ = _assessment(form, preview=True)
+    except InvalidInput as error:
+        if not panel_only:
+            return _page(request, ref, field_errors(error), _values(form), status=400)
+        return render(request, "_severity.html.j2", {"preview": None, "errors": field_errors(error),
+                                                     "level_labels": LEVEL_LABELS})
+    severity = assess(document_.factors(pupils), parties().breach.minors_uplift)
+    if not panel_only:
+        return _page(request, ref, {}, _values(form), preview=severity)
+    return render(request, "_severity.html.j2", {"preview": severity, "errors": {}, "level_labels": LEVEL_LABELS})
+
+
+@router.post("/incidents/{ref}/donnees-personnelles")
+def personal_data(request: Request, ref: str, form: PostedForm) -> Response:
+    person = signed_in(request)
+    check_csrf(request, form)
+    value = text(form, "personal_data")
+    try:
+        aware_at = required_instant(form, "breach_aware_at", "la prise de connaissance de la violation")
+        command = RuleOutPersonalData if value == "no" else SetPersonalData
+        run(command(ref=ref, value=value, aware_at=aware_at, reason=text(form, "personal_data_reason") or None),
+            person, now())
+    except InvalidInput as error:
+        return _page(request, ref, field_errors(error), _values(form), status=400)
+    return RedirectResponse(f"/incidents/{ref}/violation?fait=donnees", status_code=303)
+
+
+@router.post("/incidents/{ref}/evaluation")
+def assessment(request: Request, ref: str, form: PostedForm) -> Response:
+    person = signed_in(request)
+    check_csrf(request, form)
+    try:
+        run(Assess(ref=ref, document=_assessment(form)), person, now())
+    except InvalidInput as error:
+        return _page(request, ref, field_errors(error), _values(form), status=400)
+    incident_id = read(lambda session: readable_incident(session, ref, person).id)
+    from cli.orchestration import trigger_if_served
+
+    trigger_if_served("breach-decision", incident_id, ref, None)
+    return RedirectResponse(f"/incidents/{ref}/violation?fait=evaluation", status_code=303)
+
+
+@router.post("/incidents/{ref}/decision")
+def decision(request: Request, ref: str, form: PostedForm) -> Response:
+    person = signed_in(request)
+    check_csrf(request, form)
+    try:
+        drafted = decide_and_draft(Decide(ref=ref, cnil=text(form, "cnil"), subjects=text(form, "subjects"),
+                                          exemption=text(form, "exemption") or None,
+                                          rationale=text(form, "rationale") or None,
+                                          delay_reasons=text(form, "delay_reasons") or None), person, now())
+    except InvalidInput as error:
+        return _page(request, ref, field_errors(error), _values(form), status=400)
+    from cli.orchestration import resume_paused_decision
+
+    if drafted.decision_id is not None:
+        resume_paused_decision(ref, drafted.decision_id)
+    if drafted.files:
+        hand_over_soon("dispatch", drafted.incident_id, ref)
+    return RedirectResponse(f"/incidents/{ref}/violation?fait=decision", status_code=303)
+
+
+@router.post("/incidents/{ref}/cnil")
+def cnil_filed(request: Request, ref: str, form: PostedForm) -> Response:
+    person = signed_in(request)
+    check_csrf(request, form)
+    try:
+        filed_at = required_instant(form, "filed_at", "la date du dépôt")
+        run(FileCnil(ref=ref, filed_at=filed_at, reference=text(form, "reference"),
+                     complementary=text(form, "complementary") == "yes"), person, now())
+    except InvalidInput as error:
+        return _page(request, ref, field_errors(error), _values(form), status=400)
+    return RedirectResponse(f"/incidents/{ref}/violation?fait=cnil", status_code=303)
+
+
+@router.post("/incidents/{ref}/personnes-informees")
+def subjects_informed(request: Request, ref: str, form: PostedForm) -> Response:
+    person = signed_in(request)
+    check_csrf(request, form)
+    try:
+        informed_at = required_instant(form, "informed_at", "la date de l'information")
+        run(InformSubjects(ref=ref, informed_at=informed_at, channel=text(form, "channel")), person, now())
+    except InvalidInput as error:
+        return _page(request, ref, field_errors(error), _values(form), status=400)
+    return RedirectResponse(f"/incidents/{ref}/violation?fait=personnes", status_code=303)
+
+
+@router.get("/incidents/{ref}/projets/{name}")
+def download_draft(request: Request, ref: str, name: str) -> Response:
+    person = signed_in(request)
+    read(lambda session: readable_incident(session, ref, person))  # another commune's: as if it did not exist
+    if name not in _drafts(ref):
+        return render(request, "error.html.j2", {"title": "Projet introuvable",
+                                                 "message": "Aucun projet de cet incident ne porte ce nom."},
+                      status=404)
+    path: Path = var_dir() / "drafts" / ref / name
+    return document(path.read_text(encoding="utf-8"), filename=name, media_type="text/plain; charset=utf-8")

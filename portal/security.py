@@ -1,0 +1,43 @@
+"""The web side's protections on every response: a Content-Security-Policy without inline script, no framing, no
+sniffing, no referrer (a sign-in link must not leak to another site), nothing cached."""
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# A report document (audit file, timeline, steering report) carries its own inline styles and no script at all.
+DOCUMENT_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; object-src 'none'; base-uri 'none'; "
+                   "form-action 'none'; frame-ancestors 'none'")
+DOCUMENT_HEADER = "x-incidents-document"
+
+
+class SecurityHeaders:
+    """A plain ASGI middleware (not Starlette's BaseHTTPMiddleware): it sees every response, errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != DOCUMENT_HEADER.encode()]
+                document = len(headers) != len(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", (DOCUMENT_POLICY if document else PAGE_POLICY).encode()),
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

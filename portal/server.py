@@ -1,0 +1,50 @@
+"""Serving the portal with uvicorn: in a thread beside Prefect's runner (`incidents serve`), or alone
+(`incidents portal`, for a machine that only shows the portal)."""
+
+import logging
+import threading
+
+import uvicorn
+
+from settings.env import portal_url
+
+HOST = "127.0.0.1"
+
+
+class _NoUrls(logging.Filter):
+    """The access log keeps method, path prefix and status, never a query string (filters) or a sign-in token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 5:
+            client, method, path, version, status = record.args[:5]
+            record.args = (client, method, _shown_path(str(path)), version, status)
+        return True
+
+
+def _shown_path(path: str) -> str:
+    path = path.split("?", 1)[0]
+    return "/connexion/lien/…" if path.startswith("/connexion/lien/") else path
+
+
+def config(port: int, host: str = HOST) -> uvicorn.Config:
+    from portal.app import create_app
+
+    logging.getLogger("uvicorn.access").addFilter(_NoUrls())
+    return uvicorn.Config(create_app(), host=host, port=port, log_level="warning", access_log=False,
+                          proxy_headers=False, server_header=False, date_header=True)
+
+
+def start_in_thread(port: int, host: str = HOST) -> uvicorn.Server:
+    """The portal in a daemon thread of this process; ready (listening) when this returns."""
+    server = uvicorn.Server(config(port, host))
+    thread = threading.Thread(target=server.run, name="portal", daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise SystemExit(f"Le portail n'a pas pu démarrer sur le port {port} (déjà utilisé ?).")
+        thread.join(0.05)
+    return server
+
+
+def address(port: int) -> str:
+    return portal_url(port)

@@ -1,0 +1,105 @@
+"""What the portal's pages show, read through the gated query layer (`models.queries`)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from cli.views import ENTRY_LABELS
+from models.attachments import attachments_of
+from models.incident import Incident
+from models.obligation import Obligation
+from models.outbox import TEMPLATE_LABELS
+from models.queries import visible
+from notifications.render import duration_fr, paris_datetime
+from policy.clocks import CLOCK_RULES, ObligationKind
+from policy.scope import SCOPE_LABELS, Scope
+from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
+from reports.audit import audit_data
+from settings.parties import Parties, Person
+
+
+@dataclass(frozen=True)
+class Filters:
+    commune: str = ""
+    scope: str = ""
+    status: str = "live"  # live (queued or open), or one state, or all
+
+
+def dashboard_rows(session: Session, reader: Person, filters: Filters, now: pendulum.DateTime,
+                   parties: Parties) -> list[dict[str, Any]]:
+    """The incidents `reader` may see, by next deadline: overdue first, then soonest; none due last."""
+    query = visible(select(Incident), reader)
+    if filters.commune:
+        query = query.where(Incident.municipality_insee == filters.commune)
+    if filters.status == "live":
+        query = query.where(col(Incident.status).in_([IncidentState.QUEUED, IncidentState.OPEN]))
+    elif filters.status in {state.value for state in IncidentState}:
+        query = query.where(Incident.status == filters.status)
+    incidents = [i for i in session.exec(query).all()
+                 if not filters.scope or (i.confirmed_scope or i.proposed_scope) == filters.scope]
+    pending: dict[int, list[Obligation]] = {}
+    ids = [incident.id for incident in incidents]
+    for chunk in range(0, len(ids), 500):
+        for obligation in session.exec(select(Obligation).where(
+                col(Obligation.incident_id).in_(ids[chunk:chunk + 500]), col(Obligation.met_at).is_(None),
+                col(Obligation.waived_at).is_(None))):
+            pending.setdefault(obligation.incident_id, []).append(obligation)
+    rows: list[tuple[tuple[int, float, str], dict[str, Any]]] = []
+    for incident in incidents:
+        due = sorted(pending.get(incident.id or 0, []), key=lambda o: o.due_at)
+        following = due[0] if due else None
+        due_at = pendulum.instance(following.due_at) if following else None
+        commune = parties.municipality(incident.municipality_insee)
+        order = (0 if due_at and due_at < now else 1 if due_at else 2, due_at.timestamp() if due_at else 0.0,
+                 incident.ref)
+        rows.append((order, {
+            "ref": incident.ref, "title": incident.title, "status": incident.status,
+            "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
+            "commune": commune.name if commune else incident.municipality_insee,
+            "scope_label": _scope_label(incident.confirmed_scope or incident.proposed_scope),
+            "scope_confirmed": incident.confirmed_scope is not None,
+            "acknowledged": incident.acknowledged_at is not None,
+            "next_kind": CLOCK_RULES[ObligationKind(following.kind)].label if following else None,
+            "next_due": paris_datetime(due_at) if due_at else None,
+            "overdue": bool(due_at and due_at < now),
+            "left": duration_fr(int(abs((due_at - now).total_seconds()))) if due_at else None,
+        }))
+    rows.sort(key=lambda row: row[0])
+    return [row for _, row in rows]
+
+
+def _scope_label(scope: str | None) -> str:
+    return SCOPE_LABELS[Scope(scope)] if scope else "à proposer"
+
+
+def incident_page(session: Session, incident: Incident, now: pendulum.DateTime, parties: Parties) -> dict[str, Any]:
+    """An incident as its page shows it: the audit file's facts without the chain's re-check, plus what it
+    holds that only the portal shows (description, reporter, schools, people concerned, attachments)."""
+    data = audit_data(session, incident, now, with_proof=False)
+    commune = parties.municipality(incident.municipality_insee)
+    schools = {school.uai: school.name for school in commune.schools} if commune else {}
+    for obligation in data["obligations"]:
+        due = pendulum.instance(datetime.fromisoformat(obligation["due_at"]))
+        obligation["left"] = duration_fr(int(abs((due - now).total_seconds())))
+        obligation["past"] = due < now
+    for message in data["messages"]:
+        message["label"] = TEMPLATE_LABELS.get(message["template"], message["template"])
+    for row in data["timeline"]:
+        row["label"] = ENTRY_LABELS.get(row["kind"], row["kind"])
+    return {
+        **data,
+        "description": incident.description,
+        "reporter": {"name": incident.reporter_name, "email": incident.reporter_email},
+        "commune": commune.name if commune else incident.municipality_insee,
+        "schools": [f"{schools.get(uai, uai)} ({uai})" for uai in incident.schools],
+        "data_subjects": incident.data_subjects, "records": incident.records,
+        "occurred_at": paris_datetime(incident.occurred_at) if incident.occurred_at else None,
+        "attachments": [{"id": a.id, "filename": a.filename, "size": a.size, "sha256": a.sha256,
+                         "added_by": a.added_by, "added_at": paris_datetime(a.added_at), "note": a.note}
+                        for a in attachments_of(session, incident)],
+        "is_live": incident.is_open, "alerted_party": "municipality" if incident.declared_by == "academy"
+        else "academy",
+    }
