@@ -2,6 +2,7 @@
 (`incidents portal`, for a machine that only shows the portal)."""
 
 import logging
+import os
 import threading
 
 import uvicorn
@@ -29,6 +30,7 @@ def _shown_path(path: str) -> str:
 def config(port: int, host: str = HOST) -> uvicorn.Config:
     from portal.app import create_app
 
+    os.environ["INCIDENTS_PORTAL_PORT"] = str(port)  # the links this process mails (and its flows') point here
     logging.getLogger("uvicorn.access").addFilter(_NoUrls())
     return uvicorn.Config(create_app(), host=host, port=port, log_level="warning", access_log=False,
                           proxy_headers=False, server_header=False, date_header=True)

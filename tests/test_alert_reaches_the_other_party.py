@@ -21,7 +21,9 @@ def test_municipality_declaration_alerts_the_academy_by_smtp(cli, smtp, tmp_path
         assert "au plus tard le lundi 30 novembre 2026 à 09h30 (heure de Paris)" in mail.text
         assert "Portée proposée : champ de compétence exclusif de la collectivité" in mail.text
         assert "Il vous est demandé de :" in mail.text
-    assert smtp.to(MUNICIPALITY_REFERENT) == []
+    [receipt] = smtp.to(MUNICIPALITY_REFERENT)  # the declarant's receipt, not the alert
+    assert receipt.message["Subject"].startswith(f"[{ref}] Accusé d'enregistrement de votre déclaration")
+    assert "au plus tard le lundi 30 novembre 2026 à 09h30 (heure de Paris)" in receipt.text
 
     alert = obligation(shown(cli, ref))
     assert alert == {

@@ -129,9 +129,9 @@ def prefect_files_mention(home, *texts):
 
 def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another_command(smtp, store, tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
-    port = free_port()
-    service = subprocess.Popen([INCIDENTS, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    port, portal_port = free_port(), free_port()
+    service = subprocess.Popen([INCIDENTS, "serve", "--port", str(port), "--portal-port", str(portal_port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     api_url = f"http://127.0.0.1:{port}/api"
     try:
         state_file = tmp_path / "var" / "prefect" / "server.json"
@@ -159,8 +159,14 @@ def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another
         assert "Remise confiée au service Prefect en cours d'exécution." in declared.stdout
         assert time.monotonic() - started < 30  # returns at once, without waiting for delivery
 
-        wait_for(lambda: len(smtp.received) >= len(ACADEMY_ALERTS), 90, "the alert mails")
-        assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
+        wait_for(lambda: len(smtp.received) >= len(ACADEMY_ALERTS) + 1, 90, "the alert mails and the receipt")
+        assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted([*ACADEMY_ALERTS, REFERENT])
+
+        # The portal is served by the same service, beside Prefect, with its security headers.
+        with urllib.request.urlopen(f"http://127.0.0.1:{portal_port}/connexion", timeout=10) as page:
+            assert page.status == 200
+            assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+            assert "Recevoir un lien de connexion" in page.read().decode("utf-8")
 
         decide_through_the_door(api_url, env, store, tmp_path)
     finally:
@@ -170,5 +176,7 @@ def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another
     assert prefect_files_mention(tmp_path / "var" / "prefect", *personal) == set()
     assert service.returncode == 0, output
     assert "Service arrêté." in output
+    assert f"Portail : http://127.0.0.1:{portal_port}" in output
     assert not port_open(port)
+    assert not port_open(portal_port)
     assert not (tmp_path / "var" / "prefect" / "server.json").exists()

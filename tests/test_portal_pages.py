@@ -1,0 +1,136 @@
+"""The portal's pages do what each person came for: the dashboard by next deadline, the declaration form's errors
+beside each field, attachments stored by their SHA-256 and served only to readers, and the JSON API with personal
+access tokens (stored hashed, bound to a person, revocable)."""
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pendulum
+from sqlmodel import col, select
+
+from flows.steps import propose_scopes
+from models.db import session_scope
+from models.incident import Incident
+from settings.env import var_dir
+from tests.conftest import REFERENT, TRIAGER
+from tests.portal_client import Browser, bearer, declare, text_of
+
+OTHER_REFERENT = "numerique@montigny-sur-exemple.example.org"
+
+
+def take_in(*refs: str) -> None:
+    with session_scope() as session:
+        ids = list(session.exec(select(Incident.id).where(col(Incident.ref).in_(refs))))
+    propose_scopes([i for i in ids if i is not None], pendulum.now("UTC"))
+
+
+def test_dashboard_lists_overdue_first_then_by_deadline_and_filters_by_commune():
+    late = declare(REFERENT, title="Alerte en retard", aware_at=pendulum.now("UTC").subtract(hours=60).isoformat())
+    soon = declare(REFERENT, title="Échéance proche", aware_at=pendulum.now("UTC").subtract(hours=40).isoformat())
+    later = declare(OTHER_REFERENT, municipality="57999", title="Échéance lointaine")
+    take_in(late, soon, later)
+    page = text_of(Browser(TRIAGER).get("/incidents").text)
+    assert page.index(late) < page.index(soon) < page.index(later)
+    assert "dont 1 en retard sur une échéance" in page
+    filtered = text_of(Browser(TRIAGER).get("/incidents?commune=57999").text)
+    assert later in filtered and late not in filtered
+    own = text_of(Browser(REFERENT).get("/incidents").text)
+    assert late in own and later not in own  # a commune sees its own incidents only
+
+
+def test_declaration_form_names_each_refused_field_and_writes_nothing():
+    browser = Browser(REFERENT)
+    answer = browser.post("/incidents/nouveau", {"title": "", "description": "x", "municipality": "54999",
+                                                 "aware_at": "", "personal_data": "no", "pupils": "-3"})
+    assert answer.status_code == 400
+    assert 'id="erreur-title"' in answer.text and 'id="erreur-aware_at"' in answer.text
+    assert 'id="erreur-categories"' in answer.text and 'id="erreur-pupils"' in answer.text
+    assert "champs à corriger ; rien n'a été enregistré" in text_of(answer.text)
+    future = pendulum.now("Europe/Paris").add(days=1).format("YYYY-MM-DDTHH:mm")
+    answer = browser.post("/incidents/nouveau", {"title": "T", "description": "D", "municipality": "54999",
+                                                 "aware_at": future, "categories": "vendor", "personal_data": "no"})
+    assert "la date est dans le futur" in answer.text
+    with session_scope() as session:
+        assert session.exec(select(Incident)).all() == []
+
+
+def test_a_referent_declares_for_their_own_commune_only():
+    answer = Browser(REFERENT).post("/incidents/nouveau", {
+        "title": "T", "description": "D", "municipality": "57999", "categories": "vendor", "personal_data": "no",
+        "aware_at": pendulum.now("Europe/Paris").subtract(hours=1).format("YYYY-MM-DDTHH:mm")})
+    assert answer.status_code == 403
+    assert "RG-DOOR-01" in answer.text
+
+
+def test_attachment_is_stored_by_hash_on_the_timeline_and_served_only_to_readers():
+    ref = declare(REFERENT)
+    take_in(ref)
+    content = b"2026-11-30 03:12 login admin from 203.0.113.7\n"
+    browser = Browser(REFERENT)
+    answer = browser.post(f"/incidents/{ref}/pieces-jointes", {"note": "journal du prestataire"},
+                          files={"file": ("connexions.log", content, "text/plain")})
+    assert answer.status_code == 303, answer.text
+    sha256 = hashlib.sha256(content).hexdigest()
+    stored = var_dir() / "attachments" / sha256[:2] / sha256
+    assert stored.read_bytes() == content
+    page = browser.get(f"/incidents/{ref}").text
+    assert sha256 in page
+    timeline = Browser(TRIAGER).get(f"/incidents/{ref}/chronologie?format=csv").text
+    assert "Pièce jointe" in timeline or "attachment_added" in timeline
+    download = Browser(TRIAGER).get(f"/incidents/{ref}/pieces-jointes/1")
+    assert download.content == content
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert Browser(OTHER_REFERENT).get(f"/incidents/{ref}/pieces-jointes/1").status_code == 404
+    assert Browser().get(f"/incidents/{ref}/pieces-jointes/1").status_code == 303  # to the sign-in page
+
+
+def test_attachment_refused_when_too_large_of_a_forbidden_type_or_lying_about_its_type(monkeypatch):
+    monkeypatch.setenv("INCIDENTS_MAX_ATTACHMENT_MEGABYTES", "1")
+    ref = declare(REFERENT)
+    browser = Browser(REFERENT)
+    cases = {("page.html", b"<script>alert(1)</script>"): "type de fichier non accepté",
+             ("rapport.pdf", b"MZ\x90\x00 not a pdf"): "ne correspond pas à son extension",
+             ("gros.txt", b"a" * (1024 * 1024 + 1)): "fichier trop volumineux"}
+    for (name, content), message in cases.items():
+        answer = browser.post(f"/incidents/{ref}/pieces-jointes", files={"file": (name, content, "text/plain")})
+        assert answer.status_code == 400, name
+        assert message in answer.text, name
+    assert not (var_dir() / "attachments").exists() or not any((var_dir() / "attachments").rglob("*"))
+
+
+def test_api_token_declares_reads_and_stops_working_once_revoked(store: Path):
+    headers = bearer(REFERENT)
+    client = Browser().client
+    document = {"title": "Déclaré par l'outil de tickets", "description": "Ticket 4521", "declared_by": "municipality",
+                "municipality": "54999", "reporter": {"name": "Outil", "email": REFERENT},
+                "aware_at": pendulum.now("UTC").subtract(hours=2).isoformat(), "categories": ["vendor"],
+                "personal_data": "no"}
+    created = client.post("/api/v1/incidents", json=document, headers=headers)
+    assert created.status_code == 201, created.text
+    ref = created.json()["ref"]
+    assert client.get(f"/api/v1/incidents/{ref}", headers=headers).json()["title"] == document["title"]
+    refused = client.post("/api/v1/incidents", json={**document, "municipality": "57999"}, headers=headers)
+    assert refused.status_code == 403
+    invalid = client.post("/api/v1/incidents", json={**document, "aware_at": "hier"}, headers=headers)
+    assert invalid.status_code == 422 and invalid.json()["erreurs"][0]["champ"] == "aware_at"
+    with sqlite3.connect(store) as connection:
+        [(stored,)] = connection.execute("SELECT token_hash FROM access_token").fetchall()
+    token = headers["Authorization"].split()[1]
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
+    browser = Browser(REFERENT)
+    assert browser.post("/jetons/1/revoquer").status_code == 303
+    assert client.get(f"/api/v1/incidents/{ref}", headers=headers).status_code == 401
+    assert client.get("/api/v1/incidents").status_code == 401
+
+
+def test_the_assessment_panel_shows_the_enisa_computation_for_the_factors_given():
+    ref = declare(REFERENT, personal_data="yes", data_subjects={"pupils": 30})
+    answer = Browser("dpd@ac-nancy-metz.example.org").post(
+        f"/incidents/{ref}/violation/apercu", {"data_types": "behavioural", "ease_of_identification": "maximum",
+                                               "confidentiality": "limited", "malicious": "yes"},
+        headers={"X-Apercu": "1"})
+    panel = text_of(answer.text)
+    assert "SE = 3,75" in panel  # DPC 2 + 1 (pupils are minors) = 3; 3 × 1 + 0,25 + 0,5
+    assert "élevée" in panel
