@@ -1,7 +1,6 @@
 """Serving the portal with uvicorn: in a thread beside Prefect's runner (`incidents serve`), or alone
 (`incidents portal`, for a machine that only shows the portal)."""
 
-import logging
 import os
 import threading
 
@@ -12,26 +11,11 @@ from settings.env import portal_url
 HOST = "127.0.0.1"
 
 
-class _NoUrls(logging.Filter):
-    """The access log keeps method, path prefix and status, never a query string (filters) or a sign-in token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 5:
-            client, method, path, version, status = record.args[:5]
-            record.args = (client, method, _shown_path(str(path)), version, status)
-        return True
-
-
-def _shown_path(path: str) -> str:
-    path = path.split("?", 1)[0]
-    return "/connexion/lien/…" if path.startswith("/connexion/lien/") else path
-
-
 def config(port: int, host: str = HOST) -> uvicorn.Config:
     from portal.app import create_app
 
     os.environ["INCIDENTS_PORTAL_PORT"] = str(port)  # the links this process mails (and its flows') point here
-    logging.getLogger("uvicorn.access").addFilter(_NoUrls())
+    # No access log: a path names an incident's reference, a sign-in link its token.
     return uvicorn.Config(create_app(), host=host, port=port, log_level="warning", access_log=False,
                           proxy_headers=False, server_header=False, date_header=True)
 

@@ -41,7 +41,10 @@ def test_academy_declaration_alerts_the_municipal_referent(cli, smtp, tmp_path):
     [mail] = smtp.to(MUNICIPALITY_REFERENT)
     assert view["ref"] in mail.text
     assert "L'académie vous alerte" in mail.text
-    assert all(smtp.to(address) == [] for address in ACADEMY_ALERTS)
+    # The académie declared: the alert goes to the commune; the declarant (the RSSI) gets only its receipt.
+    assert smtp.to(ACADEMY_ALERTS[1]) == []
+    [receipt] = smtp.to(ACADEMY_ALERTS[0])
+    assert "Accusé d'enregistrement" in receipt.message["Subject"]
     assert obligation(view)["owner"] == "academy"
     assert obligation(view)["status"] == "met"
 
@@ -55,6 +58,6 @@ def test_without_smtp_the_alert_is_written_as_eml_files(cli, tmp_path):
     view = json.loads(result.stdout)
 
     files = sorted((tmp_path / "var" / "mail" / view["ref"]).glob("*.eml"))
-    assert len(files) == len(ACADEMY_ALERTS)
+    assert len(files) == len(ACADEMY_ALERTS) + 1  # the alerts, and the declarant's receipt
     assert all(view["ref"].encode() in path.read_bytes() for path in files)
     assert obligation(view)["status"] == "met"

@@ -43,7 +43,8 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_pass_goes_on(cli, sm
     view = shown(cli, ref)
     assert {(m["status"], m["attempts"]) for m in alerts(view).values()} == {("pending", 1)}
     assert all("message impossible à composer" in m["last_error"] for m in alerts(view).values())
-    assert smtp.received == []
+    # The receipt, built from its own template, left in the same pass: the broken alert failed alone.
+    assert [r for mail in smtp.received for r in mail.recipients] == [REFERENT]
 
     monkeypatch.delenv("INCIDENTS_TEMPLATES_DIR")  # the académie fixes its template
     result = watch(cli, "2026-11-28T10:02:00+01:00")
@@ -81,7 +82,7 @@ def test_a_state_file_naming_a_strangers_live_pid_is_no_service(plain_cli, smtp,
                            "--at", T0)
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["orchestration"] == "done"
-        assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
+        assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted([*ACADEMY_ALERTS, REFERENT])
         assert stranger.poll() is None  # a stranger's process is never signalled
         assert not state.exists()
     finally:
@@ -95,5 +96,5 @@ def test_a_relay_slower_than_the_lease_gets_each_message_once_while_the_pass_ren
     smtp.delay = 3.0  # each answer takes longer than the whole lease: only the renewals keep the claim
     ref = declared(cli, tmp_path, at=T0)["ref"]
 
-    assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
+    assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted([*ACADEMY_ALERTS, REFERENT])
     assert {(m["status"], m["attempts"]) for m in alerts(shown(cli, ref)).values()} == {("sent", 1)}

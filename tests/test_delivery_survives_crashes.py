@@ -79,7 +79,8 @@ def test_with_orchestration_unavailable_the_incident_stays_queued_and_a_later_pa
 
     first, second = (json.loads(cli("watch", "--json", "--at", "2026-11-28T10:05:00+01:00").stdout) for _ in range(2))
 
-    assert (first["taken_in"], first["delivered"]) == (["INC-2026-0001"], 2)
+    assert (first["taken_in"], first["delivered"]) == (["INC-2026-0001"], 3)  # two alerts and the receipt
     assert (second["taken_in"], second["delivered"]) == ([], 0)
-    assert sorted(address for mail in smtp.received for address in mail.recipients) == sorted(ACADEMY_ALERTS)
+    assert sorted(address for mail in smtp.received for address in mail.recipients) == sorted([*ACADEMY_ALERTS,
+                                                                                               REFERENT])
     assert obligation(shown(cli, "INC-2026-0001"))["status"] == "met"

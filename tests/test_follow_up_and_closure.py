@@ -8,7 +8,7 @@ import yaml
 
 from cli.files import read_document
 from models.reports_input import parse_closure, parse_follow_up
-from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT, TRIAGER
+from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT, REFERENT, TRIAGER
 from tests.walkers import declared, obligation, shown, timeline_of
 
 T0 = "2026-11-02T10:00:00+01:00"
@@ -97,11 +97,13 @@ def test_dismissed_declaration_stays_on_record_and_nothing_more_is_sent(cli, smt
 
     smtp.defer.clear()
     assert watch(cli, "2026-11-10T09:00:00+01:00")["steps"] == []
-    assert smtp.received == []
+    # Only the declarant's receipt, which left at the declaration, before the dismissal.
+    assert [r for mail in smtp.received for r in mail.recipients] == [REFERENT]
     view = shown(cli, ref)
     assert view["status"] == "dismissed"
     assert {o["status"] for o in view["obligations"]} == {"not_required"}
-    assert {m["status"] for m in view["messages"]} == {"cancelled"}
+    assert {(m["template"], m["status"]) for m in view["messages"]} == {("cross_party_alert", "cancelled"),
+                                                                         ("declaration_receipt", "sent")}
     assert [v["ref"] for v in json.loads(cli("list", "--json").stdout)] == [ref]
     assert timeline_of(cli, ref)[-1]["payload"]["reason"] == "Doublon de INC-2026-0042"
 

@@ -195,9 +195,9 @@ def test_a_drill_mails_only_to_files_of_its_own_marked_as_an_exercise(plain_cli,
     monkeypatch.setenv("INCIDENTS_SMTP_HOST", "relay.example.org")  # a real relay: never used by a simulation
     ref = door_declared("2026-11-20T09:00:00+01:00", "2026-11-20T10:00:00+01:00")
     report = asyncio.run(deliver_due(pendulum.datetime(2026, 11, 20, 9, 5)))
-    assert len(report.delivered) == 2
+    assert len(report.delivered) == 3  # the two alerts and the declarant's receipt
     files = sorted((tmp_path / "var" / "simulations" / "incidents" / "mail" / ref).glob("*.eml"))
-    assert len(files) == 2 and not (tmp_path / "var" / "mail").exists()
+    assert len(files) == 3 and not (tmp_path / "var" / "mail").exists()
     assert all(b"X-Incidents-Exercice: oui" in path.read_bytes() for path in files)
 
 
@@ -251,7 +251,7 @@ def test_watch_dry_run_sends_nothing_and_writes_nothing(cli, store, smtp):
     assert preview["would_take_in"] == [ref]
     assert preview["would_take_steps"] == [{"ref": ref, "obligation": "cross_party_alert", "step": "reminder_50",
                                             "skipped": []}]
-    assert preview["would_deliver"] == 2
+    assert preview["would_deliver"] == 3  # the two alerts and the declarant's receipt
     assert snapshot(store) == before and smtp.received == []
     text = ok(cli, "watch", "--dry-run", "--at", "2026-11-21T10:00:00+01:00")
     assert "rien n'est écrit ni envoyé" in text

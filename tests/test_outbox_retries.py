@@ -3,7 +3,7 @@ keeps failing is escalated and stays visible."""
 
 import json
 
-from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_ESCALATION
+from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_ESCALATION, REFERENT
 from tests.walkers import declared, obligation, shown, timeline_of
 
 T0 = "2026-11-28T10:00:00+01:00"
@@ -20,18 +20,18 @@ def messages_by_recipient(view):
 
 
 def test_refused_then_accepted_nothing_lost_nothing_twice_attempts_on_record(cli, smtp, tmp_path):
-    smtp.refuse = 3
+    smtp.refuse = 4
     ref = declared(cli, tmp_path, at=T0)["ref"]
-    assert smtp.received == []
+    assert smtp.received == []  # both alerts and the declarant's receipt refused
 
     too_early = watch(cli, "2026-11-28T10:00:30+01:00")  # first retry waits 60 s
-    second = watch(cli, "2026-11-28T10:01:00+01:00")  # rssi refused again, dsden accepted
+    second = watch(cli, "2026-11-28T10:01:00+01:00")  # rssi refused again, dsden and the receipt accepted
     third = watch(cli, "2026-11-28T10:03:00+01:00")  # rssi's retry waited 120 s: accepted
 
     assert (too_early["delivered"], too_early["failed"]) == (0, 0)
-    assert (second["delivered"], second["failed"]) == (1, 1)
+    assert (second["delivered"], second["failed"]) == (2, 1)
     assert (third["delivered"], third["failed"]) == (1, 0)
-    assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted(ACADEMY_ALERTS)
+    assert sorted(r for mail in smtp.received for r in mail.recipients) == sorted([*ACADEMY_ALERTS, REFERENT])
     view = shown(cli, ref)
     messages = messages_by_recipient(view)
     assert {address: (m["status"], m["attempts"]) for address, m in messages.items()} == {
@@ -42,7 +42,7 @@ def test_refused_then_accepted_nothing_lost_nothing_twice_attempts_on_record(cli
     failures = [e["payload"] for e in timeline_of(cli, ref) if e["kind"] == "message_failed"]
     assert [(f["recipient"], f["attempts"]) for f in failures] == [
         ("rssi@ac-nancy-metz.example.org", 1), ("dsden54-numerique@ac-nancy-metz.example.org", 1),
-        ("rssi@ac-nancy-metz.example.org", 2)]
+        (REFERENT, 1), ("rssi@ac-nancy-metz.example.org", 2)]
     assert all("451" in f["error"] for f in failures)
 
 
@@ -106,7 +106,8 @@ def test_an_obligation_met_cancels_the_notices_still_queued_for_it(cli, smtp, tm
     assert back["delivered"] == 2
     view = shown(cli, ref)
     assert obligation(view)["status"] == "met"
-    assert {m["status"] for m in view["messages"] if m["template"] != "cross_party_alert"} == {"cancelled"}
+    notices = [m for m in view["messages"] if m["template"] not in ("cross_party_alert", "declaration_receipt")]
+    assert {m["status"] for m in notices} == {"cancelled"}
     [cancelled] = [e["payload"] for e in timeline_of(cli, ref) if e["kind"] == "message_cancelled"]
     assert (cancelled["messages"], cancelled["reason"]) == (len(queued), "l'obligation est remplie")
 
