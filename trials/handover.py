@@ -119,7 +119,8 @@ def run(stop: str = "term") -> HandoverCounts:
             outlived = outlived or process_alive(int(state["server_pid"]))
             return HandoverCounts(stop=stop, service_exit=exit_code, server_outlived_service=outlived,
                                   state_file_left=state_file.exists(), declare_exit=declared.returncode,
-                                  orchestration=orchestration, alerts_delivered=len(relay.arrivals()),
+                                  orchestration=orchestration, alerts_delivered=sum(1 for arrival in relay.arrivals()
+                                                                       if arrival.template == "cross_party_alert"),
                                   queued_in_status=queued)
     finally:
         relay.stop()

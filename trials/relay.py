@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP
 SUBJECT_TEMPLATES = (
     ("acknowledgement_reminder", re.compile(r"^\[[^]]+\] Rappel : merci d'accuser réception")),
     ("cross_party_alert", re.compile(r"^\[[^]]+\] Alerte incident de sécurité ENT")),
+    ("declaration_receipt", re.compile(r"^\[[^]]+\] Accusé d'enregistrement de votre déclaration")),
     ("deadline_step", re.compile(r"^\[[^]]+\] (Rappel|Escalade|Échéance dépassée) : ")),
     ("delivery_failure", re.compile(r"^\[[^]]+\] Message (non remis à |pour .+ refusé définitivement)")),
     ("follow_up", re.compile(r"^\[[^]]+\] Point de suivi de l'incident")),
