@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from models.attachments import Attachment, store_file, stored_path
+from models.attachments import Attachment, forget_unrecorded, store_file, stored_path
 from models.commands import Acknowledge, Attach, Close, Declare, Dismiss, FollowUp, Triage
 from models.door import run
 from models.errors import FieldError, InvalidInput
@@ -149,12 +149,22 @@ def dismiss(request: Request, ref: str, form: PostedForm) -> Response:
 
 @router.post("/incidents/{ref}/pieces-jointes")
 def attach(request: Request, ref: str, form: PostedForm) -> Response:
+    person = signed_in(request)
+    read(lambda session: readable_incident(session, ref, person))  # nothing stored for whom may not read it
+    stored: list[str] = []
+
     def command() -> Attach:
         upload = read_upload(form)
-        sha256 = store_file(upload.content)
+        sha256, written = store_file(upload.content)
+        if written:
+            stored.append(sha256)
         return Attach(ref=ref, filename=upload.filename, content_type=upload.content_type,
                       size=len(upload.content), sha256=sha256, note=text(form, "note") or None)
-    return _act(request, ref, form, command, "piece")
+    try:
+        return _act(request, ref, form, command, "piece")
+    finally:
+        if stored:  # a file this request wrote, which the door may have refused: none left behind
+            read(lambda session: forget_unrecorded(session, stored[0]))
 
 
 @router.get("/incidents/{ref}/pieces-jointes/{attachment_id}")
