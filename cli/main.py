@@ -1,13 +1,10 @@
 """`incidents`: the console entry point. Commands register themselves on the shared Typer app."""
 
 import sys
-import traceback
-
-import pendulum
 
 from cli import breach_commands, engine_commands, incident_commands, report_commands, status_command  # noqa: F401
 from cli.app import app
-from settings.env import var_dir
+from cli.crash_log import log_unexpected
 
 __all__ = ["app", "run"]
 
@@ -18,10 +15,7 @@ def run() -> None:
     try:
         app()
     except Exception as error:  # noqa: BLE001 - the last net, after every foreseen error got its French message
-        log = var_dir() / "logs" / "errors.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as handle:
-            handle.write(f"--- {pendulum.now('UTC').isoformat()} {' '.join(sys.argv[1:2])}\n{traceback.format_exc()}")
+        log = log_unexpected(" ".join(sys.argv[1:2]))
         print(f"Erreur inattendue ({type(error).__name__}) ; la transaction en cours n'a pas été enregistrée. "
               f"Le détail est consigné pour l'administrateur dans {log}.", file=sys.stderr)
         sys.exit(70)

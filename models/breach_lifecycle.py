@@ -239,7 +239,9 @@ def _decision_before(session: Session, incident: Incident, at: pendulum.DateTime
 
 
 def _paris(value: datetime) -> str:
-    return clocks.paris(pendulum.instance(value)).format("DD/MM/YYYY HH:mm")
+    """To the second when it has seconds: a time typed to the minute may fall in the same minute, yet before."""
+    local = clocks.paris(pendulum.instance(value))
+    return local.format("DD/MM/YYYY HH:mm" if local.second == 0 else "DD/MM/YYYY HH:mm:ss")
 
 
 def _jsonable(factors: dict[str, object]) -> dict[str, object]:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from models.db import StoreUnavailable
 from models.errors import InvalidInput, NotFound, Refused
 from portal import api, audit, breach, incidents, signin, tokens
-from portal.security import SecurityHeaders
+from portal.security import SecurityHeaders, UnexpectedErrors
 from portal.web import CsrfRefused, SignInRequired, render
 from settings.env import SettingsError
 from settings.parties import PartiesConfigError
@@ -25,6 +25,7 @@ def create_app() -> FastAPI:
                   description="API des commandes et lectures du moteur, pour les applications munies d'un jeton "
                               "d'accès personnel (en-tête `Authorization: Bearer …`).",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (signin, incidents, breach, audit, tokens, api):

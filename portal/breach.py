@@ -52,7 +52,7 @@ def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, 
     person = signed_in(request)
     page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
     return render(request, "breach.html.j2", {"incident": page, "errors": errors, "values": values,
-                                              "choices": CHOICES, "drafts": _drafts(ref), "preview": preview,
+                                              "factor_choices": CHOICES, "drafts": _drafts(ref), "preview": preview,
                                               "level_labels": LEVEL_LABELS,
                                               "recommendation_labels": RECOMMENDATION_LABELS,
                                               "done": request.query_params.get("fait", "")[:40]}, status=status)
@@ -60,7 +60,7 @@ def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, 
 
 @router.get("/incidents/{ref}/violation")
 def breach_page(request: Request, ref: str) -> Response:
-    return _page(request, ref, {}, {"data_types": [], "ease_of_identification": "", "personal_data": "yes"})
+    return _page(request, ref, {}, {"data_types": [], "ease_of_identification": ""})
 
 
 def _assessment(form: FormData, preview: bool = False) -> AssessmentDocument:

@@ -41,3 +41,41 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class UnexpectedErrors:
+    """An error nobody foresaw (the foreseen ones have their French page already): logged for the administrator under
+    var/logs/ (it may quote stored values, so never shown), answered with a French page, not a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        except Exception:  # noqa: BLE001 - the last net of the portal
+            from cli.crash_log import log_unexpected
+
+            log_unexpected(f"portail {scope.get('method', '')} {str(scope.get('path', '')).split('/')[1]}")
+            if started:
+                return
+            api = str(scope.get("path", "")).startswith("/api/")
+            body = ('{"detail": "Erreur inattendue : rien n\'a été enregistré par cette action."}' if api else
+                    "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Erreur inattendue</title>"
+                    "</head><body><h1>Erreur inattendue</h1><p>Rien n'a été enregistré par cette action ; "
+                    "l'administrateur en trouvera le détail dans le journal du service. "
+                    "<a href=\"/incidents\">Revenir au tableau de bord</a>.</p></body></html>").encode("utf-8")
+            kind = b"application/json" if api else b"text/html; charset=utf-8"
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})

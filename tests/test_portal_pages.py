@@ -134,3 +134,15 @@ def test_the_assessment_panel_shows_the_enisa_computation_for_the_factors_given(
     panel = text_of(answer.text)
     assert "SE = 3,75" in panel  # DPC 2 + 1 (pupils are minors) = 3; 3 × 1 + 0,25 + 0,5
     assert "élevée" in panel
+
+
+def test_an_unforeseen_error_gets_a_french_page_and_its_detail_goes_to_the_log_only(monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("titre secret d'un incident")
+
+    monkeypatch.setattr("portal.incidents.dashboard_rows", broken)
+    answer = Browser(TRIAGER).get("/incidents")
+    assert answer.status_code == 500
+    assert "Erreur inattendue" in answer.text and "titre secret" not in answer.text
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert "titre secret d'un incident" in (var_dir() / "logs" / "errors.log").read_text(encoding="utf-8")
