@@ -42,6 +42,7 @@ from policy.transitions import (
     ROLE_LABELS,
     TRANSITIONS,
     BreachState,
+    Command,
     IncidentState,
     PartyRule,
     Transition,
@@ -126,6 +127,11 @@ def is_engine(actor: Person) -> bool:
 
 def _refuse(row: Transition, why: str) -> Refused:
     return Refused(f"Refusé ({row.rule}, {COMMAND_LABELS[row.command]}) : {why}.")
+
+
+def require_role(command: Command, actor: Person) -> None:
+    """The door's role check alone, for a screen that offers a command (a form) before anything is filled in."""
+    _check_role(TRANSITIONS[command], actor)
 
 
 def _check_role(row: Transition, actor: Person) -> None:

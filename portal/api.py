@@ -27,7 +27,7 @@ from models.commands import (
 from models.declaration import parse_declaration
 from models.door import run
 from models.errors import FieldError, InvalidInput
-from models.queries import readable_incident, readable_incidents
+from models.queries import readable_incident, readable_incidents, require_whole_store
 from models.reports_input import parse_closure, parse_follow_up
 from models.timeline import verify_chain
 from policy.scope import Scope
@@ -189,7 +189,7 @@ def register(request: Request) -> list[dict[str, Any]]:
 
 @router.get("/chain", summary="État de la chaîne de la chronologie")
 def chain(request: Request) -> dict[str, Any]:
-    _bearer(request)
+    require_whole_store(_bearer(request), "l'état de la chaîne")
     report = read(verify_chain)
     return {"ok": report.ok, "entries": report.entries, "head_hash": report.head_hash,
             "first_bad_seq": report.first_bad_seq, "problem": report.problem}

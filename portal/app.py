@@ -4,10 +4,11 @@ error a person can meet (never a traceback)."""
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException  # FastAPI's is a subclass; routing raises this one
 
 from models.db import StoreUnavailable
 from models.errors import InvalidInput, NotFound, Refused

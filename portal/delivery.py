@@ -7,7 +7,8 @@ import threading
 
 import pendulum
 
-from settings.parties import load_parties
+from models.commands import RequestSignIn
+from settings.parties import Person, load_parties
 
 log = logging.getLogger("portal")
 _lock = threading.Lock()
@@ -53,3 +54,18 @@ def hand_over_soon(flow_name: str, incident_id: int, ref: str) -> None:
             log.warning("Prise en charge de l'incident %s différée (%s).", incident_id, type(error).__name__)
 
     threading.Thread(target=work, name=f"portal-{flow_name}", daemon=True).start()
+
+
+def request_link_soon(command: RequestSignIn, person: Person) -> None:
+    """A sign-in link through the door, then out through the outbox, in a background thread."""
+    from models.door import run
+
+    def work() -> None:
+        try:
+            run(command, person, pendulum.now("UTC"))
+        except Exception as error:  # noqa: BLE001 - the person asks again; nothing half-written
+            log.warning("Lien de connexion non enregistré (%s).", type(error).__name__)
+            return
+        deliver_soon()
+
+    threading.Thread(target=work, name="portal-sign-in", daemon=True).start()

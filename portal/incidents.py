@@ -8,13 +8,13 @@ from starlette.datastructures import FormData
 
 from models.attachments import Attachment, forget_unrecorded, store_file, stored_path
 from models.commands import Acknowledge, Attach, Close, Declare, Dismiss, FollowUp, Triage
-from models.door import run
+from models.door import require_role, run
 from models.errors import FieldError, InvalidInput
 from models.queries import readable_incident
 from models.reports_input import parse_closure, parse_follow_up
 from policy.parties import Party
 from policy.scope import CATEGORY_RULES, SCOPE_ARTICLES, SCOPE_LABELS, Scope
-from policy.transitions import INCIDENT_STATE_LABELS, Role
+from policy.transitions import INCIDENT_STATE_LABELS, Command
 from portal.delivery import hand_over_soon
 from portal.forms import PostedForm, field_errors, parse_declaration_form, read_upload, text
 from portal.views import Filters, dashboard_rows, incident_page
@@ -54,6 +54,7 @@ def _declare_context(person: Person, values: dict[str, Any], errors: dict[str, s
 @router.get("/incidents/nouveau")
 def declare_form(request: Request) -> Response:
     person = signed_in(request)
+    require_role(Command.DECLARE, person)
     municipality = person.insee or ""
     return render(request, "declare.html.j2", _declare_context(person, {"municipality": municipality,
                                                                          "personal_data": "unknown"}, {}))
@@ -64,10 +65,8 @@ def declare(request: Request, form: PostedForm) -> Response:
     person = signed_in(request)
     check_csrf(request, form)
     values = {key: form.getlist(key) if key in ("categories", "schools") else text(form, key) for key in form}
+    require_role(Command.DECLARE, person)
     try:
-        if not person.roles & {Role.REFERENT, Role.TRIAGER}:
-            raise InvalidInput([FieldError("declarant", "seuls un référent ENT d'une commune ou un agent de sécurité "
-                                                        "de l'académie déclarent un incident")])
         declaration = parse_declaration_form(form, person.party.value, {"name": person.name, "email": person.email},
                                              parties(), now())
         incident = run(Declare(declaration), person, now())

@@ -3,10 +3,8 @@ configured issuer (ProConnect, the académie's own provider), the verified e-mai
 file. Each sign-in opens a new session; nothing tells whether an address is known."""
 
 import secrets
-import warnings
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -14,11 +12,11 @@ from models.access import end_session, open_session, use_sign_in_link
 from models.bounds import MAX_EMAIL, text_defect
 from models.commands import RequestSignIn
 from models.db import in_transaction
-from models.door import run
-from portal.delivery import deliver_soon
+from portal import oidc
+from portal.delivery import request_link_soon
 from portal.forms import PostedForm
 from portal.throttle import Throttle
-from portal.web import SESSION_COOKIE, check_csrf, now, parties, render, visitor
+from portal.web import SESSION_COOKIE, check_csrf, parties, render, served_over_https, visitor
 from settings.env import oidc_settings, portal_url
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +24,7 @@ router = APIRouter(include_in_schema=False)
 # Per address and per client, over 15 minutes: enough for a typo or a lost mail, not for a mailbomb or a scan.
 PER_ADDRESS = Throttle(limit=3, window_seconds=900)
 PER_CLIENT = Throttle(limit=10, window_seconds=900)
+PER_CLIENT_OIDC = Throttle(limit=30, window_seconds=900)
 SENT = ("Si cette adresse est celle d'une personne déclarée, un lien de connexion vient de lui être envoyé. "
         "Il ne sert qu'une fois et expire dans 15 minutes.")
 
@@ -45,15 +44,19 @@ def ask_for_link(request: Request, form: PostedForm) -> Response:
     if defect or "@" not in email:
         return _sign_in_page(request, 400, email=email[:MAX_EMAIL],
                              errors={"email": defect or "adresse électronique invalide"})
-    client = request.client.host if request.client else "?"
-    if not (PER_CLIENT.allow(client) and PER_ADDRESS.allow(email.lower())):
+    if not (PER_CLIENT.allow(_client_of(request)) and PER_ADDRESS.allow(email.lower())):
         return _sign_in_page(request, 429, email=email[:MAX_EMAIL], throttled=True)
     person = parties().person(email)
     if person is not None:
+        # After answering, so that a known address is not told apart by the time the answer takes.
         token = secrets.token_urlsafe(32)
-        run(RequestSignIn(token=token, link=f"{portal_url()}/connexion/lien/{token}"), person, now())
-        deliver_soon()
+        request_link_soon(RequestSignIn(token=token, link=f"{portal_url()}/connexion/lien/{token}"), person)
     return render(request, "sign_in_sent.html.j2", {"message": SENT})
+
+
+def _client_of(request: Request) -> str:
+    """The client's address as the portal sees it (behind a proxy, the proxy's: set its limits there too)."""
+    return request.client.host if request.client else "?"
 
 
 @router.get("/connexion/lien/{token}")
@@ -76,7 +79,7 @@ def _signed_in(request: Request, email: str, method: str) -> Response:
     response = RedirectResponse("/incidents", status_code=303)
     # No max-age: the browser forgets it when closed; the store ends it after SESSION_IDLE_MINUTES idle.
     response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https" or portal_url().startswith("https://"))
+                        secure=served_over_https(request))
     response.delete_cookie(OIDC_COOKIE, path="/")
     return response
 
@@ -99,46 +102,23 @@ _pending: dict[str, dict[str, str]] = {}  # state -> nonce, verifier and this br
 MAX_PENDING = 1000  # sign-ins begun and never finished are forgotten, oldest first
 
 
-def _client() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # authlib's notice about its httpx module; the client itself is unchanged
-        from authlib.integrations.httpx_client import OAuth2Client
-    settings = oidc_settings()
-    assert settings is not None
-    return OAuth2Client(client_id=settings.client_id, client_secret=settings.client_secret, scope=settings.scope,
-                        redirect_uri=f"{portal_url()}/connexion/oidc/retour", code_challenge_method="S256",
-                        token_endpoint_auth_method="client_secret_post" if settings.client_secret else "none")
-
-
-def _metadata() -> dict[str, Any]:
-    settings = oidc_settings()
-    assert settings is not None
-    answer = httpx.get(f"{settings.issuer}/.well-known/openid-configuration", timeout=10)
-    answer.raise_for_status()
-    metadata: dict[str, Any] = answer.json()
-    if metadata.get("issuer", "").rstrip("/") != settings.issuer:
-        raise ValueError("issuer mismatch")
-    return metadata
-
-
 @router.get("/connexion/oidc")
 def oidc_start(request: Request) -> Response:
     if oidc_settings() is None:
         return RedirectResponse("/connexion", status_code=303)
-    try:
-        metadata = _metadata()
-    except (httpx.HTTPError, ValueError):
-        return _oidc_refused(request, "le fournisseur d'identité ne répond pas ; réessayez ou demandez un lien par "
-                                      "courriel")
+    if not PER_CLIENT_OIDC.allow(_client_of(request)):
+        return _sign_in_page(request, 429, throttled=True)
     state, nonce, verifier, binding = (secrets.token_urlsafe(24) for _ in range(4))
-    url, _ = _client().create_authorization_url(metadata["authorization_endpoint"], state=state, nonce=nonce,
-                                                code_verifier=verifier)
+    try:
+        url = oidc.authorization_url(state, nonce, verifier)
+    except oidc.OidcRefused as error:
+        return _oidc_refused(request, str(error))
     _pending[state] = {"nonce": nonce, "verifier": verifier, "binding": binding}
     while len(_pending) > MAX_PENDING:
         _pending.pop(next(iter(_pending)))
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(OIDC_COOKIE, f"{state}.{binding}", httponly=True, samesite="lax", path="/", max_age=600,
-                        secure=portal_url().startswith("https://"))
+                        secure=served_over_https(request))
     return response
 
 
@@ -149,48 +129,15 @@ def oidc_return(request: Request, state: str = "", code: str = "") -> Response:
     if pending is None or not secrets.compare_digest(pending["binding"], binding) or not code:
         return _oidc_refused(request, "la demande de connexion a expiré ou ne vient pas de ce navigateur")
     try:
-        email = _verified_email(code, pending)
-    except (httpx.HTTPError, ValueError, KeyError) as error:
-        return _oidc_refused(request, f"la réponse du fournisseur d'identité n'a pas pu être vérifiée ({error})")
+        email = oidc.verified_email(code, pending["nonce"], pending["verifier"])
+    except oidc.OidcRefused as error:
+        return _oidc_refused(request, str(error))
     if email is None:
         return _oidc_refused(request, "le fournisseur d'identité n'a pas confirmé votre adresse électronique")
     if parties().person(email) is None:
         return _oidc_refused(request, f"l'adresse {email} n'est pas celle d'une personne déclarée dans le fichier "
                                       "des parties ; demandez à l'administrateur du moteur de vous y ajouter")
     return _signed_in(request, email, "oidc")
-
-
-def _verified_email(code: str, pending: dict[str, str]) -> str | None:
-    """Exchange the code, check the ID token's signature, issuer, audience, expiry and nonce; the e-mail it (or
-    the userinfo endpoint) gives, unless the provider says it is not verified."""
-    from joserfc import jwt
-    from joserfc.jwk import KeySet
-
-    settings = oidc_settings()
-    assert settings is not None
-    metadata = _metadata()
-    client = _client()
-    token = client.fetch_token(metadata["token_endpoint"], code=code, code_verifier=pending["verifier"])
-    keys = KeySet.import_key_set(httpx.get(metadata["jwks_uri"], timeout=10).json())
-    decoded = jwt.decode(token["id_token"], keys, algorithms=["RS256", "ES256", "PS256"])
-    claims = jwt.JWTClaimsRegistry(iss={"essential": True, "value": settings.issuer},
-                                   aud={"essential": True, "value": settings.client_id},
-                                   nonce={"essential": True, "value": pending["nonce"]},
-                                   exp={"essential": True}, sub={"essential": True}, leeway=60)
-    try:
-        claims.validate(decoded.claims)
-    except Exception as error:  # noqa: BLE001 - joserfc's claim errors, said in the refusal
-        raise ValueError(type(error).__name__) from error
-    found = dict(decoded.claims)
-    if "email" not in found and metadata.get("userinfo_endpoint"):
-        info = client.get(metadata["userinfo_endpoint"]).json()
-        if info.get("sub") != found["sub"]:
-            raise ValueError("userinfo")
-        found.update(info)
-    email = found.get("email")
-    if not email or found.get("email_verified") is False:
-        return None
-    return str(email).strip().lower()
 
 
 def _oidc_refused(request: Request, why: str) -> Response:

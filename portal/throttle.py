@@ -21,4 +21,7 @@ class Throttle:
             if len(hits) >= self.limit:
                 return False
             hits.append(now)
+            if len(self._hits) > 10_000:  # keys not seen within the window are forgotten
+                for key_seen in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+                    del self._hits[key_seen]
             return True

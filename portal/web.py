@@ -17,6 +17,7 @@ from models.db import in_transaction, session_scope
 from notifications.render import render_document
 from policy.parties import Party
 from policy.transitions import ROLE_LABELS, Role
+from settings.env import portal_url
 from settings.parties import Parties, Person, load_parties
 
 SESSION_COOKIE = "ent_session"
@@ -109,8 +110,13 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     }), status_code=status)
     if fresh:
         response.set_cookie(ANONYMOUS_CSRF_COOKIE, fresh, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/")
+                            secure=served_over_https(request), path="/")
     return response
+
+
+def served_over_https(request: Request) -> bool:
+    """Over HTTPS here, or behind a TLS front whose public address (INCIDENTS_PORTAL_URL) is https."""
+    return request.url.scheme == "https" or portal_url().startswith("https://")
 
 
 def document(text: str, filename: str | None = None, media_type: str = "text/html; charset=utf-8") -> Response:

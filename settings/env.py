@@ -130,7 +130,7 @@ class OidcSettings:
 
 def oidc_settings() -> OidcSettings | None:
     """An OpenID Connect provider (ProConnect, the académie's own), when configured; else sign-in by mailed link."""
-    issuer = os.environ.get("INCIDENTS_OIDC_ISSUER", "").strip().rstrip("/")
+    issuer = os.environ.get("INCIDENTS_OIDC_ISSUER", "").strip()
     if not issuer:
         return None
     client_id = os.environ.get("INCIDENTS_OIDC_CLIENT_ID", "").strip()
