@@ -14,7 +14,7 @@ from models.db import StoreUnavailable
 from models.errors import InvalidInput, NotFound, Refused
 from portal import api, audit, breach, incidents, signin, tokens
 from portal.security import SecurityHeaders, UnexpectedErrors
-from portal.web import CsrfRefused, SignInRequired, render
+from portal.web import NEXT_COOKIE, CsrfRefused, SignInRequired, render, served_over_https
 from settings.env import SettingsError
 from settings.parties import PartiesConfigError
 
@@ -53,7 +53,11 @@ def _errors(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": "Jeton d'accès manquant, invalide ou révoqué."}, status_code=401,
                                 headers={"www-authenticate": "Bearer"})
-        return RedirectResponse("/connexion", status_code=303)
+        response = RedirectResponse("/connexion", status_code=303)
+        if request.method == "GET":  # back to the page a mailed link opened, once signed in
+            response.set_cookie(NEXT_COOKIE, request.url.path, httponly=True, samesite="lax", max_age=1800,
+                                secure=served_over_https(request), path="/")
+        return response
 
     @app.exception_handler(CsrfRefused)
     def csrf_refused(request: Request, _error: Exception) -> Response:

@@ -55,7 +55,7 @@ def register(request: Request, format: str = "html") -> Response:
 @router.get("/rapports")
 def reports(request: Request) -> Response:
     person = signed_in(request)
-    require_whole_store(person, "les rapports et l'export")
+    require_whole_store(person, "la page des rapports")
     today = now().in_timezone("Europe/Paris").date()
     return render(request, "reports.html.j2", {"start": today.replace(day=1).isoformat(), "end": today.isoformat(),
                                                "errors": {}})

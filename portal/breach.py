@@ -10,9 +10,10 @@ from starlette.datastructures import FormData
 
 from flows.drafting import decide_and_draft
 from models.breach_input import AssessmentDocument, parse_assessment
+from models.breach_lifecycle import latest_assessment
 from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
 from models.door import run
-from models.errors import InvalidInput
+from models.errors import InvalidInput, Refused
 from models.queries import readable_incident
 from policy.severity import (
     DATA_TYPE_LABELS,
@@ -48,10 +49,11 @@ def _drafts(ref: str) -> list[str]:
 
 
 def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, Any], status: int = 200,
-          preview: Severity | None = None) -> Response:
+          preview: Severity | None = None, refusal: str = "") -> Response:
     person = signed_in(request)
     page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
     return render(request, "breach.html.j2", {"incident": page, "errors": errors, "values": values,
+                                              "refusal": refusal,
                                               "factor_choices": CHOICES, "drafts": _drafts(ref), "preview": preview,
                                               "level_labels": LEVEL_LABELS,
                                               "recommendation_labels": RECOMMENDATION_LABELS,
@@ -60,7 +62,32 @@ def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, 
 
 @router.get("/incidents/{ref}/violation")
 def breach_page(request: Request, ref: str) -> Response:
-    return _page(request, ref, {}, {"data_types": [], "ease_of_identification": ""})
+    person = signed_in(request)
+    return _page(request, ref, {}, read(lambda session: _last_assessment(session, ref, person)))
+
+
+def _last_assessment(session: Any, ref: str, person: Any) -> dict[str, Any]:
+    """The form starts from the latest assessment: revising it changes a factor, not everything."""
+    assessment = latest_assessment(session, readable_incident(session, ref, person))
+    if assessment is None:
+        return {"data_types": []}
+    factors = assessment.factors
+    yes = {True: "yes", False: ""}
+    return {"data_types": list(factors.get("data_types", [])),
+            **{key: factors.get(key, "") for key in ("ease_of_identification", "confidentiality", "integrity",
+                                                      "availability")},
+            "malicious": yes[bool(factors.get("malicious"))],
+            "unintelligible": yes[bool(factors.get("unintelligible"))],
+            "nature": assessment.nature, "consequences": assessment.consequences, "measures": assessment.measures}
+
+
+def _refused(request: Request, ref: str, form: FormData, error: InvalidInput | Refused,
+             fields: dict[str, str] | None = None) -> Response:
+    """The same page again, what was typed kept, the refusal beside its field or at the top."""
+    if isinstance(error, InvalidInput):
+        errors = {(fields or {}).get(name, name): message for name, message in field_errors(error).items()}
+        return _page(request, ref, errors, _values(form), status=400)
+    return _page(request, ref, {}, _values(form), status=403, refusal=str(error))
 
 
 def _assessment(form: FormData, preview: bool = False) -> AssessmentDocument:
@@ -113,8 +140,9 @@ def personal_data(request: Request, ref: str, form: PostedForm) -> Response:
         command = RuleOutPersonalData if value == "no" else SetPersonalData
         run(command(ref=ref, value=value, aware_at=aware_at, reason=text(form, "personal_data_reason") or None),
             person, now())
-    except InvalidInput as error:
-        return _page(request, ref, field_errors(error), _values(form), status=400)
+    except (InvalidInput, Refused) as error:
+        return _refused(request, ref, form, error, {"reason": "personal_data_reason", "aware_at": "breach_aware_at",
+                                                     "value": "personal_data"})
     return RedirectResponse(f"/incidents/{ref}/violation?fait=donnees", status_code=303)
 
 
@@ -124,8 +152,8 @@ def assessment(request: Request, ref: str, form: PostedForm) -> Response:
     check_csrf(request, form)
     try:
         run(Assess(ref=ref, document=_assessment(form)), person, now())
-    except InvalidInput as error:
-        return _page(request, ref, field_errors(error), _values(form), status=400)
+    except (InvalidInput, Refused) as error:
+        return _refused(request, ref, form, error)
     incident_id = read(lambda session: readable_incident(session, ref, person).id)
     from cli.orchestration import trigger_if_served
 
@@ -142,8 +170,8 @@ def decision(request: Request, ref: str, form: PostedForm) -> Response:
                                           exemption=text(form, "exemption") or None,
                                           rationale=text(form, "rationale") or None,
                                           delay_reasons=text(form, "delay_reasons") or None), person, now())
-    except InvalidInput as error:
-        return _page(request, ref, field_errors(error), _values(form), status=400)
+    except (InvalidInput, Refused) as error:
+        return _refused(request, ref, form, error)
     from cli.orchestration import resume_paused_decision
 
     if drafted.decision_id is not None:
@@ -161,8 +189,8 @@ def cnil_filed(request: Request, ref: str, form: PostedForm) -> Response:
         filed_at = required_instant(form, "filed_at", "la date du dépôt")
         run(FileCnil(ref=ref, filed_at=filed_at, reference=text(form, "reference"),
                      complementary=text(form, "complementary") == "yes"), person, now())
-    except InvalidInput as error:
-        return _page(request, ref, field_errors(error), _values(form), status=400)
+    except (InvalidInput, Refused) as error:
+        return _refused(request, ref, form, error)
     return RedirectResponse(f"/incidents/{ref}/violation?fait=cnil", status_code=303)
 
 
@@ -173,8 +201,8 @@ def subjects_informed(request: Request, ref: str, form: PostedForm) -> Response:
     try:
         informed_at = required_instant(form, "informed_at", "la date de l'information")
         run(InformSubjects(ref=ref, informed_at=informed_at, channel=text(form, "channel")), person, now())
-    except InvalidInput as error:
-        return _page(request, ref, field_errors(error), _values(form), status=400)
+    except (InvalidInput, Refused) as error:
+        return _refused(request, ref, form, error)
     return RedirectResponse(f"/incidents/{ref}/violation?fait=personnes", status_code=303)
 
 

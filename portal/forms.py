@@ -1,6 +1,7 @@
 """Forms as people fill them, turned into the documents the CLI reads, so that the same validation (and the same
 French message per field) applies; instants are typed in Paris time."""
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -66,7 +67,7 @@ def count(form: FormData, name: str) -> int | str | None:
     value = text(form, name)
     if not value:
         return None
-    return int(value) if value.isdigit() and len(value) < 10 else value
+    return int(value) if re.fullmatch(r"-?\d{1,9}", value) else value
 
 
 def parse_declaration_form(form: FormData, declared_by: str, reporter: dict[str, str], parties: Parties,

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from models.attachments import Attachment, forget_unrecorded, store_file, stored_path
 from models.commands import Acknowledge, Attach, Close, Declare, Dismiss, FollowUp, Triage
 from models.door import require_role, run
-from models.errors import FieldError, InvalidInput
+from models.errors import FieldError, InvalidInput, Refused
 from models.queries import readable_incident
 from models.reports_input import parse_closure, parse_follow_up
 from policy.parties import Party
@@ -18,7 +18,7 @@ from policy.transitions import INCIDENT_STATE_LABELS, Command
 from portal.delivery import hand_over_soon
 from portal.forms import PostedForm, field_errors, parse_declaration_form, read_upload, text
 from portal.views import Filters, dashboard_rows, incident_page
-from portal.web import check_csrf, now, parties, read, render, signed_in
+from portal.web import attachment_disposition, check_csrf, now, parties, read, render, signed_in
 from settings.parties import Person
 
 router = APIRouter(include_in_schema=False)
@@ -86,25 +86,33 @@ def declared(request: Request, ref: str) -> Response:
 
 @router.get("/incidents/{ref}")
 def incident(request: Request, ref: str) -> Response:
+    return _incident_page(request, ref, done=request.query_params.get("fait", "")[:40])
+
+
+def _incident_page(request: Request, ref: str, errors: dict[str, str] | None = None,
+                   values: dict[str, Any] | None = None, refusal: str = "", done: str = "",
+                   status: int = 200) -> Response:
     person = signed_in(request)
     page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
     return render(request, "incident.html.j2", {
         "incident": page, "scopes": [(s.value, label, SCOPE_ARTICLES[s]) for s, label in SCOPE_LABELS.items()],
-        "errors": {}, "done": request.query_params.get("fait", "")[:40]})
+        "errors": errors or {}, "values": values or {}, "refusal": refusal, "done": done}, status=status)
 
 
-def _act(request: Request, ref: str, form: FormData, command: Any, done: str, dispatch: bool = False) -> Response:
-    """Run one command through the door; back to the incident's page, with the refusal beside the form."""
+def _act(request: Request, ref: str, form: FormData, command: Any, done: str, dispatch: bool = False,
+         fields: dict[str, str] | None = None) -> Response:
+    """Run one command through the door; back to the incident's page, with the refusal beside the form and what
+    was typed kept. `fields` names the form's field for a field the command names otherwise."""
     person = signed_in(request)
     check_csrf(request, form)
     try:
         run(command() if callable(command) else command, person, now())
-    except InvalidInput as error:
-        page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(),
-                                                  parties()))
-        return render(request, "incident.html.j2", {
-            "incident": page, "scopes": [(s.value, label, SCOPE_ARTICLES[s]) for s, label in SCOPE_LABELS.items()],
-            "errors": field_errors(error), "done": ""}, status=400)
+    except (InvalidInput, Refused) as error:
+        errors = {(fields or {}).get(name, name): message for name, message in field_errors(error).items()} \
+            if isinstance(error, InvalidInput) else {}
+        typed = {key: text(form, key) for key in form if key not in ("csrf", "file")}
+        return _incident_page(request, ref, errors, typed, "" if errors else str(error),
+                              status=400 if isinstance(error, InvalidInput) else 403)
     if dispatch:
         incident_id = read(lambda session: readable_incident(session, ref, person).id)
         hand_over_soon("dispatch", incident_id, ref)
@@ -143,7 +151,8 @@ def close(request: Request, ref: str, form: PostedForm) -> Response:
 
 @router.post("/incidents/{ref}/classement")
 def dismiss(request: Request, ref: str, form: PostedForm) -> Response:
-    return _act(request, ref, form, lambda: Dismiss(ref=ref, reason=text(form, "dismiss_reason")), "classe")
+    return _act(request, ref, form, lambda: Dismiss(ref=ref, reason=text(form, "dismiss_reason")), "classe",
+                fields={"reason": "dismiss_reason"})
 
 
 @router.post("/incidents/{ref}/pieces-jointes")
@@ -181,6 +190,5 @@ def download_attachment(request: Request, ref: str, attachment_id: int) -> Respo
         return render(request, "error.html.j2", {"title": "Pièce jointe introuvable",
                                                  "message": "Aucune pièce jointe de cet incident ne porte ce "
                                                             "numéro."}, status=404)
-    safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in attachment.filename)
     return Response(path.read_bytes(), media_type="application/octet-stream", headers={
-        "content-disposition": f"attachment; filename=\"{safe_name}\"", "x-incidents-document": "1"})
+        "content-disposition": attachment_disposition(attachment.filename), "x-incidents-document": "1"})

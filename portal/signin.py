@@ -2,6 +2,7 @@
 configured issuer (ProConnect, the académie's own provider), the verified e-mail mapped to a person of the parties'
 file. Each sign-in opens a new session; nothing tells whether an address is known."""
 
+import re
 import secrets
 from typing import Any
 
@@ -16,7 +17,7 @@ from portal import oidc
 from portal.delivery import request_link_soon
 from portal.forms import PostedForm
 from portal.throttle import Throttle
-from portal.web import SESSION_COOKIE, check_csrf, parties, render, served_over_https, visitor
+from portal.web import NEXT_COOKIE, SESSION_COOKIE, check_csrf, parties, render, served_over_https, visitor
 from settings.env import oidc_settings, portal_url
 
 router = APIRouter(include_in_schema=False)
@@ -76,7 +77,12 @@ def use_link(request: Request, form: PostedForm) -> Response:
 
 def _signed_in(request: Request, email: str, method: str) -> Response:
     opened = in_transaction(lambda session: open_session(session, email, method))
-    response = RedirectResponse("/incidents", status_code=303)
+    wanted = request.cookies.get(NEXT_COOKIE, "")
+    # A path of this portal only: never another site ("//…", "/\…"), never back to the sign-in pages.
+    target = wanted if re.fullmatch(r"/[A-Za-z0-9/_.\-]*", wanted) and not wanted.startswith(("//", "/connexion")) \
+        else "/incidents"
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(NEXT_COOKIE, path="/")
     # No max-age: the browser forgets it when closed; the store ends it after SESSION_IDLE_MINUTES idle.
     response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax", path="/",
                         secure=served_over_https(request))
@@ -146,5 +152,6 @@ def _oidc_refused(request: Request, why: str) -> Response:
 
 def _sign_in_page(request: Request, status: int = 200, **shown: Any) -> Response:
     context = {"oidc": oidc_settings() is not None, "email": "", "errors": {}, "throttled": False,
-               "link_refused": False, "oidc_refused": "", **shown}
+               "link_refused": False, "oidc_refused": "", "signed_out": "deconnecte" in request.query_params,
+               **shown}
     return render(request, "sign_in.html.j2", context, status=status)

@@ -60,7 +60,7 @@ def dashboard_rows(session: Session, reader: Person, filters: Filters, now: pend
             "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
             "commune": commune.name if commune else incident.municipality_insee,
             "scope_label": _scope_label(incident.confirmed_scope or incident.proposed_scope),
-            "scope_confirmed": incident.confirmed_scope is not None,
+            "scope_proposed": incident.confirmed_scope is None and incident.proposed_scope is not None,
             "acknowledged": incident.acknowledged_at is not None,
             "next_kind": CLOCK_RULES[ObligationKind(following.kind)].label if following else None,
             "next_due": paris_datetime(due_at) if due_at else None,
@@ -97,9 +97,30 @@ def incident_page(session: Session, incident: Incident, now: pendulum.DateTime, 
         "schools": [f"{schools.get(uai, uai)} ({uai})" for uai in incident.schools],
         "data_subjects": incident.data_subjects, "records": incident.records,
         "occurred_at": paris_datetime(incident.occurred_at) if incident.occurred_at else None,
-        "attachments": [{"id": a.id, "filename": a.filename, "size": a.size, "sha256": a.sha256,
+        "attachments": [{"id": a.id, "filename": a.filename, "size": a.size, "size_label": size_fr(a.size),
+                         "sha256": a.sha256,
                          "added_by": a.added_by, "added_at": paris_datetime(a.added_at), "note": a.note}
                         for a in attachments_of(session, incident)],
+        "handler": handling_party_of(session, incident, parties),
         "is_live": incident.is_open, "alerted_party": "municipality" if incident.declared_by == "academy"
         else "academy",
     }
+
+
+def size_fr(size: int) -> str:
+    """A file's size as a French reader writes it: 812 octets, 3,4 Ko, 1,2 Mo."""
+    if size < 1024:
+        return f"{size} octet{'s' if size > 1 else ''}"
+    value, unit = (size / 1024, "Ko") if size < 1024 * 1024 else (size / (1024 * 1024), "Mo")
+    return f"{value:.1f} {unit}".replace(".", ",")
+
+
+def handling_party_of(session: Session, incident: Incident, parties: Parties) -> str:
+    """The party that follows up and closes, as the door decides it (RG-DOOR's « partie chargée de l'incident »)."""
+    from models.commands import FollowUp
+    from models.door import required_party
+    from policy.transitions import PartyRule
+
+    found = required_party(session, PartyRule.HANDLER, incident, FollowUp(ref=incident.ref, content={}), parties)
+    assert found is not None
+    return found[0].value

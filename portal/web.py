@@ -6,6 +6,7 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pendulum
 from fastapi import Request
@@ -22,6 +23,7 @@ from settings.parties import Parties, Person, load_parties
 
 SESSION_COOKIE = "ent_session"
 ANONYMOUS_CSRF_COOKIE = "ent_formulaire"
+NEXT_COOKIE = "ent_suite"  # the page asked for before signing in
 
 
 class SignInRequired(Exception):
@@ -107,6 +109,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
         **context, "me": who.person, "csrf": csrf, "nav": navigation(who.person), "path": request.url.path,
         "role_labels": {role.value: label for role, label in ROLE_LABELS.items()},
         "academy_name": parties().academy.name, "is_academy": bool(who.person and who.person.party is Party.ACADEMY),
+        "my_party": party_name(who.person) if who.person else "",
     }), status_code=status)
     if fresh:
         response.set_cookie(ANONYMOUS_CSRF_COOKIE, fresh, httponly=True, samesite="strict",
@@ -119,12 +122,26 @@ def served_over_https(request: Request) -> bool:
     return request.url.scheme == "https" or portal_url().startswith("https://")
 
 
+def attachment_disposition(filename: str) -> str:
+    """A download's file name: ASCII for old clients, the exact UTF-8 name (RFC 6266, RFC 5987) for the others."""
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename) or "fichier"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def document(text: str, filename: str | None = None, media_type: str = "text/html; charset=utf-8") -> Response:
     """A report as its own document (inline styles, no script), or as a download when it has a file name."""
     headers = {"x-incidents-document": "1"}
     if filename:
-        headers["content-disposition"] = f'attachment; filename="{filename}"'
+        headers["content-disposition"] = attachment_disposition(filename)
     return Response(text, media_type=media_type, headers=headers)
+
+
+def party_name(person: Person) -> str:
+    """Whom a person acts for, by name: the académie, or their commune."""
+    if person.party is Party.ACADEMY:
+        return parties().academy.name
+    commune = parties().municipality(person.insee or "")
+    return f"commune de {commune.name}" if commune else f"commune {person.insee}"
 
 
 def parties() -> Parties:

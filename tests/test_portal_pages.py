@@ -4,6 +4,7 @@ access tokens (stored hashed, bound to a person, revocable)."""
 
 import hashlib
 import sqlite3
+import time
 from pathlib import Path
 
 import pendulum
@@ -146,3 +147,62 @@ def test_an_unforeseen_error_gets_a_french_page_and_its_detail_goes_to_the_log_o
     assert "Erreur inattendue" in answer.text and "titre secret" not in answer.text
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
     assert "titre secret d'un incident" in (var_dir() / "logs" / "errors.log").read_text(encoding="utf-8")
+
+
+def test_a_refusal_stays_on_the_page_beside_the_form_with_what_was_typed():
+    ref = declare(REFERENT)
+    take_in(ref)
+    browser = Browser(TRIAGER)
+    answer = browser.post(f"/incidents/{ref}/classement", {"dismiss_reason": "   "})
+    assert answer.status_code == 400
+    assert 'id="erreur-dismiss_reason"' in answer.text and 'href="#champ-dismiss_reason"' in answer.text
+    # The commune handles this one (its scope): the académie's follow-up is refused, said on the incident's page.
+    answer = browser.post(f"/incidents/{ref}/suivi", {"done": "d", "planned": "p", "impact": "i"})
+    assert answer.status_code == 403
+    assert "Action refusée" in answer.text and "RG-DOOR" in answer.text and ref in answer.text
+    answer = Browser(REFERENT).post(f"/incidents/{ref}/cloture", {"summary": "", "measures": "Texte déjà écrit"})
+    assert answer.status_code == 400
+    assert 'id="erreur-summary"' in answer.text and "Texte déjà écrit" in answer.text
+
+
+def test_follow_up_and_closure_are_offered_to_the_handling_party_only():
+    ref = declare(REFERENT)  # vendor: the commune's scope, the commune handles it
+    take_in(ref)
+    assert "Envoyer le point de suivi" in Browser(REFERENT).get(f"/incidents/{ref}").text
+    academy = Browser(TRIAGER).get(f"/incidents/{ref}").text
+    assert "Envoyer le point de suivi" not in academy
+    assert "reviennent à la commune, chargée de l'incident" in text_of(academy)
+
+
+def test_a_mailed_link_opened_signed_out_leads_there_after_sign_in(smtp, monkeypatch):
+    monkeypatch.setenv("INCIDENTS_PORTAL_URL", "http://testserver")
+    ref = declare(REFERENT)
+    browser = Browser()
+    assert browser.get(f"/incidents/{ref}").headers["location"] == "/connexion"
+    form = browser.get("/connexion").text
+    csrf = form.split('name="csrf" value="')[1].split('"')[0]
+    browser.client.post("/connexion", data={"csrf": csrf, "email": REFERENT})
+    deadline = time.monotonic() + 20
+    while not smtp.to(REFERENT, "lien de connexion") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    link = smtp.to(REFERENT, "lien de connexion")[0].text.split("http://testserver")[1].split()[0]
+    page = browser.get(link).text
+    token = page.split('name="token" value="')[1].split('"')[0]
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    signed = browser.client.post("/connexion/lien", data={"csrf": csrf, "token": token})
+    assert signed.headers["location"] == f"/incidents/{ref}"
+
+
+def test_the_declared_page_says_a_deadline_already_past():
+    late = declare(REFERENT, aware_at=pendulum.now("UTC").subtract(hours=50).isoformat())
+    page = text_of(Browser(REFERENT).get(f"/incidents/{late}/enregistre").text)
+    assert "dépassée de 2 heures" in page and "dans " not in page.split("Le délai")[1].split("Ce qui")[0]
+
+
+def test_a_download_keeps_its_french_file_name():
+    ref = declare(REFERENT)
+    Browser(REFERENT).post(f"/incidents/{ref}/pieces-jointes",
+                           files={"file": ("relevé d'accès.csv", b"date;ip\n", "text/csv")})
+    disposition = Browser(REFERENT).get(f"/incidents/{ref}/pieces-jointes/1").headers["content-disposition"]
+    assert disposition == ("attachment; filename=\"relev__d_acc_s.csv\"; "
+                           "filename*=UTF-8''relev%C3%A9%20d%27acc%C3%A8s.csv")
