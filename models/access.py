@@ -102,6 +102,22 @@ def use_sign_in_link(session: Session, token: str) -> str | None:
     return link.email if spent.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
+def link_address(session: Session, token: str) -> str | None:
+    """The address a live link was sent to (read only: the link is not spent)."""
+    link = session.exec(select(SignInLink).where(SignInLink.token_hash == hash_secret(token))).one_or_none()
+    if link is None or link.used_at is not None or pendulum.instance(link.expires_at) < _wall():
+        return None
+    return link.email
+
+
+def masked_address(email: str | None) -> str:
+    """An address half hidden (r…t@villers-les-exemple.example.org), enough to recognise one's own."""
+    if not email or "@" not in email:
+        return ""
+    local, _, domain = email.partition("@")
+    return f"{local[0]}…{local[-1]}@{domain}" if len(local) > 2 else f"{local[0]}…@{domain}"
+
+
 # --- sessions ------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

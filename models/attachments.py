@@ -42,19 +42,22 @@ def stored_path(sha256: str) -> Path:
     return attachments_dir() / sha256[:2] / sha256
 
 
-def store_file(content: bytes) -> tuple[str, bool]:
-    """Write the bytes under their SHA-256 (atomically, readable by the service's account only); the hash, and
-    whether this call wrote the file (it may be another attachment's already)."""
+def stage_file(content: bytes) -> tuple[str, Path]:
+    """Write the bytes aside (readable by the service's account only); their SHA-256 and where they wait."""
     sha256 = hashlib.sha256(content).hexdigest()
-    target = stored_path(sha256)
-    if target.exists():
-        return sha256, False
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    folder = attachments_dir() / "arrivee"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor, staged = tempfile.mkstemp(dir=folder, prefix=f"{sha256[:8]}-")
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
-    os.replace(temporary, target)
-    return sha256, True
+    return sha256, Path(staged)
+
+
+def keep_staged(staged: Path, sha256: str) -> None:
+    """The door recorded it: into its place by hash (the same bytes may be there already: same content)."""
+    target = stored_path(sha256)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.replace(staged, target)
 
 
 def attach(session: Session, command: Attach, incident: Incident, actor: Person, _parties: Parties,
@@ -75,9 +78,3 @@ def attach(session: Session, command: Attach, incident: Incident, actor: Person,
 def attachments_of(session: Session, incident: Incident) -> list[Attachment]:
     return list(session.exec(select(Attachment).where(Attachment.incident_id == incident.id)
                              .order_by(col(Attachment.id))).all())
-
-
-def forget_unrecorded(session: Session, sha256: str) -> None:
-    """Remove a stored file no attachment records (the door refused it), so that refusals leave nothing behind."""
-    if session.exec(select(Attachment.id).where(Attachment.sha256 == sha256)).first() is None:
-        stored_path(sha256).unlink(missing_ok=True)

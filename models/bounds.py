@@ -19,6 +19,7 @@ MAX_DESCRIPTION = 20_000  # about ten pages: the facts, not the attachments
 MAX_NAME = 200  # a person's full name; the incident.reporter_name column holds 200
 MAX_EMAIL = 254  # the longest address SMTP can carry (RFC 5321 path limit)
 MAX_CODE = 32  # INSEE codes, UAI numbers, category codes: a few characters, echoed back in refusals
+MAX_NOTE = 500  # an attachment's note; the attachment.note column holds 500
 MAX_SHORT_TEXT = 2_000  # reasons, rationales, channels: a paragraph
 MAX_REFERENCE = 100  # a CNIL filing reference; the cnil_filing.reference column holds 100
 MAX_CHANNEL = 300  # how the persons were informed; the subjects_notice.channel column holds 300

@@ -24,7 +24,7 @@ import pendulum
 from sqlmodel import Session, select
 
 from models import access, attachments, breach_lifecycle, lifecycle, messaging, watchdog
-from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
+from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_NOTE, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.commands import AnyCommand, Declare, OnIncident
 from models.db import in_transaction
 from models.errors import InvalidInput, NotFound, Refused
@@ -99,7 +99,7 @@ def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.
 
 
 # The free text and the instants a person gives with a command, bounded before anything is read or written.
-TEXT_BOUNDS = {"reason": ("--reason", MAX_SHORT_TEXT, True), "note": ("note", MAX_SHORT_TEXT, True),
+TEXT_BOUNDS = {"reason": ("--reason", MAX_SHORT_TEXT, True), "note": ("note", MAX_NOTE, True),
                "filename": ("fichier", MAX_NAME, False), "rationale": ("--rationale", MAX_SHORT_TEXT, True),
                "delay_reasons": ("--delay-reasons", MAX_SHORT_TEXT, True),
                "reference": ("--reference", MAX_REFERENCE, False), "channel": ("--channel", MAX_CHANNEL, False)}

@@ -1,8 +1,9 @@
 """The gated query layer: what a person may read. The académie's people and auditors read every incident; a
 commune's people read their commune's incidents only, and of another's nothing, not even that it exists."""
 
+from typing import Any, TypeVar, cast
+
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from models.errors import NotFound, Refused
 from models.incident import Incident
@@ -14,11 +15,15 @@ def reads_everything(reader: Person) -> bool:
     return reader.party is Party.ACADEMY
 
 
-def visible(query: SelectOfScalar[Incident], reader: Person) -> SelectOfScalar[Incident]:
-    """Narrow a query on incidents to what `reader` may see."""
+Query = TypeVar("Query")  # a select of whole incidents, or of some of their columns (or of rows joined to them)
+
+
+def visible(query: Query, reader: Person) -> Query:
+    """Narrow a query on incidents (whole rows, or some of their columns) to what `reader` may see."""
     if reads_everything(reader):
         return query
-    return query.where(Incident.municipality_insee == reader.insee)
+    narrowed: Any = query
+    return cast(Query, narrowed.where(col(Incident.municipality_insee) == reader.insee))
 
 
 def readable_incidents(session: Session, reader: Person) -> list[Incident]:
@@ -27,7 +32,8 @@ def readable_incidents(session: Session, reader: Person) -> list[Incident]:
 
 def readable_incident(session: Session, ref: str, reader: Person) -> Incident:
     """One incident, if `reader` may see it; another commune's is answered exactly as a missing one."""
-    incident = session.exec(visible(select(Incident).where(Incident.ref == ref), reader)).one_or_none()
+    incident = None if "\x00" in ref or len(ref) > 32 else \
+        session.exec(visible(select(Incident).where(Incident.ref == ref), reader)).one_or_none()
     if incident is None:
         raise NotFound(f"Aucun incident ne porte la référence « {shown_ref(ref)} ».")
     return incident

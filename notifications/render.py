@@ -54,6 +54,7 @@ def _environment(override: Path | None) -> SandboxedEnvironment:
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=StrictUndefined,
+        auto_reload=False,  # a running service never mixes templates edited since with its own code
         trim_blocks=True,
         lstrip_blocks=True,
     )

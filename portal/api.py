@@ -49,9 +49,12 @@ def _bearer(request: Request) -> Any:
 
 
 def _field(document: dict[str, Any], name: str, required: bool = True) -> Any:
+    """A text field of the body: missing (when required) or not a text is refused, naming it."""
     value = document.get(name)
     if required and (value is None or value == ""):
         raise InvalidInput([FieldError(name, "champ obligatoire manquant")])
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput([FieldError(name, "doit être un texte")])
     return value
 
 
@@ -59,7 +62,7 @@ def _instant(document: dict[str, Any], name: str) -> Any:
     value = document.get(name)
     if value is None:
         return now()
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 64:
         raise InvalidInput([FieldError(name, "doit être une date ISO 8601 avec décalage horaire")])
     return parse_instant(value, name)
 
@@ -109,7 +112,7 @@ def triage(request: Request, ref: str, document: Document) -> JSONResponse:
     if scope not in {s.value for s in Scope}:
         raise InvalidInput([FieldError("scope", "valeur non reconnue (valeurs possibles : academy, shared, "
                                                 "municipality)")])
-    run(Triage(ref=ref, scope=Scope(scope), reason=document.get("reason")), person, now())
+    run(Triage(ref=ref, scope=Scope(scope), reason=_field(document, "reason", required=False)), person, now())
     return _done(ref)
 
 
@@ -141,8 +144,8 @@ def personal_data(request: Request, ref: str, document: Document) -> JSONRespons
     person = _bearer(request)
     value = _field(document, "value")
     command = RuleOutPersonalData if value == "no" else SetPersonalData
-    run(command(ref=ref, value=value, aware_at=_instant(document, "aware_at"), reason=document.get("reason")),
-        person, now())
+    run(command(ref=ref, value=value, aware_at=_instant(document, "aware_at"),
+                reason=_field(document, "reason", required=False)), person, now())
     return _done(ref)
 
 
@@ -160,8 +163,9 @@ def decision(request: Request, ref: str, document: Document) -> JSONResponse:
     person = _bearer(request)
     drafted = decide_and_draft(Decide(
         ref=ref, cnil=_field(document, "cnil"), subjects=_field(document, "subjects"),
-        exemption=document.get("exemption"), rationale=document.get("rationale"),
-        delay_reasons=document.get("delay_reasons")), person, now())
+        exemption=_field(document, "exemption", required=False),
+        rationale=_field(document, "rationale", required=False),
+        delay_reasons=_field(document, "delay_reasons", required=False)), person, now())
     if drafted.files:
         hand_over_soon("dispatch", drafted.incident_id, ref)
     return _done(ref)

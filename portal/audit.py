@@ -77,6 +77,9 @@ def steering(request: Request, du: str = "", au: str = "", format: str = "html")
         errors["au"] = "date de fin illisible (jj/mm/aaaa)"
     if first and last and last < first:
         errors["au"] = "la date de fin précède la date de début"
+    for name, day in (("du", first), ("au", last)):
+        if day is not None and not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+            errors[name] = "date hors de la période couverte (2000 à 2100)"
     if errors or first is None or last is None:
         return render(request, "reports.html.j2", {"start": du[:10], "end": au[:10], "errors": errors}, status=400)
     data = read(lambda session: steering_data(session, first, last, parties()))

@@ -56,16 +56,13 @@ def hand_over_soon(flow_name: str, incident_id: int, ref: str) -> None:
     threading.Thread(target=work, name=f"portal-{flow_name}", daemon=True).start()
 
 
-def request_link_soon(command: RequestSignIn, person: Person) -> None:
-    """A sign-in link through the door, then out through the outbox, in a background thread."""
+def request_link(command: RequestSignIn, person: Person) -> None:
+    """A sign-in link through the door (run after the answer has left), then out through the outbox."""
     from models.door import run
 
-    def work() -> None:
-        try:
-            run(command, person, pendulum.now("UTC"))
-        except Exception as error:  # noqa: BLE001 - the person asks again; nothing half-written
-            log.warning("Lien de connexion non enregistré (%s).", type(error).__name__)
-            return
-        deliver_soon()
-
-    threading.Thread(target=work, name="portal-sign-in", daemon=True).start()
+    try:
+        run(command, person, pendulum.now("UTC"))
+    except Exception as error:  # noqa: BLE001 - the person asks again; nothing half-written
+        log.warning("Lien de connexion non enregistré (%s).", type(error).__name__)
+        return
+    deliver_soon()

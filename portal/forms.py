@@ -2,6 +2,7 @@
 French message per field) applies; instants are typed in Paris time."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,10 +19,15 @@ PARIS = "Europe/Paris"
 FORM_OVERHEAD_BYTES = 512 * 1024  # the form's text fields beside an attached file
 
 
+def body_limit() -> int:
+    return max_attachment_bytes() + FORM_OVERHEAD_BYTES
+
+
 async def read_form(request: Request) -> FormData:
-    """The posted form, refused whole beyond the largest attachment (no half-read upload)."""
+    """The posted form, refused whole beyond the largest attachment (no half-read upload; `BodyLimit` cuts a body
+    that does not say its length)."""
     declared = request.headers.get("content-length")
-    limit = max_attachment_bytes() + FORM_OVERHEAD_BYTES
+    limit = body_limit()
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HTTPException(status_code=413, detail="Envoi trop volumineux.")
     return await request.form(max_files=1, max_fields=200)
@@ -47,13 +53,27 @@ def paris_instant(form: FormData, name: str, label: str, required: bool = True) 
         if required:
             raise InvalidInput([FieldError(name, f"indiquez {label}")])
         return None
+    # What a datetime-local field sends (2026-11-28T09:30), or the day first as French writes it (28/11/2026 09:30);
+    # nothing else is guessed: a month-first reading would move a legal deadline.
+    found = WRITTEN_INSTANT.fullmatch(value) or FRENCH_INSTANT.fullmatch(value)
     try:
-        naive = pendulum.parse(value, tz=None, strict=False)
-    except (ValueError, pendulum.parsing.ParserError):
-        raise InvalidInput([FieldError(name, f"{label} : date et heure illisibles (jj/mm/aaaa hh:mm)")]) from None
-    if not isinstance(naive, pendulum.DateTime):
-        raise InvalidInput([FieldError(name, f"{label} : indiquez la date et l'heure")])
-    return pendulum.datetime(naive.year, naive.month, naive.day, naive.hour, naive.minute, naive.second, tz=PARIS)
+        if found is None:
+            raise ValueError
+        parts = {key: int(number or 0) for key, number in found.groupdict().items()}
+        instant = pendulum.datetime(parts["year"], parts["month"], parts["day"], parts["hour"], parts["minute"],
+                                    parts["second"], tz=PARIS)
+    except ValueError:
+        raise InvalidInput([FieldError(name, "date et heure illisibles : jj/mm/aaaa hh:mm, heure de Paris")]) \
+            from None
+    if (instant.hour, instant.minute) != (parts["hour"], parts["minute"]):
+        raise InvalidInput([FieldError(name, "cette heure n'existe pas à Paris ce jour-là (passage à l'heure d'été)")])
+    return instant
+
+
+WRITTEN_INSTANT = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[T ](?P<hour>\d{2}):(?P<minute>\d{2})"
+                             r"(?::(?P<second>\d{2})(?:\.\d{1,6})?)?")
+FRENCH_INSTANT = re.compile(r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4}) "
+                            r"(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?")
 
 
 def required_instant(form: FormData, name: str, label: str) -> pendulum.DateTime:
@@ -67,7 +87,7 @@ def count(form: FormData, name: str) -> int | str | None:
     value = text(form, name)
     if not value:
         return None
-    return int(value) if re.fullmatch(r"-?\d{1,9}", value) else value
+    return int(value) if re.fullmatch(r"-?[0-9]{1,9}", value) else value
 
 
 def parse_declaration_form(form: FormData, declared_by: str, reporter: dict[str, str], parties: Parties,
@@ -154,6 +174,9 @@ def read_upload(form: FormData, name: str = "file") -> Upload:
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput([FieldError(name, "choisissez un fichier")])
     filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+    if any(unicodedata.category(character) in ("Cf", "Cc") for character in filename):
+        raise InvalidInput([FieldError(name, "nom de fichier refusé : il contient un caractère invisible ou de "
+                                             "contrôle (il pourrait se lire avec une autre extension)")])
     extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in ALLOWED_TYPES:
         raise InvalidInput([FieldError(name, "type de fichier non accepté (acceptés : "

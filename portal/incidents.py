@@ -1,12 +1,13 @@
 """Incident pages: the dashboard, the declaration form, an incident's page and what each party does on it."""
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from models.attachments import Attachment, forget_unrecorded, store_file, stored_path
+from models.attachments import Attachment, keep_staged, stage_file, stored_path
 from models.commands import Acknowledge, Attach, Close, Declare, Dismiss, FollowUp, Triage
 from models.door import require_role, run
 from models.errors import FieldError, InvalidInput, Refused
@@ -159,25 +160,29 @@ def dismiss(request: Request, ref: str, form: PostedForm) -> Response:
 def attach(request: Request, ref: str, form: PostedForm) -> Response:
     person = signed_in(request)
     read(lambda session: readable_incident(session, ref, person))  # nothing stored for whom may not read it
-    stored: list[str] = []
+    staged: list[tuple[str, Path]] = []
 
     def command() -> Attach:
         upload = read_upload(form)
-        sha256, written = store_file(upload.content)
-        if written:
-            stored.append(sha256)
+        staged.append(stage_file(upload.content))
         return Attach(ref=ref, filename=upload.filename, content_type=upload.content_type,
-                      size=len(upload.content), sha256=sha256, note=text(form, "note") or None)
+                      size=len(upload.content), sha256=staged[0][0], note=text(form, "note") or None)
+    answer: Response | None = None
     try:
-        return _act(request, ref, form, command, "piece")
+        answer = _act(request, ref, form, command, "piece")
+        return answer
     finally:
-        if stored:  # a file this request wrote, which the door may have refused: none left behind
-            read(lambda session: forget_unrecorded(session, stored[0]))
+        for sha256, path in staged:  # kept once recorded, else removed: a refusal leaves nothing behind
+            if answer is not None and answer.status_code == 303:
+                keep_staged(path, sha256)
+            else:
+                path.unlink(missing_ok=True)
 
 
 @router.get("/incidents/{ref}/pieces-jointes/{attachment_id}")
 def download_attachment(request: Request, ref: str, attachment_id: int) -> Response:
     person = signed_in(request)
+    attachment_id = attachment_id if 0 < attachment_id < 2**31 else 0  # the store's integers; beyond, none
 
     def find(session: Any) -> Attachment | None:
         incident = readable_incident(session, ref, person)

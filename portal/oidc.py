@@ -121,6 +121,6 @@ def _verified_email(code: str, nonce: str, verifier: str) -> str | None:
         claims.update(info)
     email = claims.get("email")
     verified = claims.get("email_verified", True)  # absent: the provider verifies every address it gives
-    if not email or verified not in (True, "true"):
+    if not email or not (verified is True or verified == "true"):
         return None
     return str(email).strip().lower()

@@ -6,7 +6,7 @@ import threading
 
 import uvicorn
 
-from settings.env import portal_url
+from settings.env import portal_url, trusted_proxies
 
 HOST = "127.0.0.1"
 
@@ -16,8 +16,10 @@ def config(port: int, host: str = HOST) -> uvicorn.Config:
 
     os.environ["INCIDENTS_PORTAL_PORT"] = str(port)  # the links this process mails (and its flows') point here
     # No access log: a path names an incident's reference, a sign-in link its token.
+    front = trusted_proxies()
     return uvicorn.Config(create_app(), host=host, port=port, log_level="warning", access_log=False,
-                          proxy_headers=False, server_header=False, date_header=True)
+                          proxy_headers=bool(front), forwarded_allow_ips=front or None, server_header=False,
+                          date_header=True)
 
 
 def start_in_thread(port: int, host: str = HOST) -> uvicorn.Server:

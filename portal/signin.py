@@ -8,23 +8,25 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.background import BackgroundTask
 
-from models.access import end_session, open_session, use_sign_in_link
+from models.access import end_session, link_address, masked_address, open_session, use_sign_in_link
 from models.bounds import MAX_EMAIL, text_defect
 from models.commands import RequestSignIn
 from models.db import in_transaction
 from portal import oidc
-from portal.delivery import request_link_soon
+from portal.delivery import request_link
 from portal.forms import PostedForm
 from portal.throttle import Throttle
-from portal.web import NEXT_COOKIE, SESSION_COOKIE, check_csrf, parties, render, served_over_https, visitor
+from portal.web import NEXT_COOKIE, SESSION_COOKIE, check_csrf, parties, read, render, served_over_https, visitor
 from settings.env import oidc_settings, portal_url
 
 router = APIRouter(include_in_schema=False)
 
-# Per address and per client, over 15 minutes: enough for a typo or a lost mail, not for a mailbomb or a scan.
+# Per address (mails sent) and per client (requests), over 15 minutes: enough for a typo or a lost mail, not for a
+# mailbomb or a scan. Behind a TLS front, set INCIDENTS_PORTAL_TRUSTED_PROXIES so that clients are told apart.
 PER_ADDRESS = Throttle(limit=3, window_seconds=900)
-PER_CLIENT = Throttle(limit=10, window_seconds=900)
+PER_CLIENT = Throttle(limit=20, window_seconds=900)
 PER_CLIENT_OIDC = Throttle(limit=30, window_seconds=900)
 SENT = ("Si cette adresse est celle d'une personne déclarée, un lien de connexion vient de lui être envoyé. "
         "Il ne sert qu'une fois et expire dans 15 minutes.")
@@ -45,14 +47,17 @@ def ask_for_link(request: Request, form: PostedForm) -> Response:
     if defect or "@" not in email:
         return _sign_in_page(request, 400, email=email[:MAX_EMAIL],
                              errors={"email": defect or "adresse électronique invalide"})
-    if not (PER_CLIENT.allow(_client_of(request)) and PER_ADDRESS.allow(email.lower())):
+    if not PER_CLIENT.allow(_client_of(request)):
         return _sign_in_page(request, 429, email=email[:MAX_EMAIL], throttled=True)
+    answer = render(request, "sign_in_sent.html.j2", {"message": SENT})
     person = parties().person(email)
-    if person is not None:
-        # After answering, so that a known address is not told apart by the time the answer takes.
+    # Beyond a few links per address, the same answer but no more mail: nobody can lock a person out, or flood them.
+    if person is not None and PER_ADDRESS.allow(email.lower()):
+        # After the answer has left, so that a known address is not told apart by the time the answer takes.
         token = secrets.token_urlsafe(32)
-        request_link_soon(RequestSignIn(token=token, link=f"{portal_url()}/connexion/lien/{token}"), person)
-    return render(request, "sign_in_sent.html.j2", {"message": SENT})
+        answer.background = BackgroundTask(request_link, RequestSignIn(
+            token=token, link=f"{portal_url()}/connexion/lien/{token}"), person)
+    return answer
 
 
 def _client_of(request: Request) -> str:
@@ -62,8 +67,10 @@ def _client_of(request: Request) -> str:
 
 @router.get("/connexion/lien/{token}")
 def confirm_link(request: Request, token: str) -> Response:
-    """A page with a button: a mail scanner that opens the link does not spend it."""
-    return render(request, "sign_in_confirm.html.j2", {"token": token[:100]})
+    """A page with a button: a mail scanner that opens the link does not spend it. It names (half hidden) whom the
+    link signs in, and warns who is signed in as someone else."""
+    email = read(lambda session: link_address(session, token[:100]))
+    return render(request, "sign_in_confirm.html.j2", {"token": token[:100], "masked": masked_address(email)})
 
 
 @router.post("/connexion/lien")
@@ -76,6 +83,9 @@ def use_link(request: Request, form: PostedForm) -> Response:
 
 
 def _signed_in(request: Request, email: str, method: str) -> Response:
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # a new sign-in on this browser ends the session it had
+        in_transaction(lambda session: end_session(session, previous))
     opened = in_transaction(lambda session: open_session(session, email, method))
     wanted = request.cookies.get(NEXT_COOKIE, "")
     # A path of this portal only: never another site ("//…", "/\…"), never back to the sign-in pages.

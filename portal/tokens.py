@@ -36,5 +36,6 @@ def new_token(request: Request, form: PostedForm) -> Response:
 def revoke(request: Request, token_id: int, form: PostedForm) -> Response:
     person = signed_in(request)
     check_csrf(request, form)
-    in_transaction(lambda session: revoke_token(session, person, token_id))
+    if 0 < token_id < 2**31:  # the store's integers; beyond, there is no such token
+        in_transaction(lambda session: revoke_token(session, person, token_id))
     return RedirectResponse("/jetons", status_code=303)

@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlalchemy import func
+from sqlalchemy import select as columns
+from sqlmodel import Session, col
 
 from cli.views import ENTRY_LABELS
 from models.attachments import attachments_of
@@ -30,42 +32,45 @@ class Filters:
 
 def dashboard_rows(session: Session, reader: Person, filters: Filters, now: pendulum.DateTime,
                    parties: Parties) -> list[dict[str, Any]]:
-    """The incidents `reader` may see, by next deadline: overdue first, then soonest; none due last."""
-    query = visible(select(Incident), reader)
+    """The incidents `reader` may see, by next deadline: overdue first, then soonest; none due last. Only the
+    columns shown are read (a dashboard of a thousand incidents stays quick)."""
+    query = visible(columns(col(Incident.id), col(Incident.ref), col(Incident.title), col(Incident.status),
+                            col(Incident.municipality_insee), col(Incident.confirmed_scope),
+                            col(Incident.proposed_scope), col(Incident.acknowledged_by)), reader)
     if filters.commune:
-        query = query.where(Incident.municipality_insee == filters.commune)
+        query = query.where(col(Incident.municipality_insee) == filters.commune)
     if filters.status == "live":
         query = query.where(col(Incident.status).in_([IncidentState.QUEUED, IncidentState.OPEN]))
     elif filters.status in {state.value for state in IncidentState}:
-        query = query.where(Incident.status == filters.status)
-    incidents = [i for i in session.exec(query).all()
-                 if not filters.scope or (i.confirmed_scope or i.proposed_scope) == filters.scope]
-    pending: dict[int, list[Obligation]] = {}
-    ids = [incident.id for incident in incidents]
-    for chunk in range(0, len(ids), 500):
-        for obligation in session.exec(select(Obligation).where(
-                col(Obligation.incident_id).in_(ids[chunk:chunk + 500]), col(Obligation.met_at).is_(None),
-                col(Obligation.waived_at).is_(None))):
-            pending.setdefault(obligation.incident_id, []).append(obligation)
+        query = query.where(col(Incident.status) == filters.status)
+    if filters.scope:
+        query = query.where(func.coalesce(Incident.confirmed_scope, Incident.proposed_scope) == filters.scope)
+    incidents = session.execute(query).all()
+    pending = visible(columns(col(Obligation.incident_id), col(Obligation.kind), col(Obligation.due_at))
+                      .join(Incident, col(Incident.id) == col(Obligation.incident_id))
+                      .where(col(Obligation.met_at).is_(None), col(Obligation.waived_at).is_(None))
+                      .order_by(col(Obligation.due_at)), reader)
+    following: dict[int, tuple[str | None, datetime | None]] = {}
+    for incident_id, kind, due_at in session.execute(pending).all():
+        following.setdefault(incident_id, (kind, due_at))
+    communes = {m.insee: m.name for m in parties.municipalities}
+    now_seconds = now.timestamp()
     rows: list[tuple[tuple[int, float, str], dict[str, Any]]] = []
-    for incident in incidents:
-        due = sorted(pending.get(incident.id or 0, []), key=lambda o: o.due_at)
-        following = due[0] if due else None
-        due_at = pendulum.instance(following.due_at) if following else None
-        commune = parties.municipality(incident.municipality_insee)
-        order = (0 if due_at and due_at < now else 1 if due_at else 2, due_at.timestamp() if due_at else 0.0,
-                 incident.ref)
-        rows.append((order, {
-            "ref": incident.ref, "title": incident.title, "status": incident.status,
-            "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
-            "commune": commune.name if commune else incident.municipality_insee,
-            "scope_label": _scope_label(incident.confirmed_scope or incident.proposed_scope),
-            "scope_proposed": incident.confirmed_scope is None and incident.proposed_scope is not None,
-            "acknowledged": incident.acknowledged_at is not None,
-            "next_kind": CLOCK_RULES[ObligationKind(following.kind)].label if following else None,
-            "next_due": paris_datetime(due_at) if due_at else None,
-            "overdue": bool(due_at and due_at < now),
-            "left": duration_fr(int(abs((due_at - now).total_seconds()))) if due_at else None,
+    for incident_id, ref, title, status, insee, confirmed, proposed, acknowledged_by in incidents:
+        kind, due_at = following.get(incident_id, (None, None))
+        due = due_at.timestamp() if due_at is not None else None
+        overdue = due is not None and due < now_seconds
+        rows.append(((0 if overdue else 1 if due is not None else 2, due or 0.0, ref), {
+            "ref": ref, "title": title, "status": status,
+            "status_label": INCIDENT_STATE_LABELS[IncidentState(status)],
+            "commune": communes.get(insee, insee),
+            "scope_label": _scope_label(confirmed or proposed),
+            "scope_proposed": confirmed is None and proposed is not None,
+            "acknowledged": acknowledged_by is not None,
+            "next_kind": CLOCK_RULES[ObligationKind(kind)].label if kind else None,
+            "next_due": paris_datetime(due_at) if due_at is not None else None,
+            "overdue": overdue,
+            "left": duration_fr(int(abs(due - now_seconds))) if due is not None else None,
         }))
     rows.sort(key=lambda row: row[0])
     return [row for _, row in rows]

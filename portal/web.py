@@ -54,7 +54,8 @@ def visitor(request: Request) -> Visitor:
 def _identify(request: Request) -> Visitor:
     parties = load_parties()
     authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
+    # A token works on the API only: on the pages, where forms skip CSRF for it, it could mint new tokens.
+    if request.url.path.startswith("/api/") and authorization.lower().startswith("bearer "):
         email = in_transaction(lambda session: token_owner(session, authorization[7:].strip()))
         person = parties.person(email) if email else None
         if person is None:

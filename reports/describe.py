@@ -15,7 +15,8 @@ TEMPLATES = {"cross_party_alert": "l'alerte", "deadline_step": "l'avis d'échéa
              "final_report": "le rapport final", "delivery_failure": "l'avis de non-remise",
              "delivery_recovered": "l'avis de remise finale",
              "acknowledgement_reminder": "la relance d'accusé de réception",
-             "breach_drafts": "les projets CNIL et de lettre"}
+             "breach_drafts": "les projets CNIL et de lettre", "declaration_receipt": "l'accusé d'enregistrement",
+             "sign_in_link": "le lien de connexion", "steering_report": "le rapport au comité de pilotage"}
 
 
 def _obligation(payload: dict[str, Any]) -> str:
@@ -82,6 +83,9 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "cnil_filed": lambda p: f"Notification {'complémentaire ' if p.get('complementary') else ''}déposée auprès de "
                             f"la CNIL (référence {p['reference']}).",
     "subjects_informed": lambda p: f"Personnes concernées informées ({p['channel']}).",
+    "attachment_added": lambda p: f"Pièce jointe ajoutée : {p['filename']} ({p['size']} octets, SHA-256 "
+                                  f"{p['sha256']})" + (f" ; note : {p['note'].rstrip('.')}" if p.get("note") else "")
+                                  + ".",
 }
 
 

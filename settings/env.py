@@ -139,3 +139,9 @@ def oidc_settings() -> OidcSettings | None:
     return OidcSettings(issuer=issuer, client_id=client_id,
                         client_secret=os.environ.get("INCIDENTS_OIDC_CLIENT_SECRET") or None,
                         scope=os.environ.get("INCIDENTS_OIDC_SCOPE", "openid email"))
+
+
+def trusted_proxies() -> str:
+    """The TLS front's addresses (comma-separated), whose X-Forwarded-For names the real client: the sign-in limits
+    then count per person's machine, not for the whole académie behind the front."""
+    return os.environ.get("INCIDENTS_PORTAL_TRUSTED_PROXIES", "").strip()

@@ -743,7 +743,7 @@ def world(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     for module in (portal.api, portal.breach, portal.incidents):
         monkeypatch.setattr(module, "hand_over_soon", lambda *args: None)
     # The link through the door at once, in the request's thread; its mail is not delivered.
-    monkeypatch.setattr(portal.signin, "request_link_soon",
+    monkeypatch.setattr(portal.signin, "request_link",
                         lambda command, person: run(command, person, pendulum.now("UTC")))
     monkeypatch.setattr(portal.audit, "render_steering", steering_without_charts)
     monkeypatch.setattr(portal.signin, "PER_CLIENT", Throttle(limit=10_000, window_seconds=900))

@@ -98,7 +98,7 @@ def test_attachment_refused_when_too_large_of_a_forbidden_type_or_lying_about_it
         answer = browser.post(f"/incidents/{ref}/pieces-jointes", files={"file": (name, content, "text/plain")})
         assert answer.status_code == 400, name
         assert message in answer.text, name
-    assert not (var_dir() / "attachments").exists() or not any((var_dir() / "attachments").rglob("*"))
+    assert [path for path in (var_dir() / "attachments").rglob("*") if path.is_file()] == []
 
 
 def test_api_token_declares_reads_and_stops_working_once_revoked(store: Path):
@@ -206,3 +206,63 @@ def test_a_download_keeps_its_french_file_name():
     disposition = Browser(REFERENT).get(f"/incidents/{ref}/pieces-jointes/1").headers["content-disposition"]
     assert disposition == ("attachment; filename=\"relev__d_acc_s.csv\"; "
                            "filename*=UTF-8''relev%C3%A9%20d%27acc%C3%A8s.csv")
+
+
+def test_a_body_without_length_is_cut_at_the_limit(monkeypatch):
+    monkeypatch.setenv("INCIDENTS_MAX_ATTACHMENT_MEGABYTES", "1")
+    ref = declare(REFERENT)
+    browser = Browser(REFERENT)
+
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 65536  # 2.5 MB, streamed without Content-Length
+
+    answer = browser.client.post(f"/incidents/{ref}/pieces-jointes", content=chunks(),
+                                 headers={"content-type": "multipart/form-data; boundary=b"})
+    assert answer.status_code == 413
+    assert [path for path in (var_dir() / "attachments").rglob("*") if path.is_file()] == []
+
+
+def test_a_token_opens_the_api_only_never_the_pages():
+    headers = bearer(REFERENT)
+    client = Browser().client
+    assert client.post("/jetons", data={"label": "copie"}, headers=headers).headers["location"] == "/connexion"
+    assert client.get("/incidents", headers=headers).headers["location"] == "/connexion"
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 200
+
+
+def test_dates_are_read_day_first_and_nothing_else_is_guessed():
+    browser = Browser(REFERENT)
+    form = {"title": "T", "description": "D", "municipality": "54999", "categories": "vendor",
+            "personal_data": "no"}
+    for typed in ("9", "now", "2026-11-29T10:00+05:00", "10/31/2026 09:00", "29/03/2026 02:30"):
+        answer = browser.post("/incidents/nouveau", {**form, "aware_at": typed})
+        assert answer.status_code == 400, typed
+        assert 'id="erreur-aware_at"' in answer.text, typed
+    assert "passage à l&#39;heure d&#39;été" in browser.post("/incidents/nouveau",
+                                                            {**form, "aware_at": "29/03/2026 02:30"}).text
+    answer = browser.post("/incidents/nouveau", {**form, "aware_at": "11/10/2026 09:00"})
+    assert answer.status_code == 303
+    ref = answer.headers["location"].split("/")[2]
+    assert "dimanche 11 octobre 2026 à 09h00" in text_of(browser.get(f"/incidents/{ref}").text)
+
+
+def test_odd_inputs_get_french_refusals_not_errors():
+    ref = declare(REFERENT)
+    headers = bearer(TRIAGER)
+    client = Browser().client
+    for body in ({"scope": ["shared"]}, {"scope": "shared", "reason": 5}):
+        answer = client.post(f"/api/v1/incidents/{ref}/triage", json=body, headers=headers)
+        assert answer.status_code == 422, body
+    browser = Browser(REFERENT)
+    assert browser.get(f"/incidents/{ref}/pieces-jointes/99999999999999999999").status_code == 404
+    assert browser.post("/jetons/99999999999999999999/revoquer").status_code == 303
+    assert browser.get("/incidents/A%00B").status_code == 404
+    assert browser.post("/incidents/nouveau", {"title": "T", "description": "D", "municipality": "54999",
+                                               "categories": "vendor", "personal_data": "no", "pupils": "²",
+                                               "aware_at": "28/11/2026 09:00"}).status_code == 400
+    hidden = browser.post(f"/incidents/{ref}/pieces-jointes",
+                          files={"file": ("facture\u202efdp.txt", b"texte", "text/plain")})
+    assert hidden.status_code == 400 and "caractère invisible" in hidden.text
+    assert browser.get("/pas-de-page").status_code == 404
+    assert "Cette page n&#39;existe pas" in browser.get("/pas-de-page").text
