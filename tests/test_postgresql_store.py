@@ -69,7 +69,7 @@ def on_postgres(postgres, monkeypatch):
 def test_declare_triage_watch_decide_and_report_on_postgresql(on_postgres, cli, smtp, tmp_path):
     view = declared(cli, tmp_path, aware_at="2026-10-23T12:00:00+02:00", at="2026-10-23T13:00:00+02:00", **BREACH)
     ref = view["ref"]
-    assert obligation(view)["status"] == "met" and len(smtp.received) == 2
+    assert obligation(view)["status"] == "met" and len(smtp.received) == 3  # two alerts and the receipt
     assert obligation(view, "cnil_notification")["due_at"] == "2026-10-26T11:00:00+01:00"
     # The académie, alerted, acknowledges the alert (so no reminder to acknowledge is due).
     assert cli("acknowledge", ref, "--by", TRIAGER, "--at", "2026-10-23T14:00:00+02:00").exit_code == 0
