@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException  # FastAPI's is a subclass; routi
 from models.db import StoreUnavailable
 from models.errors import InvalidInput, NotFound, Refused
 from portal import api, audit, breach, incidents, signin, tokens
-from portal.security import BodyLimit, SecurityHeaders, UnexpectedErrors
+from portal.security import GuardedRequests, SecurityHeaders
 from portal.web import NEXT_COOKIE, CsrfRefused, SignInRequired, render, served_over_https
 from settings.env import SettingsError
 from settings.parties import PartiesConfigError
@@ -26,8 +26,7 @@ def create_app() -> FastAPI:
                   description="API des commandes et lectures du moteur, pour les applications munies d'un jeton "
                               "d'accès personnel (en-tête `Authorization: Bearer …`).",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", redirect_slashes=False)
-    app.add_middleware(BodyLimit)
-    app.add_middleware(UnexpectedErrors)
+    app.add_middleware(GuardedRequests)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (signin, incidents, breach, audit, tokens, api):

@@ -24,7 +24,7 @@ def body_limit() -> int:
 
 
 async def read_form(request: Request) -> FormData:
-    """The posted form, refused whole beyond the largest attachment (no half-read upload; `BodyLimit` cuts a body
+    """The posted form, refused whole beyond the largest attachment (no half-read upload; `GuardedRequests` cuts a body
     that does not say its length)."""
     declared = request.headers.get("content-length")
     limit = body_limit()

@@ -43,51 +43,16 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class UnexpectedErrors:
-    """An error nobody foresaw (the foreseen ones have their French page already): logged for the administrator under
-    var/logs/ (it may quote stored values, so never shown), answered with a French page, not a traceback."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watching(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watching)
-        except Exception:  # noqa: BLE001 - the last net of the portal
-            from cli.crash_log import log_unexpected
-
-            log_unexpected(f"portail {scope.get('method', '')} {str(scope.get('path', '')).split('/')[1]}")
-            if started:
-                return
-            api = str(scope.get("path", "")).startswith("/api/")
-            body = ('{"detail": "Erreur inattendue : rien n\'a été enregistré par cette action."}' if api else
-                    "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Erreur inattendue</title>"
-                    "</head><body><h1>Erreur inattendue</h1><p>Rien n'a été enregistré par cette action ; "
-                    "l'administrateur en trouvera le détail dans le journal du service. "
-                    "<a href=\"/incidents\">Revenir au tableau de bord</a>.</p></body></html>").encode("utf-8")
-            kind = b"application/json" if api else b"text/html; charset=utf-8"
-            await send({"type": "http.response.start", "status": 500,
-                        "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-
-
 class BodyTooLarge(Exception):
-    pass
+    """More bytes received than any form of the portal may hold."""
 
 
-class BodyLimit:
-    """Bytes actually received, counted: a chunked upload (no Content-Length) is cut at the limit with a 413, before
-    it fills the disk or the memory."""
+class GuardedRequests:
+    """What must not reach a person as a traceback or fill the machine:
+    - the bytes actually received are counted, so that a body sent without Content-Length (chunked) is cut at the
+      limit with a 413 before it fills the disk or the memory;
+    - an error nobody foresaw (the foreseen ones have their French page already) is logged for the administrator
+      under var/logs/ (it may quote stored values, so never shown) and answered with a French page."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -116,10 +81,29 @@ class BodyLimit:
         try:
             await self.app(scope, counting, watching)
         except BodyTooLarge:
+            if not started:
+                await _answer(send, 413, b"text/plain; charset=utf-8", "Envoi trop volumineux.")
+        except Exception:  # noqa: BLE001 - the last net of the portal
+            from cli.crash_log import log_unexpected
+
+            log_unexpected(f"portail {scope.get('method', '')} {str(scope.get('path', '')).split('/')[1]}")
             if started:
                 return
-            body = b"Envoi trop volumineux."
-            await send({"type": "http.response.start", "status": 413,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                    (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
-            await send({"type": "http.response.body", "body": body})
+            if str(scope.get("path", "")).startswith("/api/"):
+                await _answer(send, 500, b"application/json",
+                              '{"detail": "Erreur inattendue : rien n\'a été enregistré par cette action."}')
+            else:
+                await _answer(send, 500, b"text/html; charset=utf-8", UNEXPECTED_PAGE)
+
+
+UNEXPECTED_PAGE = ("<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Erreur inattendue</title>"
+                   "</head><body><h1>Erreur inattendue</h1><p>Rien n'a été enregistré par cette action ; "
+                   "l'administrateur en trouvera le détail dans le journal du service. "
+                   "<a href=\"/incidents\">Revenir au tableau de bord</a>.</p></body></html>")
+
+
+async def _answer(send: Send, status: int, kind: bytes, text: str) -> None:
+    body = text.encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
