@@ -116,7 +116,7 @@ def serve(port: Annotated[int, typer.Option("--port", help="Port du serveur Pref
                                                           "INCIDENTS_PORTAL_PORT, sinon 8080).")] = None) -> None:
     """Démarrer le service : serveur Prefect local (sauf PREFECT_API_URL), déploiements et portail web."""
     from cli.service import run_service
-    from settings.env import oidc_settings, portal_url
+    from settings.env import oidc_settings, portal_url, trusted_proxies
     from settings.env import portal_port as configured_port
 
     with user_errors():
@@ -125,6 +125,7 @@ def serve(port: Annotated[int, typer.Option("--port", help="Port du serveur Pref
         chosen = portal_port or configured_port()
         portal_url(chosen)
         oidc_settings()
+        trusted_proxies()
         get_engine()
     run_service(port, chosen)
 
@@ -136,7 +137,7 @@ def portal(port: Annotated[int | None, typer.Option("--port", help="Port du port
     import uvicorn
 
     from portal.server import address, config
-    from settings.env import oidc_settings, portal_port, portal_url
+    from settings.env import oidc_settings, portal_port, portal_url, trusted_proxies
 
     with user_errors():
         load_parties()
@@ -144,6 +145,7 @@ def portal(port: Annotated[int | None, typer.Option("--port", help="Port du port
         chosen = port or portal_port()
         portal_url(chosen)
         oidc_settings()
+        trusted_proxies()
         get_engine()
     typer.echo(f"Portail : {address(chosen)} (Ctrl-C pour arrêter).")
     uvicorn.Server(config(chosen)).run()

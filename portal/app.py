@@ -96,9 +96,12 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        messages = {404: "Cette page n'existe pas.", 405: "Méthode non permise pour cette adresse.",
+        # Never the framework's own (English) detail: a fixed French message per status.
+        messages = {400: "Formulaire ou requête illisible (trop de champs, fichier en trop, encodage) : rechargez la "
+                         "page et recommencez.",
+                    404: "Cette page n'existe pas.", 405: "Méthode non permise pour cette adresse.",
                     413: "Envoi trop volumineux."}
-        message = messages.get(error.status_code, str(error.detail))
+        message = messages.get(error.status_code, "Requête refusée.")
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=error.status_code)
         return render(request, "error.html.j2", {"title": "Erreur", "message": message}, status=error.status_code)

@@ -71,9 +71,9 @@ def paris_instant(form: FormData, name: str, label: str, required: bool = True) 
 
 
 WRITTEN_INSTANT = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[T ](?P<hour>\d{2}):(?P<minute>\d{2})"
-                             r"(?::(?P<second>\d{2})(?:\.\d{1,6})?)?")
+                             r"(?::(?P<second>\d{2})(?:\.\d{1,6})?)?", re.ASCII)
 FRENCH_INSTANT = re.compile(r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4}) "
-                            r"(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?")
+                            r"(?P<hour>\d{1,2})[:h](?P<minute>\d{2})(?::(?P<second>\d{2}))?", re.ASCII)
 
 
 def required_instant(form: FormData, name: str, label: str) -> pendulum.DateTime:

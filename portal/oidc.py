@@ -120,7 +120,8 @@ def _verified_email(code: str, nonce: str, verifier: str) -> str | None:
             raise UserinfoMismatch
         claims.update(info)
     email = claims.get("email")
-    verified = claims.get("email_verified", True)  # absent: the provider verifies every address it gives
+    # Absent, the claim counts only if the provider is known to verify every address it gives (ProConnect's do).
+    verified = claims.get("email_verified", True if configured.trust_email else None)
     if not email or not (verified is True or verified == "true"):
         return None
     return str(email).strip().lower()

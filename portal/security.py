@@ -1,6 +1,7 @@
 """The web side's protections on every response: a Content-Security-Policy without inline script, no framing, no
 sniffing, no referrer (a sign-in link must not leak to another site), nothing cached."""
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -43,8 +44,12 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class BodyTooLarge(Exception):
-    """More bytes received than any form of the portal may hold."""
+class BodyTooLarge(HTTPException):
+    """More bytes received than any form of the portal may hold. An HTTP error, so that a body reader that catches
+    everything else (FastAPI's, for JSON) lets it through as the 413 it is."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "Envoi trop volumineux.")
 
 
 class GuardedRequests:

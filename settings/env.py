@@ -126,6 +126,7 @@ class OidcSettings:
     client_id: str
     client_secret: str | None
     scope: str
+    trust_email: bool  # the provider verifies every address it gives, and says nothing of it
 
 
 def oidc_settings() -> OidcSettings | None:
@@ -138,10 +139,15 @@ def oidc_settings() -> OidcSettings | None:
         raise SettingsError("Réglage « INCIDENTS_OIDC_CLIENT_ID » manquant : il accompagne INCIDENTS_OIDC_ISSUER.")
     return OidcSettings(issuer=issuer, client_id=client_id,
                         client_secret=os.environ.get("INCIDENTS_OIDC_CLIENT_SECRET") or None,
-                        scope=os.environ.get("INCIDENTS_OIDC_SCOPE", "openid email"))
+                        scope=os.environ.get("INCIDENTS_OIDC_SCOPE", "openid email"),
+                        trust_email=os.environ.get("INCIDENTS_OIDC_TRUST_EMAIL", "false").lower() == "true")
 
 
 def trusted_proxies() -> str:
     """The TLS front's addresses (comma-separated), whose X-Forwarded-For names the real client: the sign-in limits
     then count per person's machine, not for the whole académie behind the front."""
-    return os.environ.get("INCIDENTS_PORTAL_TRUSTED_PROXIES", "").strip()
+    value = os.environ.get("INCIDENTS_PORTAL_TRUSTED_PROXIES", "").strip()
+    if "*" in value:
+        raise SettingsError("Réglage « INCIDENTS_PORTAL_TRUSTED_PROXIES » invalide : nommez les adresses du frontal ; "
+                            "« * » laisserait n'importe qui choisir l'adresse vue par le portail.")
+    return value

@@ -34,3 +34,10 @@ def test_a_bad_delivery_setting_is_refused_by_name_before_any_work(plain_cli, mo
     assert result.exit_code == 2
     assert f"Réglage « {name} » invalide" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_portal_trusting_any_front_is_refused(plain_cli, monkeypatch):
+    monkeypatch.setenv("INCIDENTS_PORTAL_TRUSTED_PROXIES", "*")
+    result = plain_cli("portal", "--port", "1")
+    assert result.exit_code == 2
+    assert "INCIDENTS_PORTAL_TRUSTED_PROXIES" in result.stderr and "Traceback" not in result.output

@@ -266,3 +266,22 @@ def test_odd_inputs_get_french_refusals_not_errors():
     assert hidden.status_code == 400 and "caractère invisible" in hidden.text
     assert browser.get("/pas-de-page").status_code == 404
     assert "Cette page n&#39;existe pas" in browser.get("/pas-de-page").text
+
+
+def test_unreadable_or_oversized_requests_are_answered_in_french(monkeypatch):
+    monkeypatch.setenv("INCIDENTS_MAX_ATTACHMENT_MEGABYTES", "1")
+    ref = declare(REFERENT)
+    client = Browser().client
+    headers = {**bearer(TRIAGER), "content-type": "application/json"}
+    big = b'{"reason": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    answer = client.post(f"/api/v1/incidents/{ref}/dismiss", content=big, headers=headers)
+    assert answer.status_code == 413 and answer.json()["detail"] == "Envoi trop volumineux."
+    broken = client.post(f"/api/v1/incidents/{ref}/dismiss", content=b'{"reason": "\xff\xfe"}', headers=headers)
+    assert broken.status_code in (400, 422) and "error" not in broken.text.lower()
+    crowded = Browser(REFERENT).post("/incidents/nouveau", {f"champ{n}": "x" for n in range(300)})
+    assert crowded.status_code == 400 and "Formulaire ou requête illisible" in crowded.text
+    assert "Too many" not in crowded.text
+    wide = Browser(REFERENT).post("/incidents/nouveau", {
+        "title": "T", "description": "D", "municipality": "54999", "categories": "vendor", "personal_data": "no",
+        "aware_at": "２０２６-１１-２８T０９:００"})
+    assert wide.status_code == 400 and 'id="erreur-aware_at"' in wide.text

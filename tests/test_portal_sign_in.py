@@ -593,3 +593,14 @@ def test_oidc_issuer_with_a_trailing_slash(client: TestClient, oidc: OidcProvide
     monkeypatch.setenv("INCIDENTS_OIDC_ISSUER", oidc.issuer + "/")
     assert oidc_sign_in(client, oidc).status_code == 303
     signed_in_as(client, KNOWN)
+
+
+def test_oidc_without_email_verified_is_refused_unless_the_provider_is_trusted_to_verify(
+        oidc: OidcProvider, monkeypatch: pytest.MonkeyPatch) -> None:
+    oidc.reset(email_verified=None)
+    oidc_refused(oidc_sign_in(browser(), oidc), UNCONFIRMED)
+    monkeypatch.setenv("INCIDENTS_OIDC_TRUST_EMAIL", "true")  # ProConnect's addresses are verified by its providers
+    oidc.reset(email_verified=None)
+    client = browser()
+    assert oidc_sign_in(client, oidc).status_code == 303
+    signed_in_as(client, KNOWN)
