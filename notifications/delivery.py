@@ -33,8 +33,10 @@ from notifications.transport import (
     email_bytes,
     fallback_transport,
     message_id_for,
+    thread_id_for,
 )
 from policy.clocks import ObligationKind
+from policy.parties import Party
 from settings.env import claim_lease_seconds
 from settings.parties import Parties
 
@@ -216,11 +218,17 @@ class _Pass:
             store_rendering(session, message, rendered.subject, rendered.text, rendered.html,
                             _calendar(session, message, ref, domain, now))
         assert message.subject is not None and message.body_text is not None and message.body_html is not None
+        # An answer goes to the party that declared (the robot address reads nothing); the mails of an incident
+        # form one thread.
+        reply_to = [(c.name, str(c.email)) for c in parties.operational_contacts(Party(incident.declared_by),
+                                                                                  incident.municipality_insee)] \
+            if incident is not None else None
         email = build_email(
             sender=str(parties.academy.mail_from), sender_name=f"Incidents ENT – {parties.academy.name}",
             recipient=message.recipient_email, recipient_name=message.recipient_name, subject=message.subject,
             text=message.body_text, html=message.body_html, ics=message.attachment_ics,
-            message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now,
+            message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now, reply_to=reply_to,
+            thread=thread_id_for(ref, domain) if incident is not None else None,
         )
         size, limit = len(email_bytes(email)), parties.engine.max_message_kilobytes * 1024
         too_large = f"message trop volumineux ({size // 1024} Ko, limite {limit // 1024} Ko)" if size > limit else None

@@ -4,8 +4,9 @@ import email.policy
 import hashlib
 import os
 import re
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -78,13 +79,26 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@{domain}>"
 
 
+def thread_id_for(ref: str, domain: str) -> str:
+    """The thread every mail of one incident belongs to (In-Reply-To, References): clients show them together."""
+    return f"<incident-{hashlib.sha256(ref.encode()).hexdigest()[:16]}@{domain}>"
+
+
 def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name: str, subject: str, text: str,
-                html: str, message_id: str, ref: str, now: pendulum.DateTime, ics: str | None = None) -> EmailMessage:
+                html: str, message_id: str, ref: str, now: pendulum.DateTime, ics: str | None = None,
+                reply_to: list[tuple[str, str]] | None = None, thread: str | None = None) -> EmailMessage:
     email = EmailMessage(policy=MAIL_POLICY)
-    email["From"] = formataddr((sender_name, sender))
-    email["To"] = formataddr((recipient_name, recipient))
+    # Address objects, not strings: a display name with a comma or parentheses is quoted, never read as two
+    # addresses or a comment.
+    email["From"] = Address(display_name=sender_name, addr_spec=sender)
+    email["To"] = Address(display_name=recipient_name, addr_spec=recipient)
+    if reply_to:
+        email["Reply-To"] = [Address(display_name=name, addr_spec=address) for name, address in reply_to]
     email["Subject"] = subject
     email["Message-ID"] = message_id
+    if thread:
+        email["In-Reply-To"] = thread
+        email["References"] = thread
     email["Date"] = format_datetime(now)
     email["X-Incident-Ref"] = ref
     email["Content-Language"] = "fr"
@@ -116,7 +130,7 @@ class SmtpTransport:
     async def send(self, email: EmailMessage, ref: str) -> None:
         try:
             client = await self._connected()
-            await client.sendmail(parseaddr(str(email["From"]))[1], [parseaddr(str(email["To"]))[1]],
+            await client.sendmail(email["From"].addresses[0].addr_spec, [email["To"].addresses[0].addr_spec],
                                   email_bytes(email))
         except (aiosmtplib.SMTPException, OSError) as error:
             await self.close()
