@@ -31,7 +31,8 @@ def test_timeline_and_audit_show_the_late_cnil_filing_exactly(cli, smtp, tmp_pat
     assert met["description"] == "Obligation remplie : notification à la CNIL, avec un retard de 23 heures."
     assert all(len(e["hash"]) == 64 and e["recorded_at"] for e in lines)
 
-    table = list(csv.DictReader(io.StringIO(cli("timeline", ref, "--format", "csv").stdout)))
+    table = list(csv.DictReader(io.StringIO(cli("timeline", ref, "--format", "csv").stdout.lstrip("\ufeff")),
+                                delimiter=";"))
     assert [r for r in table if r["seq"] == str(met["seq"])][0]["description"] == met["description"]
 
     html = cli("timeline", ref, "--format", "html").stdout

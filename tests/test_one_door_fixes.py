@@ -322,4 +322,4 @@ def test_a_register_cell_that_looks_like_a_formula_is_exported_inert():
 
     text = to_csv([{"nature": '=HYPERLINK("http://evil.example","x")', "measures": "@SUM(1+1)", "n": -3}],
                   ["nature", "measures", "n"])
-    assert text.splitlines()[1] == '"\'=HYPERLINK(""http://evil.example"",""x"")",\'@SUM(1+1),-3'
+    assert text.splitlines()[1] == '"\'=HYPERLINK(""http://evil.example"",""x"")";\'@SUM(1+1);-3'
