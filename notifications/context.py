@@ -19,7 +19,12 @@ from settings.parties import Parties
 
 PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non",
                         "unknown": "inconnu à ce stade (traité comme une violation de données jusqu'à décision)"}
-SUBJECT_LABELS = {"pupils": "élèves", "staff": "personnels", "parents": "parents"}
+SUBJECT_LABELS = {"pupils": ("élève", "élèves"), "staff": ("personnel", "personnels"), "parents": ("parent", "parents")}
+
+
+def subjects_text(data_subjects: dict[str, int]) -> list[str]:
+    """« 27 élèves », « 1 personnel »: each group of people concerned, counted the French way (0 and 1 singular)."""
+    return [f"{count} {SUBJECT_LABELS[key][0 if count <= 1 else 1]}" for key, count in data_subjects.items()]
 
 REQUESTED_ACTIONS: dict[Party, list[str]] = {
     Party.ACADEMY: [
@@ -57,9 +62,9 @@ def incident_facts(incident: Incident, parties: Parties) -> dict[str, Any]:
         "municipality_name": municipality.name if municipality else incident.municipality_insee,
         "municipality_insee": incident.municipality_insee,
         "schools": [f"{schools.get(uai, uai)} ({uai})" for uai in incident.schools],
-        "categories": [f"{RULES_BY_CATEGORY[c].label} ({c})" for c in incident.categories],
+        "categories": [RULES_BY_CATEGORY[c].label for c in incident.categories],
         "personal_data": PERSONAL_DATA_LABELS[incident.personal_data],
-        "data_subjects": [f"{count} {SUBJECT_LABELS[key]}" for key, count in incident.data_subjects.items()],
+        "data_subjects": subjects_text(incident.data_subjects),
         "records": incident.records,
         "aware_at": incident.aware_at,
         "occurred_at": incident.occurred_at,

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from models.breach import Assessment, CnilFiling, Decision
 from models.incident import Incident
 from models.obligation import Obligation
-from notifications.context import SUBJECT_LABELS, incident_facts
+from notifications.context import incident_facts, subjects_text
 from notifications.render import render_document
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
 from settings.parties import Parties
@@ -51,7 +51,7 @@ def draft_context(session: Session, incident: Incident, assessment: Assessment, 
         "consequences": assessment.consequences,
         "measures": assessment.measures,
         "subjects_total": sum(int(v) for v in subjects.values()),
-        "subjects_detail": [f"{count} {SUBJECT_LABELS[key]}" for key, count in subjects.items()],
+        "subjects_detail": subjects_text(subjects),
         "minors": (subjects.get("pupils") or 0) > 0,
         "records": incident.records,
         "dpo": list(parties.academy.dpd_contacts),

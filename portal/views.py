@@ -15,6 +15,7 @@ from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import TEMPLATE_LABELS
 from models.queries import visible
+from notifications.context import subjects_text
 from notifications.render import duration_fr, paris_datetime
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.scope import SCOPE_LABELS, Scope
@@ -100,7 +101,7 @@ def incident_page(session: Session, incident: Incident, now: pendulum.DateTime, 
         "reporter": {"name": incident.reporter_name, "email": incident.reporter_email},
         "commune": commune.name if commune else incident.municipality_insee,
         "schools": [f"{schools.get(uai, uai)} ({uai})" for uai in incident.schools],
-        "data_subjects": incident.data_subjects, "records": incident.records,
+        "data_subjects": subjects_text(incident.data_subjects), "records": incident.records,
         "occurred_at": paris_datetime(incident.occurred_at) if incident.occurred_at else None,
         "attachments": [{"id": a.id, "filename": a.filename, "size": a.size, "size_label": size_fr(a.size),
                          "sha256": a.sha256,

@@ -8,6 +8,7 @@ import pendulum
 from notifications.render import duration_fr
 from policy.clocks import CLOCK_RULES, ObligationKind, paris
 from policy.scope import SCOPE_LABELS, Scope
+from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
 
 PERSONAL_DATA = {"yes": "oui", "no": "non", "unknown": "inconnu"}
 PARTIES = {"academy": "l'académie", "municipality": "la collectivité", "engine": "le moteur"}
@@ -33,6 +34,17 @@ def _when(value: str | None) -> str:
 def _late(payload: dict[str, Any]) -> str:
     late = payload.get("late_by_seconds")
     return f", avec un retard de {duration_fr(late)}" if late else ", dans le délai"
+
+
+SUBJECTS_DECIDED = {"yes": "informer les personnes concernées", "no": "ne pas informer les personnes concernées",
+                    "exempt": "exemption de l'information des personnes (RGPD art. 34(3))"}
+EXEMPTION_LABELS = {"encryption": "données inintelligibles, chiffrées", "measures": "mesures ultérieures écartant le "
+                    "risque élevé", "disproportionate": "efforts disproportionnés : communication publique"}
+
+
+def _number(value: float) -> str:
+    """A score as a French reader writes it: 3,75."""
+    return f"{value:g}".replace(".", ",")
 
 
 DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -75,10 +87,13 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "drafts_prepared": lambda p: "Projets de notification "
                                  + ("complémentaire " if p.get("complementary") else "")
                                  + "et de lettre aux personnes concernées envoyés au DPD.",
-    "breach_assessed": lambda p: f"Évaluation ENISA : SE {p['se']:g} ({p['level']}), recommandation "
-                                 f"{p['recommendation']}.",
-    "breach_decided": lambda p: f"Décision du DPD : CNIL {'oui' if p['notify_cnil'] else 'non'}, personnes "
-                                f"{p['subjects']}" + (f" ({p['exemption']})" if p.get("exemption") else "")
+    "breach_assessed": lambda p: f"Évaluation ENISA : SE {_number(p['se'])}, gravité "
+                                 f"{LEVEL_LABELS[Level(p['level'])]} ; recommandation : "
+                                 f"{RECOMMENDATION_LABELS[Recommendation(p['recommendation'])]}.",
+    "breach_decided": lambda p: f"Décision du DPD : {'notifier' if p['notify_cnil'] else 'ne pas notifier'} la CNIL, "
+                                f"{SUBJECTS_DECIDED[p['subjects']]}"
+                                + (f" ({EXEMPTION_LABELS.get(p['exemption'], p['exemption'])})"
+                                   if p.get("exemption") else "")
                                 + (f". Motivation : {p['rationale'].rstrip('.')}" if p.get("rationale") else "") + ".",
     "cnil_filed": lambda p: f"Notification {'complémentaire ' if p.get('complementary') else ''}déposée auprès de "
                             f"la CNIL (référence {p['reference']}).",
