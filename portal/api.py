@@ -1,6 +1,7 @@
 """The JSON API: the same commands and reads as the pages, for machine clients with a personal access token
 (`Authorization: Bearer …`). Field names are those of the CLI's documents (YAML or JSON)."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -118,16 +119,18 @@ def triage(request: Request, ref: str, document: Document) -> JSONResponse:
 
 @router.post("/incidents/{ref}/follow-up", summary="Point de suivi (done, planned, impact)")
 def follow_up(request: Request, ref: str, document: Document) -> JSONResponse:
-    person = _bearer(request)
-    run(FollowUp(ref=ref, content=parse_follow_up(document)), person, now())
-    hand_over_soon("dispatch", read(lambda session: readable_incident(session, ref, person).id), ref)
-    return _done(ref)
+    return _reported(request, ref, lambda: FollowUp(ref=ref, content=parse_follow_up(document)))
 
 
 @router.post("/incidents/{ref}/close", summary="Clore (summary, measures, root_cause, residual_risk)")
 def close(request: Request, ref: str, document: Document) -> JSONResponse:
+    return _reported(request, ref, lambda: Close(ref=ref, content=parse_closure(document)))
+
+
+def _reported(request: Request, ref: str, command: Callable[[], FollowUp | Close]) -> JSONResponse:
+    """A report through the door, then its mails handed to the service (as `incidents follow-up` and `close` do)."""
     person = _bearer(request)
-    run(Close(ref=ref, content=parse_closure(document)), person, now())
+    run(command(), person, now())
     hand_over_soon("dispatch", read(lambda session: readable_incident(session, ref, person).id), ref)
     return _done(ref)
 

@@ -4,10 +4,12 @@ access tokens (stored hashed, bound to a person, revocable)."""
 
 import hashlib
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
 import pendulum
+import pytest
 from sqlmodel import col, select
 
 from flows.steps import propose_scopes
@@ -18,6 +20,15 @@ from tests.conftest import REFERENT, TRIAGER
 from tests.portal_client import Browser, bearer, declare, text_of
 
 OTHER_REFERENT = "numerique@montigny-sur-exemple.example.org"
+
+
+@pytest.fixture(autouse=True)
+def portal_work_finished():
+    """The portal's background work (intake, deliveries) ends within its test, never in the next test's store."""
+    yield
+    deadline = time.monotonic() + 60
+    for thread in [t for t in threading.enumerate() if t.name.startswith("portal-")]:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def take_in(*refs: str) -> None:
