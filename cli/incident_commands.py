@@ -21,9 +21,9 @@ from models.declaration import parse_declaration
 from models.outbox import MESSAGE_STATUS_LABELS
 from models.queries import readable_incident, readable_incidents
 from models.reports_input import parse_closure, parse_follow_up
-from notifications.render import duration_fr
 from policy.parties import Party
 from policy.scope import Scope
+from rendering.formats import duration_fr
 from settings.env import check_settings
 from settings.parties import load_parties
 

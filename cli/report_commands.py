@@ -60,8 +60,9 @@ def timeline(ref: str, fmt: Annotated[TimelineFormat, typer.Option("--format", h
              = TimelineFormat.TEXT, as_json: JsonOption = False, output: OutputOption = None,
              by: ByOption = None, at: AtOption = None) -> None:
     """La chronologie d'un incident : les deux instants, l'acteur, la partie, l'événement et l'empreinte."""
-    from notifications.render import render_document
-    from reports.timeline import render_rows, timeline_page, timeline_rows
+    from rendering.environment import render_document
+    from rendering.rows import timeline_rows
+    from reports.timeline import render_rows, timeline_page
 
     with user_errors(), session_scope() as session:
         now = instant(at, writes=False)
@@ -86,7 +87,7 @@ def audit(ref: str, fmt: Annotated[AuditFormat, typer.Option("--format", help="h
     """Le dossier d'audit d'un incident, avec la preuve d'intégrité de sa chronologie."""
     import json
 
-    from notifications.render import render_document
+    from rendering.environment import render_document
     from reports.audit import audit_data
 
     with user_errors(), session_scope() as session:

@@ -16,7 +16,7 @@ from models.db import session_scope
 from models.engine_pass import PASS_OUTCOME_LABELS
 from models.health import store_health
 from models.queries import require_whole_store
-from notifications.render import duration_fr
+from rendering.formats import duration_fr
 from settings.env import fallback_smtp_settings
 
 # The served watchdog passes every 5 minutes: a last pass older than two intervals means nobody is passing.

@@ -13,7 +13,7 @@ from policy.clocks import CLOCK_RULES
 from policy.scope import SCOPE_LABELS, Scope
 from policy.transitions import ENTRY_LABELS as ENTRY_KIND_LABELS
 from policy.transitions import INCIDENT_STATE_LABELS
-from reports.common import iso as iso_paris
+from rendering.formats import iso as iso_paris
 
 
 def obligation_view(obligation: Obligation, now: pendulum.DateTime) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
 
 
 STATUS_LABELS = {"open": "en cours", "met": "respectée", "late": "respectée en retard", "overdue": "en retard",
-                 "not_required": "non requise"}  # short forms for the terminal; reports.common has the long ones
+                 "not_required": "non requise"}  # short forms for the terminal; rendering.rows has the long ones
 INCIDENT_STATUS_LABELS = {state.value: label for state, label in INCIDENT_STATE_LABELS.items()}
 KIND_LABELS = {kind.value: rule.label[0].upper() + rule.label[1:] for kind, rule in CLOCK_RULES.items()}
 ENTRY_LABELS = {kind.value: label for kind, label in ENTRY_KIND_LABELS.items()}

@@ -17,8 +17,8 @@ from models.errors import Refused
 from models.incident import Incident
 from models.queries import readable_incident
 from notifications.drafts import Drafts, draft_context, render_drafts
-from notifications.render import render_message
 from policy.clocks import ObligationKind
+from rendering.environment import render_message
 from settings.env import var_dir
 from settings.parties import Parties, Person, load_parties
 

@@ -76,7 +76,7 @@ def _wall() -> pendulum.DateTime:
 def request_sign_in(session: Session, command: RequestSignIn, _incident: Incident | None, actor: Person,
                     parties: Parties, _now: pendulum.DateTime) -> None:
     """Store a link's hash and queue its mail, already rendered, to the person who asked (RG-DOOR-20)."""
-    from notifications.render import render_message
+    from rendering.environment import render_message
 
     created = _wall()
     link = SignInLink(token_hash=hash_secret(command.token), email=actor.email, created_at=created,

@@ -14,17 +14,13 @@ from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
 from policy.scope import RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
 from policy.steps import StepKind
+from rendering.formats import subjects_text
+from rendering.rows import obligation_rows, timeline_rows
 from settings.env import portal_url
 from settings.parties import Parties
 
 PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non",
                         "unknown": "inconnu à ce stade (traité comme une violation de données jusqu'à décision)"}
-SUBJECT_LABELS = {"pupils": ("élève", "élèves"), "staff": ("personnel", "personnels"), "parents": ("parent", "parents")}
-
-
-def subjects_text(data_subjects: dict[str, int]) -> list[str]:
-    """« 27 élèves », « 1 personnel »: each group of people concerned, counted the French way (0 and 1 singular)."""
-    return [f"{count} {SUBJECT_LABELS[key][0 if count <= 1 else 1]}" for key, count in data_subjects.items()]
 
 REQUESTED_ACTIONS: dict[Party, list[str]] = {
     Party.ACADEMY: [
@@ -93,11 +89,24 @@ def _obligation(obligation: Obligation | None, now: pendulum.DateTime) -> dict[s
     }
 
 
+def recipient_deadlines(session: Session, incident: Incident, party: Party,
+                        now: pendulum.DateTime) -> list[dict[str, Any]]:
+    """The obligations still running that fall to the recipient's party, each with its due time and whether it has
+    already passed: what the reader must do, and by when."""
+    return [{"label": row["label"], "article": row["article"], "due_at": row["due_at"],
+             "passed": row["status"] == "overdue"}
+            for row in obligation_rows(session, incident, now)
+            if row["owner"] == party.value and row["status"] in ("open", "overdue")]
+
+
 def alert(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
           now: pendulum.DateTime) -> dict[str, Any]:
     obligation = session.get(Obligation, message.obligation_id)
+    recipient = Party(message.recipient_party)
     return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
-            "requested_actions": REQUESTED_ACTIONS[Party(message.recipient_party)]}
+            "requested_actions": REQUESTED_ACTIONS[recipient],
+            "your_deadlines": recipient_deadlines(session, incident, recipient, now),
+            "acknowledgement_hours": parties.engine.acknowledgement_reminder_hours}
 
 
 def receipt(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
@@ -112,25 +121,25 @@ def receipt(session: Session, message: OutboxMessage, incident: Incident, partie
 def acknowledgement_reminder(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
                              now: pendulum.DateTime) -> dict[str, Any]:
     alert = session.get(Obligation, message.obligation_id)
+    alerted = Party(message.recipient_party)
     return {**incident_facts(incident, parties), **_recipient(message),
-            "alert_delivered_at": alert.met_at if alert else None}
+            "alert_delivered_at": alert.met_at if alert else None,
+            "your_deadlines": recipient_deadlines(session, incident, alerted, now)}
 
 
 def deadline_step(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
                   now: pendulum.DateTime) -> dict[str, Any]:
     obligation = session.get(Obligation, message.obligation_id)
     kind, _, percent = message.step.rpartition("_")
+    recipient = Party(message.recipient_party)
     return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
-            "step_kind": StepKind(kind).value, "step_percent": int(percent)}
+            "step_kind": StepKind(kind).value, "step_percent": int(percent),
+            "for_owner": obligation is not None and obligation.owner == recipient.value,
+            "your_deadlines": recipient_deadlines(session, incident, recipient, now)}
 
 
 def report(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
            now: pendulum.DateTime) -> dict[str, Any]:
-    # The same building blocks as the audit file and the steering report: obligations, and for the final report
-    # the whole timeline.
-    from reports.common import obligation_rows
-    from reports.timeline import timeline_rows
-
     report_id = int(message.step.removeprefix("report-"))
     stored = session.get(IncidentReport, report_id)
     assert stored is not None

@@ -24,7 +24,6 @@ from models.obligation import Obligation
 from models.outbox import OutboxMessage
 from notifications.calendar import deadline_event
 from notifications.context import CONTEXTS, OBLIGATION_LABELS, WITH_CALENDAR
-from notifications.render import render_message
 from notifications.transport import (
     DeliveryError,
     Transport,
@@ -37,6 +36,7 @@ from notifications.transport import (
 )
 from policy.clocks import ObligationKind
 from policy.parties import Party
+from rendering.environment import render_message
 from settings.env import claim_lease_seconds
 from settings.parties import Parties
 

@@ -10,9 +10,10 @@ from sqlmodel import Session, col, select
 from models.breach import Assessment, CnilFiling, Decision
 from models.incident import Incident
 from models.obligation import Obligation
-from notifications.context import incident_facts, subjects_text
-from notifications.render import render_document
+from notifications.context import incident_facts
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
+from rendering.environment import render_document
+from rendering.formats import subjects_text
 from settings.parties import Parties
 
 EXEMPTION_LABELS = {

@@ -34,8 +34,8 @@ from models.timeline import verify_chain
 from policy.scope import Scope
 from portal.delivery import hand_over_soon
 from portal.web import now, parties, read, signed_in
+from rendering.rows import timeline_rows
 from reports import register as breach_register
-from reports.timeline import timeline_rows
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 Document = Annotated[dict[str, Any], Body()]

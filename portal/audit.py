@@ -10,14 +10,15 @@ from fastapi.responses import Response
 
 from models.queries import readable_incident, require_whole_store
 from models.timeline import verify_chain
-from notifications.render import render_document
 from portal.web import document, now, parties, read, render, signed_in
+from rendering.environment import render_document
+from rendering.rows import timeline_rows
 from reports import register as breach_register
 from reports.audit import audit_data
 from reports.export import export_lines
 from reports.render import render_steering
 from reports.steering import steering_data
-from reports.timeline import render_rows, timeline_page, timeline_rows
+from reports.timeline import render_rows, timeline_page
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,11 +15,10 @@ from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import TEMPLATE_LABELS
 from models.queries import visible
-from notifications.context import subjects_text
-from notifications.render import duration_fr, paris_datetime
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.scope import SCOPE_LABELS, Scope
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
+from rendering.formats import duration_fr, paris_datetime, subjects_text
 from reports.audit import audit_data
 from settings.parties import Parties, Person
 

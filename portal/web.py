@@ -15,9 +15,9 @@ from starlette.datastructures import FormData
 
 from models.access import live_session, token_owner
 from models.db import in_transaction, session_scope
-from notifications.render import render_document
 from policy.parties import Party
 from policy.transitions import ROLE_LABELS, Role
+from rendering.environment import render_document
 from settings.env import portal_url
 from settings.parties import Parties, Person, load_parties
 

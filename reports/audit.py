@@ -13,8 +13,8 @@ from models.timeline import TimelineEntry, verify_chain
 from policy.parties import Party
 from policy.scope import SCOPE_LABELS, Scope
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
-from reports.common import iso, obligation_rows
-from reports.timeline import timeline_rows
+from rendering.formats import iso
+from rendering.rows import obligation_rows, timeline_rows
 
 
 def _entry(session: Session, incident: Incident, kind: str) -> TimelineEntry | None:

@@ -11,9 +11,10 @@ from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
 from models.obligation import Obligation
 from models.queries import visible
-from notifications.render import render_document
 from policy.clocks import ObligationKind
-from reports.common import iso, to_csv
+from rendering.environment import render_document
+from rendering.formats import iso
+from rendering.tables import to_csv
 from settings.parties import Person
 
 COLUMNS = (

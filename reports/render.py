@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from notifications.render import render_document
+from rendering.environment import render_document
 
 
 def render_steering(data: dict[str, Any], fmt: str) -> str:

@@ -4,33 +4,14 @@ hash; deadlines drawn where they fell and late steps marked."""
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models.incident import Incident
-from models.timeline import TimelineEntry
-from reports.common import iso, obligation_rows, to_csv, to_jsonl
-from reports.describe import PARTIES, describe
+from rendering.describe import PARTIES
+from rendering.rows import obligation_rows, timeline_rows
+from rendering.tables import to_csv, to_jsonl
 
 COLUMNS = ["seq", "occurred_at", "recorded_at", "actor", "party", "kind", "description", "late", "hash"]
-LATE_KINDS = {"obligation_overdue", "message_failed", "steps_skipped", "deadline_escalation"}
-
-
-def timeline_rows(session: Session, incident: Incident) -> list[dict[str, Any]]:
-    entries = session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
-                           .order_by(col(TimelineEntry.seq))).all()
-    return [{
-        "seq": entry.seq,
-        "ref": entry.incident_ref,
-        "occurred_at": iso(entry.occurred_at),
-        "recorded_at": iso(entry.recorded_at),
-        "actor": entry.actor,
-        "party": entry.party,
-        "kind": entry.kind,
-        "description": describe(entry.kind, entry.payload),
-        "late": entry.kind in LATE_KINDS or bool(entry.payload.get("late_by_seconds")),
-        "payload": entry.payload,
-        "hash": entry.hash,
-    } for entry in entries]
 
 
 def timeline_page(session: Session, incident: Incident, now: pendulum.DateTime) -> dict[str, Any]:

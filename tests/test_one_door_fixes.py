@@ -318,7 +318,7 @@ def test_event_times_need_their_offset_and_a_complementary_filing_follows_the_in
 
 
 def test_a_register_cell_that_looks_like_a_formula_is_exported_inert():
-    from reports.common import to_csv
+    from rendering.tables import to_csv
 
     text = to_csv([{"nature": '=HYPERLINK("http://evil.example","x")', "measures": "@SUM(1+1)", "n": -3}],
                   ["nature", "measures", "n"])

@@ -760,7 +760,7 @@ def world(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 def steering_without_charts(data: dict[str, Any], fmt: str) -> str:
     """The steering report as the portal renders it, its matplotlib charts (seconds, and nothing about who reads
     them) left blank."""
-    from notifications.render import render_document
+    from rendering.environment import render_document
     from reports.render import render_steering
 
     if fmt != "html":

@@ -5,10 +5,11 @@ from typing import Any
 
 import pendulum
 
-from notifications.render import duration_fr
 from policy.clocks import CLOCK_RULES, ObligationKind, paris
-from policy.scope import SCOPE_LABELS, Scope
+from policy.scope import RULES_BY_CATEGORY, SCOPE_LABELS, Scope
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
+from policy.transitions import ENTRY_LABELS, EntryKind
+from rendering.formats import duration_fr
 
 PERSONAL_DATA = {"yes": "oui", "no": "non", "unknown": "inconnu"}
 PARTIES = {"academy": "l'académie", "municipality": "la collectivité", "engine": "le moteur"}
@@ -31,6 +32,24 @@ def _when(value: str | None) -> str:
     return paris(pendulum.parse(value)).format("DD/MM/YYYY HH:mm")  # type: ignore[arg-type]
 
 
+def category_label(category: str) -> str:
+    rule = RULES_BY_CATEGORY.get(category)
+    return rule.label if rule else category
+
+
+STEP_KINDS = {"reminder": "rappel", "escalation": "escalade", "overdue": "avis d'échéance dépassée"}
+
+
+def step_label(step: str) -> str:
+    """A watchdog step (`reminder_50`, `escalation_90`, `overdue_100`) as a reader names it."""
+    kind, _, percent = step.rpartition("_")
+    if kind not in STEP_KINDS:
+        return step
+    if kind == "overdue":
+        return STEP_KINDS[kind]
+    return f"{STEP_KINDS[kind]} à {percent} % du délai"
+
+
 def _late(payload: dict[str, Any]) -> str:
     late = payload.get("late_by_seconds")
     return f", avec un retard de {duration_fr(late)}" if late else ", dans le délai"
@@ -49,8 +68,9 @@ def _number(value: float) -> str:
 
 DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "declared": lambda p: f"Incident déclaré par {PARTIES.get(p['declared_by'], p['declared_by'])} "
-                          f"(commune {p['municipality']}, catégories : {', '.join(p['categories'])}, données "
-                          f"personnelles : {p['personal_data']}).",
+                          f"(commune {p['municipality']}, catégories : "
+                          f"{', '.join(category_label(c) for c in p['categories'])}, données personnelles : "
+                          f"{PERSONAL_DATA.get(p['personal_data'], p['personal_data'])}).",
     "scope_proposed": lambda p: f"Portée proposée : {SCOPE_LABELS[Scope(p['scope'])]} ({p['article']}).",
     "scope_confirmed": lambda p: (f"Portée corrigée en « {SCOPE_LABELS[Scope(p['scope'])]} » : {p['reason']}"
                                   if p.get("override") else
@@ -67,11 +87,12 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "message_cancelled": lambda p: f"{p['messages']} rappel(s) ou avis encore en attente annulé(s) : {p['reason']}.",
     "message_failed": lambda p: f"Échec de remise de {TEMPLATES.get(p['template'], p['template'])} à "
                                 f"{p['recipient']} (tentative {p['attempts']}) : {p['error']}.",
-    "deadline_reminder": lambda p: f"Rappel mis en file d'envoi : {_obligation(p)} (étape {p['step']}).",
-    "deadline_escalation": lambda p: f"Escalade mise en file d'envoi : {_obligation(p)} (étape {p['step']}).",
+    "deadline_reminder": lambda p: f"Rappel mis en file d'envoi : {_obligation(p)} ({step_label(p['step'])}).",
+    "deadline_escalation": lambda p: f"Escalade mise en file d'envoi, avant l'échéance : {_obligation(p)} "
+                                     f"({step_label(p['step'])}).",
     "obligation_overdue": lambda p: f"Échéance dépassée : {_obligation(p)} ; avis aux deux parties.",
     "steps_skipped": lambda p: f"Étapes sautées (passe tardive : seule la plus avancée part) : "
-                               f"{', '.join(p['steps'])}.",
+                               f"{', '.join(step_label(step) for step in p['steps'])}.",
     "follow_up_recorded": lambda p: f"Point de suivi : {p.get('done', '')}",
     "closed": lambda p: f"Incident clos : {p.get('summary', '')}",
     "dismissed": lambda p: f"Classé sans suite : {p['reason']}.",
@@ -105,10 +126,12 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def describe(kind: str, payload: dict[str, Any]) -> str:
+    """A French sentence for an entry; for an entry this version cannot read, at least the name of its kind."""
+    fallback = f"{ENTRY_LABELS[EntryKind(kind)]}." if kind in set(EntryKind) else kind
     describer = DESCRIPTIONS.get(kind)
     if describer is None:
-        return kind
+        return fallback
     try:
         return describer(payload)
     except (KeyError, ValueError):
-        return kind  # an entry written by a later version: its kind still says what happened
+        return fallback  # an entry written by a later version: its kind still says what happened

@@ -1,16 +1,14 @@
-"""Render messages from Jinja2 templates in a sandbox: incident text comes from users."""
+"""The one Jinja2 environment of mails, drafts, reports and portal pages, sandboxed: incident text comes from users."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pendulum
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from policy.clocks import paris
+from rendering.formats import duration_fr, paris_datetime
 from settings.env import PROJECT_ROOT, templates_override_dir
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
@@ -21,29 +19,6 @@ class RenderedMessage:
     subject: str
     text: str
     html: str
-
-
-def paris_datetime(value: datetime | str | None) -> str:
-    """An instant as a French reader expects it, in Paris time."""
-    if value is None:
-        return "non précisée"
-    instant = pendulum.parse(value) if isinstance(value, str) else pendulum.instance(value)
-    assert isinstance(instant, pendulum.DateTime)
-    local = paris(instant)
-    day = "1er" if local.day == 1 else str(local.day)  # « le 1er octobre », as French writes it
-    return local.format(f"dddd [{day}] MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
-
-
-def duration_fr(seconds: int | None) -> str:
-    if not seconds:
-        return "0 minute"
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = [f"{days} jour{'s' if days > 1 else ''}"] if days else []
-    parts += [f"{hours} heure{'s' if hours > 1 else ''}"] if hours else []
-    parts += [f"{minutes} minute{'s' if minutes > 1 else ''}"] if minutes else []
-    return " ".join(parts) or "moins d'une minute"
 
 
 @lru_cache(maxsize=4)

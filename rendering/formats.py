@@ -1,0 +1,43 @@
+"""French formats shared by every output: instants in Paris time, durations, counts of people."""
+
+from datetime import datetime
+from typing import Any
+
+import pendulum
+
+from policy.clocks import paris
+
+SUBJECT_LABELS = {"pupils": ("élève", "élèves"), "staff": ("personnel", "personnels"), "parents": ("parent", "parents")}
+
+
+def paris_datetime(value: datetime | str | None) -> str:
+    """An instant as a French reader expects it, in Paris time."""
+    if value is None:
+        return "non précisée"
+    instant = pendulum.parse(value) if isinstance(value, str) else pendulum.instance(value)
+    assert isinstance(instant, pendulum.DateTime)
+    local = paris(instant)
+    day = "1er" if local.day == 1 else str(local.day)  # « le 1er octobre », as French writes it
+    return local.format(f"dddd [{day}] MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
+
+
+def duration_fr(seconds: int | None) -> str:
+    if not seconds:
+        return "0 minute"
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days} jour{'s' if days > 1 else ''}"] if days else []
+    parts += [f"{hours} heure{'s' if hours > 1 else ''}"] if hours else []
+    parts += [f"{minutes} minute{'s' if minutes > 1 else ''}"] if minutes else []
+    return " ".join(parts) or "moins d'une minute"
+
+
+def iso(value: Any) -> str | None:
+    """An instant as machines read it in our outputs: ISO 8601 in Paris time."""
+    return paris(pendulum.instance(value)).isoformat() if value is not None else None
+
+
+def subjects_text(data_subjects: dict[str, int]) -> list[str]:
+    """« 27 élèves », « 1 personnel »: each group of people concerned, counted the French way (0 and 1 singular)."""
+    return [f"{count} {SUBJECT_LABELS[key][0 if count <= 1 else 1]}" for key, count in data_subjects.items()]
