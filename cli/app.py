@@ -10,6 +10,7 @@ import pendulum
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli.french import FrenchTyper
 from models.bounds import MAX_EMAIL, text_defect
 from models.db import StoreUnavailable
 from models.errors import FieldError, InvalidInput, NotFound, Refused
@@ -19,9 +20,11 @@ from settings.parties import PartiesConfigError, Person, load_parties
 if TYPE_CHECKING:
     from models.commands import AnyCommand
 
-app = typer.Typer(help="Coordination des incidents de sécurité de l'ENT entre l'académie et les collectivités.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = FrenchTyper(help="Coordination des incidents de sécurité de l'ENT entre l'académie et les collectivités.",
+                  no_args_is_help=True)
 
+RefArgument = Annotated[str, typer.Argument(metavar="RÉFÉRENCE", help="Référence de l'incident, par exemple "
+                                                                   "INC-2026-0001.", show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON lisible par une machine.")]
 AtOption = Annotated[str | None, typer.Option("--at", help="Faire comme si l'on était à cet instant (ISO 8601 avec "
                                                            "décalage) ; par défaut : maintenant. Pour une commande "

@@ -7,15 +7,19 @@ from typing import Annotated
 
 import typer
 
-from cli.app import AtOption, ByOption, JsonOption, act, app, emit_json, instant, person, user_errors
+from cli.app import AtOption, ByOption, JsonOption, RefArgument, act, app, emit_json, instant, person, user_errors
 from cli.files import read_document
+from cli.french import choices_help
 from cli.orchestration import Handover, hand_over, resume_paused_decision, trigger_if_served
+from cli.views import CNIL_CHOICES, PERSONAL_DATA_LABELS, decimal, formats_help
 from flows.drafting import decide_and_draft, redraft
-from models.breach_input import parse_assessment
+from models.breach_input import parse_assessment, parse_letter
 from models.clock import event_time, parse_instant
 from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
 from models.db import session_scope
 from models.queries import readable_incident
+from policy.severity import LEVEL_LABELS
+from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED
 from reports import register as breach_register
 from settings.parties import load_parties
 
@@ -27,7 +31,8 @@ class RegisterFormat(StrEnum):
 
 
 @app.command("personal-data")
-def personal_data(ref: str, value: Annotated[str, typer.Option("--value", help="yes, no ou unknown.")],
+def personal_data(ref: RefArgument,
+                  value: Annotated[str, typer.Option("--value", help=f"{choices_help(PERSONAL_DATA_LABELS)}.")],
                   aware_at: Annotated[str, typer.Option("--aware-at", help="Prise de connaissance de la violation "
                                                                            "(ISO 8601 avec décalage).")],
                   reason: Annotated[str | None, typer.Option("--reason", help="Pourquoi (obligatoire pour « no » : "
@@ -38,11 +43,11 @@ def personal_data(ref: str, value: Annotated[str, typer.Option("--value", help="
     with user_errors():
         command = RuleOutPersonalData if value == "no" else SetPersonalData
         act(command(ref=ref, value=value, aware_at=parse_instant(aware_at, "--aware-at"), reason=reason), by, at)
-    typer.echo(f"Données personnelles de {ref} : {value}.")
+    typer.echo(f"Données personnelles de {ref} : {PERSONAL_DATA_LABELS.get(value, value)}.")
 
 
 @app.command()
-def assess(ref: str, file: Annotated[Path, typer.Option("--file", help="Évaluation YAML (méthode ENISA).")],
+def assess(ref: RefArgument, file: Annotated[Path, typer.Option("--file", help="Évaluation YAML (méthode ENISA).")],
            as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """Évaluer la gravité d'une violation (ENISA : SE = DPC × EI + CB) et recommander une décision."""
     with user_errors():
@@ -58,8 +63,8 @@ def assess(ref: str, file: Annotated[Path, typer.Option("--file", help="Évaluat
     if as_json:
         emit_json(result)
         return
-    typer.echo(f"Évaluation de {ref} : DPC {severity.dpc}, EI {severity.ei:g}, CB {severity.cb:g}, "
-               f"SE {severity.se:g} ({severity.level.value}).")
+    typer.echo(f"Évaluation de {ref} : DPC {severity.dpc}, EI {decimal(severity.ei)}, CB {decimal(severity.cb)}, "
+               f"SE {decimal(severity.se)} (gravité {LEVEL_LABELS[severity.level]}).")
     for reason in severity.reasons:
         typer.echo(f"  - {reason}")
     if triggered:
@@ -67,25 +72,31 @@ def assess(ref: str, file: Annotated[Path, typer.Option("--file", help="Évaluat
 
 
 @app.command()
-def decide(ref: str,
-           cnil: Annotated[str, typer.Option("--cnil", help="Notifier la CNIL : yes ou no.")],
-           subjects: Annotated[str, typer.Option("--subjects", help="Informer les personnes : yes, no ou exempt.")],
+def decide(ref: RefArgument,
+           cnil: Annotated[str, typer.Option("--cnil", help=f"Notifier la CNIL : {choices_help(CNIL_CHOICES)}.")],
+           subjects: Annotated[str, typer.Option("--subjects", help="Informer les personnes concernées : "
+                                                                    f"{choices_help(SUBJECTS_DECIDED)}.")],
            by: ByOption = None,
-           exemption: Annotated[str | None, typer.Option("--exemption", help="encryption, measures ou "
-                                                                              "disproportionate.")] = None,
+           exemption: Annotated[str | None, typer.Option("--exemption", help=f"Exemption invoquée (RGPD "
+                                                          f"art. 34(3)) : {choices_help(EXEMPTION_LABELS)}.")] = None,
            rationale: Annotated[str | None, typer.Option("--rationale", help="Motivation de la décision.")] = None,
            delay_reasons: Annotated[str | None, typer.Option("--delay-reasons", help="Motifs du retard (art. "
                                                                                       "33(1)).")] = None,
            decided_at: Annotated[str | None, typer.Option("--decided-at", help="Quand la décision a été prise, si "
                                                           "c'était avant de l'enregistrer (ISO 8601 avec décalage) ; "
                                                           "par défaut : maintenant.")] = None,
+           letter: Annotated[Path | None, typer.Option("--letter", help="Lettre aux personnes concernées, en mots "
+                                                       "simples (YAML : what_happened, what_it_means, what_to_do, "
+                                                       "contact, channel ; voir examples/letter.yaml).")] = None,
            at: AtOption = None) -> None:
     """Décision du DPD : notifier la CNIL ou non, informer les personnes concernées, ou invoquer une exemption."""
     with user_errors():
         now, actor = instant(at), person(by)
+        written = parse_letter(read_document(letter)) if letter else None
         drafted = decide_and_draft(Decide(ref=ref, cnil=cnil, subjects=subjects, exemption=exemption,
                                           rationale=rationale, delay_reasons=delay_reasons,
-                                          decided_at=event_time(decided_at, "--decided-at", now)), actor, now)
+                                          decided_at=event_time(decided_at, "--decided-at", now), letter=written),
+                                   actor, now)
     typer.echo(f"Décision enregistrée pour {ref}.")
     for path in drafted.files:
         typer.echo(f"Projet écrit : {path}")
@@ -96,7 +107,7 @@ def decide(ref: str,
 
 
 @app.command()
-def drafts(ref: str, complementary: Annotated[bool, typer.Option("--complementary", help="Notification "
+def drafts(ref: RefArgument, complementary: Annotated[bool, typer.Option("--complementary", help="Notification "
                                                                  "complémentaire (RGPD art. 33(4)).")] = False,
            by: ByOption = None, at: AtOption = None) -> None:
     """Écrire à nouveau les projets (notification CNIL, lettre aux personnes) et les envoyer au DPD."""
@@ -108,7 +119,7 @@ def drafts(ref: str, complementary: Annotated[bool, typer.Option("--complementar
 
 
 @app.command("cnil-filed")
-def cnil_filed(ref: str,
+def cnil_filed(ref: RefArgument,
                reference: Annotated[str, typer.Option("--reference", help="Référence CNIL du dépôt.")],
                filed_at: Annotated[str | None, typer.Option("--filed-at", help="Quand le dépôt a été fait (ISO 8601 "
                                                                               "avec décalage) ; par défaut : "
@@ -125,7 +136,7 @@ def cnil_filed(ref: str,
 
 
 @app.command("subjects-informed")
-def subjects_informed(ref: str,
+def subjects_informed(ref: RefArgument,
                       channel: Annotated[str, typer.Option("--channel", help="Moyen (courrier, ENT, affichage…).")],
                       informed_at: Annotated[str | None, typer.Option("--informed-at", help="Quand les personnes ont "
                                                                       "été informées ; par défaut : maintenant.")]
@@ -140,9 +151,9 @@ def subjects_informed(ref: str,
 
 
 @app.command()
-def register(fmt: Annotated[RegisterFormat, typer.Option("--format", help="csv, json ou html.")] =
+def register(fmt: Annotated[RegisterFormat, typer.Option("--format", help=f"{formats_help(RegisterFormat)}.")] =
              RegisterFormat.HTML, by: ByOption = None, at: AtOption = None) -> None:
-    """Registre des violations (RGPD art. 33(5)) : toutes, notifiées ou non (une commune : les siennes)."""
+    """Registre des violations (RGPD, article 33(5)) : toutes, notifiées ou non (une commune : les siennes)."""
     with user_errors():
         now, reader = instant(at, writes=False), person(by)
         with session_scope() as session:

@@ -10,10 +10,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
 from cli.orchestration import use_served_api
-from cli.views import KIND_LABELS, iso_paris
+from cli.views import counted, watch_step_text
 from models.db import StoreUnavailable, get_engine
 from models.errors import InvalidInput, NotFound, Refused
 from models.queries import require_whole_store
+from rendering.formats import paris_datetime
 from settings.env import SettingsError, check_settings
 from settings.parties import load_parties
 
@@ -44,13 +45,14 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOpti
     if as_json:
         emit_json(result)
         return
-    typer.echo(f"Passe du moteur au {iso_paris(pendulum.parse(result['at']))} : "
-               f"{len(result['taken_in'])} incident(s) pris en charge, "
-               f"{len(result['steps'])} étape(s) d'échéance, {result['delivered']} message(s) remis, "
-               f"{result['failed']} échec(s) de remise, {result['refused']} message(s) refusé(s) définitivement.")
+    counts = [counted(len(result["taken_in"]), "incident pris en charge", "incidents pris en charge"),
+              counted(len(result["steps"]), "étape d'échéance", "étapes d'échéance"),
+              counted(result["delivered"], "message remis", "messages remis"),
+              counted(result["failed"], "échec de remise", "échecs de remise"),
+              counted(result["refused"], "message refusé définitivement", "messages refusés définitivement")]
+    typer.echo(f"Passe du moteur du {paris_datetime(result['at'])} : {', '.join(counts)}.")
     for step in result["steps"]:
-        skipped = f" (sautées : {', '.join(step['skipped'])})" if step["skipped"] else ""
-        typer.echo(f"  {step['ref']} {step['obligation']} : {step['step']}{skipped}")
+        typer.echo(f"  {watch_step_text(step)}")
 
 
 def _run_pass(now: pendulum.DateTime, at: str | None) -> dict[str, Any]:
@@ -81,13 +83,15 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(preview)
         return
-    typer.echo(f"Aperçu de la passe au {iso_paris(pendulum.parse(preview['at']))} (rien n'est écrit ni envoyé) : "
-               f"{len(preview['would_take_in'])} incident(s) à prendre en charge, "
-               f"{len(preview['would_take_steps'])} étape(s) d'échéance, "
-               f"{len(preview['would_remind_acknowledgement'])} relance(s) d'accusé de réception, "
-               f"{preview['would_deliver']} message(s) à remettre.")
+    counts = [counted(len(preview["would_take_in"]), "incident à prendre en charge", "incidents à prendre en charge"),
+              counted(len(preview["would_take_steps"]), "étape d'échéance", "étapes d'échéance"),
+              counted(len(preview["would_remind_acknowledgement"]), "relance d'accusé de réception",
+                      "relances d'accusé de réception"),
+              counted(preview["would_deliver"], "message à remettre", "messages à remettre")]
+    typer.echo(f"Aperçu de la passe du {paris_datetime(preview['at'])} — rien n'est écrit ni envoyé : "
+               f"{', '.join(counts)}.")
     for step in preview["would_take_steps"]:
-        typer.echo(f"  {step['ref']} {KIND_LABELS.get(step['obligation'], step['obligation'])} : {step['step']}")
+        typer.echo(f"  {watch_step_text(step)}")
 
 
 @app.command()

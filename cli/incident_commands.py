@@ -5,25 +5,19 @@ from typing import Annotated
 
 import typer
 
-from cli.app import AtOption, ByOption, JsonOption, act, app, emit_json, instant, person, user_errors
+from cli.app import AtOption, ByOption, JsonOption, RefArgument, act, app, emit_json, instant, person, user_errors
 from cli.files import read_document
+from cli.french import choices_help
 from cli.orchestration import Handover, hand_over
-from cli.views import (
-    INCIDENT_STATUS_LABELS,
-    KIND_LABELS,
-    STATUS_LABELS,
-    incident_view,
-    scope_text,
-)
+from cli.text import commune_code, list_lines, obligation_text, show_lines
+from cli.views import incident_view, scope_text
 from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Triage
 from models.db import session_scope
 from models.declaration import parse_declaration
-from models.outbox import MESSAGE_STATUS_LABELS
 from models.queries import readable_incident, readable_incidents
 from models.reports_input import parse_closure, parse_follow_up
-from policy.parties import Party
-from policy.scope import Scope
-from rendering.formats import duration_fr
+from policy.scope import SCOPE_LABELS, Scope
+from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from settings.env import check_settings
 from settings.parties import load_parties
 
@@ -57,62 +51,67 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
     if handover is Handover.DONE:
         typer.echo(f"Portée proposée : {scope_text(view['scope'])}.")
         for obligation in view["obligations"]:
-            typer.echo(f"{KIND_LABELS.get(obligation['kind'], obligation['kind'])} : "
-                       f"{STATUS_LABELS[obligation['status']]} (échéance {obligation['due_at']}).")
+            typer.echo(f"{obligation_text(obligation)}.")
     else:
         typer.echo(HANDOVER_MESSAGES[handover])
 
 
+StatusFilter = Annotated[IncidentState | None, typer.Option(
+    "--status", help=f"Seulement les incidents dans cet état : {choices_help(INCIDENT_STATE_LABELS)}.")]
+ScopeFilter = Annotated[Scope | None, typer.Option(
+    "--scope", help=f"Seulement les incidents de cette portée : {choices_help(SCOPE_LABELS)}.")]
+CommuneFilter = Annotated[str | None, typer.Option(
+    "--commune", help="Seulement les incidents de cette commune : son code INSEE ou son nom.")]
+OverdueFilter = Annotated[bool, typer.Option(
+    "--overdue", help="Seulement les incidents dont une obligation a dépassé son échéance.")]
+
+
 @app.command("list")
-def list_incidents(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
-    """Lister les incidents que vous pouvez consulter (une commune : les siens)."""
+def list_incidents(status: StatusFilter = None, scope: ScopeFilter = None, commune: CommuneFilter = None,
+                   overdue: OverdueFilter = False, as_json: JsonOption = False, by: ByOption = None,
+                   at: AtOption = None) -> None:
+    """Lister les incidents que vous pouvez consulter (une commune : les siens), avec ou sans filtre."""
     with user_errors():
-        now, reader = instant(at, writes=False), person(by)
+        now, reader, parties = instant(at, writes=False), person(by), load_parties()
+        insee = commune_code(commune, parties) if commune is not None else None
         with session_scope() as session:
-            views = [incident_view(session, incident, now) for incident in readable_incidents(session, reader)]
+            incidents = [incident for incident in readable_incidents(session, reader)
+                         if (status is None or incident.status == status)
+                         and (scope is None or incident.scope == scope)
+                         and (insee is None or incident.municipality_insee == insee)]
+            views = [incident_view(session, incident, now) for incident in incidents]
+    if overdue:
+        views = [view for view in views if any(o["status"] == "overdue" for o in view["obligations"])]
     if as_json:
         emit_json(views)
         return
+    filtered = status is not None or scope is not None or commune is not None or overdue
     if not views:
-        typer.echo("Aucun incident enregistré.")
-    for view in views:
-        statuses = ", ".join(STATUS_LABELS[o["status"]] for o in view["obligations"])
-        typer.echo(f"{view['ref']}  {INCIDENT_STATUS_LABELS[view['status']]:<18} {view['municipality']}  "
-                   f"{scope_text(view['scope']):<60}  {statuses}  {view['title']}")
+        typer.echo("Aucun incident ne correspond à ces critères." if filtered else "Aucun incident enregistré.")
+        return
+    for line in list_lines(views, parties):
+        typer.echo(line)
 
 
 @app.command()
-def show(ref: str, as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
-    """Afficher un incident, ses obligations et ses messages."""
+def show(ref: RefArgument, as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
+    """Afficher un incident en entier : les faits déclarés, sa portée, ses obligations et ses messages."""
     with user_errors():
-        now, reader = instant(at, writes=False), person(by)
+        now, reader, parties = instant(at, writes=False), person(by), load_parties()
         with session_scope() as session:
-            view = incident_view(session, readable_incident(session, ref, reader), now, with_messages=True)
+            incident = readable_incident(session, ref, reader)
+            view = incident_view(session, incident, now, with_messages=True)
+            lines = show_lines(session, incident, view, parties)
     if as_json:
         emit_json(view)
         return
-    status = "arrêtée" if view["scope_status"] == "confirmed" else "proposée"
-    typer.echo(f"{view['ref']} — {view['title']} ({INCIDENT_STATUS_LABELS[view['status']]})")
-    typer.echo(f"Commune : {view['municipality']} ; déclaré par : {Party(view['declared_by']).label} ; "
-               f"connu depuis : {view['aware_at']}")
-    typer.echo(f"Portée ({status}) : {scope_text(view['scope'])}"
-               + (f" — motif : {view['scope_reason']}" if view["scope_reason"] else ""))
-    acknowledgement = view["acknowledgement"]
-    typer.echo(f"Accusé de réception de l'alerte : {acknowledgement['at']} par {acknowledgement['by']}"
-               if acknowledgement["at"] else "Accusé de réception de l'alerte : pas encore reçu")
-    for o in view["obligations"]:
-        late = f", retard {duration_fr(o['late_by_seconds'])}" if o["late_by_seconds"] else ""
-        met = f", remplie {o['met_at']}" if o["met_at"] else ""
-        typer.echo(f"  {KIND_LABELS.get(o['kind'], o['kind'])} ({Party(o['owner']).label}) : "
-                   f"{STATUS_LABELS[o['status']]}, échéance {o['due_at']}{met}{late}")
-    for m in view["messages"]:
-        error = f" — dernière erreur : {m['last_error']}" if m["last_error"] and m["status"] != "sent" else ""
-        typer.echo(f"  ✉ {m['template']}/{m['step']} → {m['recipient']} : {MESSAGE_STATUS_LABELS[m['status']]} "
-                   f"({m['attempts']} tentative(s)){error}")
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()
-def triage(ref: str, scope: Annotated[Scope, typer.Option("--scope", help="Portée retenue.")],
+def triage(ref: RefArgument, scope: Annotated[Scope, typer.Option("--scope", help="Portée retenue : "
+                                                                            f"{choices_help(SCOPE_LABELS)}.")],
            reason: Annotated[str | None, typer.Option("--reason", help="Motif (obligatoire si la portée "
                                                                         "proposée est écartée).")] = None,
            by: ByOption = None, at: AtOption = None) -> None:
@@ -123,7 +122,7 @@ def triage(ref: str, scope: Annotated[Scope, typer.Option("--scope", help="Port�
 
 
 @app.command()
-def acknowledge(ref: str, by: ByOption = None, at: AtOption = None) -> None:
+def acknowledge(ref: RefArgument, by: ByOption = None, at: AtOption = None) -> None:
     """Accuser réception de l'alerte reçue de l'autre partie (une personne de la partie alertée)."""
     with user_errors():
         act(Acknowledge(ref=ref), by, at)
@@ -143,8 +142,10 @@ def _record_and_dispatch(command: FollowUp | Close, by: str | None, at: str | No
 
 
 @app.command("follow-up")
-def follow_up(ref: str, file: Annotated[Path, typer.Option("--file", help="Point de suivi YAML : done, planned, "
-                                                                            "impact.")],
+def follow_up(ref: RefArgument,
+              file: Annotated[Path, typer.Option("--file", help="Point de suivi (YAML), avec les champs done (ce qui "
+                                                 "a été fait), planned (ce qui est prévu) et impact (l'impact "
+                                                 "actuel).")],
               by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer et envoyer un point de suivi à l'autre partie (Art. 4.2)."""
     with user_errors():
@@ -154,8 +155,10 @@ def follow_up(ref: str, file: Annotated[Path, typer.Option("--file", help="Point
 
 
 @app.command()
-def close(ref: str, file: Annotated[Path, typer.Option("--file", help="Rapport de clôture YAML : summary, "
-                                                                       "measures, root_cause, residual_risk.")],
+def close(ref: RefArgument,
+          file: Annotated[Path, typer.Option("--file", help="Rapport de clôture (YAML), avec les champs summary "
+                                             "(synthèse), measures (mesures prises), et s'il y a lieu root_cause "
+                                             "(cause première) et residual_risk (risque résiduel).")],
           by: ByOption = None, at: AtOption = None) -> None:
     """Clore un incident et envoyer le rapport final aux deux parties."""
     with user_errors():
@@ -165,7 +168,7 @@ def close(ref: str, file: Annotated[Path, typer.Option("--file", help="Rapport d
 
 
 @app.command()
-def dismiss(ref: str, reason: Annotated[str, typer.Option("--reason", help="Pourquoi (hors ENT, doublon…).")],
+def dismiss(ref: RefArgument, reason: Annotated[str, typer.Option("--reason", help="Pourquoi (hors ENT, doublon…).")],
             by: ByOption = None, at: AtOption = None) -> None:
     """Classer sans suite une déclaration (hors ENT, doublon) ; elle reste dans la chronologie et les statistiques."""
     with user_errors():

@@ -1,5 +1,7 @@
 """Commands for auditors: timeline, audit, steering report, export, verify."""
 
+import sys
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -7,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
-from cli.views import ENTRY_LABELS
+from cli.app import AtOption, ByOption, JsonOption, RefArgument, app, emit_json, fail, instant, person, user_errors
+from cli.french import FrenchTyper
+from cli.views import formats_help
 from models.db import session_scope
 from models.queries import readable_incident, require_whole_store
 from models.timeline import verify_chain
@@ -16,7 +19,7 @@ from settings.parties import load_parties
 
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Fichier de sortie (sinon la sortie "
                                                                           "standard).")]
-report_app = typer.Typer(help="Rapports périodiques.", no_args_is_help=True)
+report_app = FrenchTyper(help="Rapports périodiques.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 
@@ -30,16 +33,21 @@ class TimelineFormat(StrEnum):
 class AuditFormat(StrEnum):
     HTML = "html"
     JSON = "json"
+    PDF = "pdf"
 
 
 class SteeringFormat(StrEnum):
     HTML = "html"
     JSON = "json"
     MD = "md"
+    PDF = "pdf"
 
 
-def emit(text: str, output: Path | None) -> None:
+def emit(text: str | bytes, output: Path | None) -> None:
     if output is None:
+        if isinstance(text, bytes):
+            typer.get_binary_stream("stdout").write(text)
+            return
         typer.echo(text, nl=not text.endswith("\n"))
         return
     from models.db import get_engine
@@ -49,20 +57,42 @@ def emit(text: str, output: Path | None) -> None:
         fail("Refusé : champ « --output » : c'est le fichier du registre lui-même.", 2)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            output.write_bytes(text)
+        else:
+            output.write_text(text, encoding="utf-8")
     except OSError as error:
         fail(f"Refusé : champ « --output » : écriture impossible ({error.strerror or type(error).__name__}).", 2)
     typer.echo(f"Écrit : {output}")
 
 
+def refuse_pdf_on_a_terminal(output: Path | None) -> None:
+    """A PDF is bytes for a file or a pipe: on a terminal it would only scramble the screen."""
+    if output is None and sys.stdout.isatty():
+        fail("Refusé : champ « --output » : un PDF ne s'affiche pas dans un terminal ; indiquez le fichier à "
+             "écrire (par exemple --output rapport.pdf) ou redirigez la sortie vers un fichier.", 2)
+
+
+def emit_pdf(draw: Callable[[], bytes], output: Path | None) -> None:
+    """Write the PDF `draw` makes; a machine without WeasyPrint's libraries gets a French message, not a trace."""
+    from reports.pdf import PdfUnavailable
+
+    try:
+        pdf = draw()
+    except PdfUnavailable as error:
+        fail(str(error), 1)
+    emit(pdf, output)
+
+
 @app.command()
-def timeline(ref: str, fmt: Annotated[TimelineFormat, typer.Option("--format", help="text, jsonl, csv ou html.")]
+def timeline(ref: RefArgument,
+             fmt: Annotated[TimelineFormat, typer.Option("--format", help=f"{formats_help(TimelineFormat)}.")]
              = TimelineFormat.TEXT, as_json: JsonOption = False, output: OutputOption = None,
              by: ByOption = None, at: AtOption = None) -> None:
     """La chronologie d'un incident : les deux instants, l'acteur, la partie, l'événement et l'empreinte."""
     from rendering.environment import render_document
     from rendering.rows import timeline_rows
-    from reports.timeline import render_rows, timeline_page
+    from reports.timeline import render_rows, render_text, timeline_page
 
     with user_errors(), session_scope() as session:
         now = instant(at, writes=False)
@@ -74,39 +104,42 @@ def timeline(ref: str, fmt: Annotated[TimelineFormat, typer.Option("--format", h
     elif page is not None:
         emit(render_document("reports/timeline.html.j2", page), output)
     elif fmt is TimelineFormat.TEXT:
-        emit("".join(f"{_short(row['occurred_at'])}  (consigné {_short(row['recorded_at'])})  "
-                     f"{ENTRY_LABELS.get(row['kind'], row['kind']):<34} {row['actor']} : {row['description']}"
-                     f"  #{row['seq']} {row['hash'][:12]}\n" for row in rows), output)
+        emit(render_text(incident.ref, rows), output)
     else:
         emit(render_rows(rows, fmt.value), output)
 
 
 @app.command()
-def audit(ref: str, fmt: Annotated[AuditFormat, typer.Option("--format", help="html ou json.")] = AuditFormat.HTML,
+def audit(ref: RefArgument,
+          fmt: Annotated[AuditFormat, typer.Option("--format", help=f"{formats_help(AuditFormat)}.")]
+          = AuditFormat.HTML,
           output: OutputOption = None, by: ByOption = None, at: AtOption = None) -> None:
     """Le dossier d'audit d'un incident, avec la preuve d'intégrité de sa chronologie."""
-    import json
-
-    from rendering.environment import render_document
     from reports.audit import audit_data
+    from reports.render import audit_pdf, render_audit
 
+    if fmt is AuditFormat.PDF:
+        refuse_pdf_on_a_terminal(output)
     with user_errors(), session_scope() as session:
         data = audit_data(session, readable_incident(session, ref, person(by)), instant(at, writes=False))
-    if fmt is AuditFormat.JSON:
-        emit(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output)
+    if fmt is AuditFormat.PDF:
+        emit_pdf(lambda: audit_pdf(data), output)
     else:
-        emit(render_document("reports/audit.html.j2", data), output)
+        emit(render_audit(data, fmt.value), output)
 
 
 @report_app.command("steering")
 def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AAAA-MM-JJ).")],
              end: Annotated[str, typer.Option("--to", help="Dernier jour inclus (AAAA-MM-JJ).")],
-             fmt: Annotated[SteeringFormat, typer.Option("--format", help="html, json ou md.")] = SteeringFormat.HTML,
+             fmt: Annotated[SteeringFormat, typer.Option("--format", help=f"{formats_help(SteeringFormat)}.")]
+             = SteeringFormat.HTML,
              output: OutputOption = None, by: ByOption = None) -> None:
     """Rapport au comité de pilotage sur une période (personnes de l'académie)."""
-    from reports.render import render_steering
+    from reports.render import render_steering, steering_pdf
     from reports.steering import steering_data
 
+    if fmt is SteeringFormat.PDF:
+        refuse_pdf_on_a_terminal(output)
     with user_errors():
         require_whole_store(person(by), "le rapport au comité de pilotage")
         first, last = _day(start, "--from"), _day(end, "--to")
@@ -114,11 +147,15 @@ def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AA
             fail("Refusé : champ « --to » : le dernier jour précède le premier.", 2)
         with session_scope() as session:
             data = steering_data(session, first, last, load_parties())
-    emit(render_steering(data, fmt.value), output)
+    if fmt is SteeringFormat.PDF:
+        emit_pdf(lambda: steering_pdf(data), output)
+    else:
+        emit(render_steering(data, fmt.value), output)
 
 
 @app.command()
-def export(fmt: Annotated[str, typer.Option("--format", help="jsonl.")] = "jsonl", output: OutputOption = None,
+def export(fmt: Annotated[str, typer.Option("--format", help="jsonl (JSON, une entrée par ligne ; seul format "
+                                                                "proposé).")] = "jsonl", output: OutputOption = None,
            by: ByOption = None, at: AtOption = None) -> None:
     """Exporter tout le registre (JSON lines) avec la tête de chaîne, pour l'archivage (personnes de l'académie)."""
     from reports.export import export_lines
@@ -160,11 +197,6 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
     typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash}.")
-
-
-def _short(iso_paris: str) -> str:
-    """An instant in a terminal column: Paris time to the second, offset kept (it changes with DST)."""
-    return iso_paris[:19].replace("T", " ") + iso_paris[-6:] if "." in iso_paris else iso_paris.replace("T", " ")
 
 
 def _day(value: str, field: str) -> date:

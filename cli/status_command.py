@@ -11,12 +11,12 @@ import typer
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
 from cli.orchestration import service_state
-from cli.views import iso_paris
+from cli.views import counted
 from models.db import session_scope
 from models.engine_pass import PASS_OUTCOME_LABELS
 from models.health import store_health
 from models.queries import require_whole_store
-from rendering.formats import duration_fr
+from rendering.formats import duration_fr, paris_datetime
 from settings.env import fallback_smtp_settings
 
 # The served watchdog passes every 5 minutes: a last pass older than two intervals means nobody is passing.
@@ -68,7 +68,8 @@ def attention(view: dict[str, Any]) -> list[str]:
     if view["refused_messages"]:
         notes.append(f"{view['refused_messages']} message(s) refusé(s) définitivement par le relais")
     if view["overdue_obligations"]:
-        notes.append(f"{view['overdue_obligations']} obligation(s) en retard")
+        notes.append(counted(view["overdue_obligations"], "obligation à l'échéance dépassée",
+                             "obligations à l'échéance dépassée"))
     return notes
 
 
@@ -96,7 +97,7 @@ def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None
 
 def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:
     service, last = view["service"], view["last_pass"]
-    typer.echo(f"État du moteur au {iso_paris(now)}")
+    typer.echo(f"État du moteur le {paris_datetime(now)}")
     if service["running"]:
         where = f"processus {service['pid']}, " if service["pid"] else ""
         typer.echo(f"Service : en marche ({where}{service['api_url']})")
@@ -118,7 +119,7 @@ def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:
         typer.echo(f"  Dernière erreur de remise : {view['last_delivery_error']}")
     typer.echo(f"Messages refusés définitivement : {view['refused_messages']}")
     typer.echo(f"Relais de secours pour les avis d'échec : {'configuré' if view['fallback_relay'] else 'aucun'}")
-    typer.echo(f"Obligations en retard : {view['overdue_obligations']}")
+    typer.echo(f"Obligations à l'échéance dépassée : {view['overdue_obligations']}")
     if view["attention"]:
         typer.echo("À surveiller :")
         for note in view["attention"]:

@@ -1,16 +1,19 @@
 """What the commands show: plain data for --json, built once, and the French labels of its text rendering."""
 
+from enum import StrEnum
 from typing import Any
 
 import pendulum
 from sqlmodel import Session, col, select
 
+from cli.french import choices_help
 from models.incident import Incident
 from models.journal import obligations_of
 from models.obligation import Obligation
 from models.outbox import OutboxMessage
-from policy.clocks import CLOCK_RULES
+from policy.clocks import CLOCK_RULES, OBLIGATION_STATUS_LABELS, ObligationKind
 from policy.scope import SCOPE_LABELS, Scope
+from policy.steps import StepKind
 from policy.transitions import ENTRY_LABELS as ENTRY_KIND_LABELS
 from policy.transitions import INCIDENT_STATE_LABELS
 from rendering.formats import iso as iso_paris
@@ -29,10 +32,11 @@ def obligation_view(obligation: Obligation, now: pendulum.DateTime) -> dict[str,
     }
 
 
-def message_view(message: OutboxMessage) -> dict[str, Any]:
+def message_view(message: OutboxMessage, obligation: str | None = None) -> dict[str, Any]:
     return {
         "template": message.template,
         "step": message.step,
+        "obligation": obligation,
         "recipient": message.recipient_email,
         "status": message.status,
         "attempts": message.attempts,
@@ -45,6 +49,7 @@ def message_view(message: OutboxMessage) -> dict[str, Any]:
 
 def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
                   with_messages: bool = False) -> dict[str, Any]:
+    obligations = obligations_of(session, incident)
     view = {
         "ref": incident.ref,
         "status": incident.status,
@@ -52,6 +57,7 @@ def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
         "declared_by": incident.declared_by,
         "municipality": incident.municipality_insee,
         "aware_at": iso_paris(incident.aware_at),
+        "occurred_at": iso_paris(incident.occurred_at),
         "declared_at": iso_paris(incident.declared_at),
         "categories": incident.categories,
         "personal_data": incident.personal_data,
@@ -61,20 +67,64 @@ def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
         "closed_at": iso_paris(incident.closed_at),
         "dismissed_at": iso_paris(incident.dismissed_at),
         "acknowledgement": {"at": iso_paris(incident.acknowledged_at), "by": incident.acknowledged_by},
-        "obligations": [obligation_view(obligation, now) for obligation in obligations_of(session, incident)],
+        "obligations": [obligation_view(obligation, now) for obligation in obligations],
     }
     if with_messages:
         messages = session.exec(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id)
                                 .order_by(col(OutboxMessage.id))).all()
-        view["messages"] = [message_view(message) for message in messages]
+        kinds = {obligation.id: obligation.kind for obligation in obligations}
+        view["messages"] = [message_view(message, kinds.get(message.obligation_id)) for message in messages]
     return view
 
 
-STATUS_LABELS = {"open": "en cours", "met": "respectée", "late": "respectée en retard", "overdue": "en retard",
-                 "not_required": "non requise"}  # short forms for the terminal; rendering.rows has the long ones
+STATUS_LABELS = {status.value: label for status, label in OBLIGATION_STATUS_LABELS.items()}  # as every output says
 INCIDENT_STATUS_LABELS = {state.value: label for state, label in INCIDENT_STATE_LABELS.items()}
 KIND_LABELS = {kind.value: rule.label[0].upper() + rule.label[1:] for kind, rule in CLOCK_RULES.items()}
 ENTRY_LABELS = {kind.value: label for kind, label in ENTRY_KIND_LABELS.items()}
+
+
+# Labels the policy tables do not have yet (to move beside their values in policy/).
+PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non", "unknown": "à déterminer"}
+CNIL_CHOICES = {"yes": "notifier la CNIL", "no": "ne pas la notifier"}
+FORMAT_LABELS = {"text": "texte, pour le terminal", "jsonl": "JSON, une entrée par ligne",
+                 "csv": "tableur (CSV)", "html": "page web", "json": "JSON", "md": "Markdown", "pdf": "document PDF"}
+STEP_LABELS = {StepKind.REMINDER: "rappel", StepKind.ESCALATION: "escalade", StepKind.OVERDUE: "échéance dépassée"}
+
+
+def formats_help(formats: type[StrEnum]) -> str:
+    return choices_help({choice.value: FORMAT_LABELS.get(choice.value, choice.value) for choice in formats})
+
+
+def step_text(name: str) -> str:
+    """A watchdog step as its reader names it: « reminder_50 » is « rappel à 50 % du délai »."""
+    kind, _, percent = name.rpartition("_")
+    if kind not in set(StepKind) or not percent.isdigit():
+        return name
+    if kind == StepKind.OVERDUE:
+        return STEP_LABELS[StepKind.OVERDUE]
+    return f"{STEP_LABELS[StepKind(kind)]} à {percent} % du délai"
+
+
+def watch_step_text(step: dict[str, Any]) -> str:
+    """A step a pass took or would take: « INC-2026-0001 — notification à la CNIL : échéance dépassée (étapes
+    sautées : rappel à 50 % du délai, …) »."""
+    kind = step["obligation"]
+    what = CLOCK_RULES[ObligationKind(kind)].label if kind in set(ObligationKind) else \
+        "accusé de réception de l'alerte" if kind == "acknowledgement" else "obligation"
+    done = "relance" if step["step"] == "reminder" and kind == "acknowledgement" else step_text(step["step"])
+    skipped = step.get("skipped") or []
+    later = f" (étapes sautées : {', '.join(step_text(name) for name in skipped)})" if skipped else ""
+    return f"{step['ref']} — {what} : {done}{later}"
+
+
+def counted(number: int, singular: str, plural: str) -> str:
+    """« 0 message remis », « 1 message remis », « 3 messages remis »: French keeps 0 and 1 singular."""
+    return f"{number} {singular if number <= 1 else plural}"
+
+
+def decimal(value: float) -> str:
+    """A score as a French reader writes it: 3,75."""
+    return f"{value:g}".replace(".", ",")
 
 
 def scope_text(scope: str | None) -> str:

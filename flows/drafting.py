@@ -1,5 +1,6 @@
-"""The DPD's decision with its drafts: decided, drafted and mailed to the DPD in one transaction, then written
-under var/drafts/<ref>/. Plain functions (no Prefect): the CLI and the breach-decision flow share them."""
+"""The DPD's decision with its drafts: decided, drafted and mailed to the DPD (the drafts attached) in one
+transaction, then also written under var/drafts/<ref>/. Plain functions (no Prefect): the CLI and the
+breach-decision flow share them."""
 
 import os
 from dataclasses import dataclass
@@ -16,9 +17,8 @@ from models.door import execute
 from models.errors import Refused
 from models.incident import Incident
 from models.queries import readable_incident
-from notifications.drafts import Drafts, draft_context, render_drafts
+from notifications.drafts import DraftsMail, drafts_mail
 from policy.clocks import ObligationKind
-from rendering.environment import render_message
 from settings.env import var_dir
 from settings.parties import Parties, Person, load_parties
 
@@ -35,7 +35,7 @@ def decide_and_draft(command: Decide, actor: Person, now: pendulum.DateTime) -> 
     """The DPD's decision through the door, with its drafts queued to the DPD in the same transaction."""
     parties = load_parties()
 
-    def decide(session: Session) -> tuple[Decision, Incident, Drafts | None]:
+    def decide(session: Session) -> tuple[Decision, Incident, DraftsMail | None]:
         decision = execute(session, command, actor, now, parties)
         incident = session.get(Incident, decision.incident_id)
         assert incident is not None
@@ -45,7 +45,7 @@ def decide_and_draft(command: Decide, actor: Person, now: pendulum.DateTime) -> 
 
     decision, incident, drafts = in_transaction(decide)
     assert incident.id is not None
-    files = _write(incident.ref, drafts, now, complementary=False) if drafts else []
+    files = _write(incident.ref, drafts, now) if drafts else []
     return Drafted(incident.id, incident.ref, files, decision.id)
 
 
@@ -53,51 +53,44 @@ def redraft(ref: str, *, complementary: bool, actor: Person, now: pendulum.DateT
     """Write the drafts again as of `now` (e.g. a complementary notification, GDPR 33(4)) and mail them to the DPD."""
     parties = load_parties()
 
-    def draft(session: Session) -> tuple[Incident, Drafts]:
+    def draft(session: Session) -> tuple[Incident, DraftsMail]:
         incident = readable_incident(session, ref, actor)
         return incident, _draft(session, incident, actor, parties, now, complementary)
 
     incident, drafts = in_transaction(draft)
     assert incident.id is not None
-    return Drafted(incident.id, ref, _write(ref, drafts, now, complementary))
+    return Drafted(incident.id, ref, _write(ref, drafts, now))
 
 
 def _draft(session: Session, incident: Incident, actor: Person, parties: Parties, now: pendulum.DateTime,
-           complementary: bool) -> Drafts:
+           complementary: bool) -> DraftsMail:
     assessment = breach_lifecycle.latest_assessment(session, incident)
     if assessment is None:
         raise Refused(f"Aucune évaluation n'est enregistrée pour {incident.ref} : lancez d'abord « incidents assess ».")
     decision = breach_lifecycle.decision_of(session, incident)
     cnil = breach_lifecycle.obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
-    context = draft_context(session, incident, assessment, decision, cnil, parties, now, complementary)
-    drafts = render_drafts(context, decision)
-    mail = render_message("breach_drafts", {
-        "ref": incident.ref, "academy_name": parties.academy.name, "folder": str(_folder(incident.ref)),
-        "cnil_notification": drafts.cnil_notification, "subjects_letter": drafts.subjects_letter})
-    execute(session, Redraft(ref=incident.ref, complementary=complementary, mail=(mail.subject, mail.text, mail.html)),
-            actor, now, parties)
-    return drafts
+    subjects = breach_lifecycle.obligation_of(session, incident, ObligationKind.SUBJECTS_COMMUNICATION)
+    prepared = drafts_mail(session, incident, assessment, decision, cnil, subjects, parties, now, complementary)
+    mail = prepared.mail
+    execute(session, Redraft(ref=incident.ref, complementary=complementary, mail=(mail.subject, mail.text, mail.html),
+                             files=prepared.files), actor, now, parties)
+    return prepared
 
 
 def _folder(ref: str) -> Path:
     return var_dir() / "drafts" / ref
 
 
-def _write(ref: str, drafts: Drafts, now: pendulum.DateTime, complementary: bool) -> list[Path]:
+def _write(ref: str, prepared: DraftsMail, now: pendulum.DateTime) -> list[Path]:
+    """The drafts also kept under var/drafts/<ref>/ (for the CLI and the portal's downloads), stamped with `now`."""
     folder = _folder(ref)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = now.in_timezone("Europe/Paris").format("YYYYMMDD[T]HHmmss")
-    documents = {
-        f"{stamp}-notification-cnil{'-complementaire' if complementary else ''}.txt": drafts.cnil_notification,
-        f"{stamp}-{'communication-publique' if drafts.public_notice else 'lettre-personnes-concernees'}.txt":
-            drafts.subjects_letter,
-    }
     written = []
-    for name, text in documents.items():
-        if text is None:
-            continue
-        partial = folder / f"{name}.part"
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, folder / name)
-        written.append(folder / name)
+    for file in prepared.files:
+        target = folder / f"{stamp}-{file.filename.removeprefix(f'{ref}-')}"
+        partial = target.with_name(f"{target.name}.part")
+        partial.write_bytes(file.content)
+        os.replace(partial, target)
+        written.append(target)
     return written

@@ -5,14 +5,15 @@ import os
 from typing import Any
 
 import pendulum
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import steps
 from models.db import session_scope
 from models.messaging import enqueue_report
 from policy.parties import Party
-from reports.render import render_steering
+from reports.pdf import PdfUnavailable
+from reports.render import render_steering, steering_pdf
 from reports.steering import steering_data
 from settings.env import var_dir
 from settings.parties import load_parties
@@ -37,6 +38,15 @@ def write_steering_report(month: str, at: str) -> dict[str, Any]:
         partial = target.with_suffix(f".{fmt}.part")
         partial.write_text(render_steering(data, fmt), encoding="utf-8")
         os.replace(partial, target)
+        written.append(target.name)
+    try:
+        pdf = steering_pdf(data)
+    except PdfUnavailable as error:  # the HTML is there; the PDF waits for the system libraries
+        get_run_logger().warning(str(error))
+    else:
+        target = folder / f"steering-{month}.pdf"
+        target.with_suffix(".pdf.part").write_bytes(pdf)
+        os.replace(target.with_suffix(".pdf.part"), target)
         written.append(target.name)
     with session_scope() as session:
         queued = enqueue_report(

@@ -24,6 +24,7 @@ class Assessment(SQLModel, table=True):
     level: str = Field(max_length=16)
     recommendation: str = Field(max_length=32)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    data_categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     nature: str = ""
     consequences: str = ""
     measures: str = ""
@@ -44,6 +45,8 @@ class Decision(SQLModel, table=True):
     recommendation: str = Field(max_length=32)
     against_recommendation: bool
     delay_reasons: str | None = None
+    # The letter to the people concerned, in the DPD's plain words (models.breach_input.LetterDocument).
+    letter: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class CnilFiling(SQLModel, table=True):

@@ -95,7 +95,8 @@ def record_assessment(session: Session, command: Assess, incident: Incident, act
     assessment = Assessment(
         incident_id=incident.id, assessed_at=now, assessed_by=actor.email, factors=_jsonable(asdict(factors)),
         dpc=severity.dpc, ei=severity.ei, cb=severity.cb, se=severity.se, level=severity.level,
-        recommendation=severity.recommendation, reasons=list(severity.reasons), nature=document.nature,
+        recommendation=severity.recommendation, reasons=list(severity.reasons),
+        data_categories=list(document.data_categories), nature=document.nature,
         consequences=document.consequences, measures=document.measures,
     )
     session.add(assessment)
@@ -103,7 +104,7 @@ def record_assessment(session: Session, command: Assess, incident: Incident, act
     record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.BREACH_ASSESSED, payload={
         "assessment_id": assessment.id, "dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb,
         "se": severity.se, "level": severity.level.value, "recommendation": severity.recommendation.value,
-        "reasons": list(severity.reasons)})
+        "reasons": list(severity.reasons), "data_categories": list(document.data_categories)})
     return assessment, severity
 
 
@@ -146,7 +147,8 @@ def decide(session: Session, command: Decide, incident: Incident, actor: Person,
                         decided_by=actor.email, notify_cnil=notify, subjects=subjects, exemption=exemption,
                         rationale=rationale,
                         recommendation=recommendation, against_recommendation=against,
-                        delay_reasons=(command.delay_reasons or "").strip() or None)
+                        delay_reasons=(command.delay_reasons or "").strip() or None,
+                        letter=command.letter.stored() if command.letter else {})
     session.add(decision)
     session.flush()
     public = subjects == "exempt" and exemption == "disproportionate"
@@ -154,7 +156,7 @@ def decide(session: Session, command: Decide, incident: Incident, actor: Person,
            payload={"decision_id": decision.id, "notify_cnil": notify, "subjects": subjects, "exemption": exemption,
                     "public_communication": public, "rationale": rationale, "recommendation": recommendation.value,
                     "against_recommendation": against, "assessment_id": assessment.id,
-                    "delay_reasons": decision.delay_reasons})
+                    "delay_reasons": decision.delay_reasons, "letter": decision.letter})
     cnil_obligation = obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
     if not notify and cnil_obligation is not None and not cnil_obligation.settled:
         waive(session, incident, cnil_obligation, decided_at, rationale or "", actor.email, actor.party)
@@ -176,9 +178,10 @@ def prepare_drafts(session: Session, command: Redraft, incident: Incident, actor
     recipients = parties.dpd_contacts(party, incident.municipality_insee)
     for message in enqueue(session, incident, template="breach_drafts", step=f"drafts-{now.int_timestamp}",
                            recipients=recipients, recipient_party=party):
-        store_rendering(session, message, subject, text, html, None)
+        store_rendering(session, message, subject, text, html, None, command.files)
     record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.DRAFTS_PREPARED,
-           payload={"complementary": command.complementary, "recipients": [str(c.email) for c in recipients]})
+           payload={"complementary": command.complementary, "recipients": [str(c.email) for c in recipients],
+                    "files": [file.filename for file in command.files]})
 
 
 def record_cnil_filing(session: Session, command: FileCnil, incident: Incident, actor: Person, _parties: Parties,

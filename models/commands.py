@@ -5,8 +5,9 @@ from typing import Any, ClassVar
 
 import pendulum
 
-from models.breach_input import AssessmentDocument
+from models.breach_input import AssessmentDocument, LetterDocument
 from models.declaration import Declaration
+from models.outbox import MailFile
 from policy.scope import Scope
 from policy.transitions import Command
 
@@ -88,6 +89,7 @@ class Decide(OnIncident):
     rationale: str | None = None
     delay_reasons: str | None = None
     decided_at: pendulum.DateTime | None = None  # when the DPD decided, if before it was recorded; default: now
+    letter: LetterDocument | None = None  # the letter to the people concerned, in plain words
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Redraft(OnIncident):
     name: ClassVar[Command] = Command.REDRAFT
     complementary: bool = False
     mail: tuple[str, str, str] | None = None  # subject, text, html: rendered by the caller (notifications/)
+    files: tuple[MailFile, ...] = ()  # the drafts, attached to the mail
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,17 @@
 """The declaration a party files, validated against the convention's vocabulary and the parties' file."""
 
 import re
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import pendulum
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from models.bounds import MAX_ITEMS, Code, Count, Description, Email, Instant, Name, Title, check_instant
-from models.errors import FieldError, InvalidInput
+from models.bounds import MAX_ITEMS, REFUSED, Code, Count, Description, Email, Instant, Name, Title, instant_defect
 from models.validation import validate_document
-from policy.scope import CATEGORIES
-from settings.parties import Parties
+from policy.scope import CATEGORIES, CATEGORY_RULES
+from settings.parties import Municipality, Parties
 
 INSEE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
@@ -28,7 +29,56 @@ class DataSubjects(BaseModel):
     parents: Count | None = None
 
 
+LISTED = 20  # configured communes or schools named in a refusal; the rest are counted
+
+
+def capped(items: list[str], limit: int = LISTED) -> str:
+    """« a, b, c » or, past `limit`, « a, b, … et 12 autres »."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} et {len(items) - limit} autres"
+
+
+def communes_text(parties: Parties) -> str:
+    return capped([f"{m.name} ({m.insee})" for m in parties.municipalities])
+
+
+def schools_text(municipality: Municipality) -> str:
+    if not municipality.schools:
+        return "aucune école n'est configurée pour cette commune"
+    return f"écoles configurées : {capped([f'{s.name} ({s.uai})' for s in municipality.schools])}"
+
+
+def _refused(message: str) -> PydanticCustomError:
+    return PydanticCustomError(REFUSED, "{message}", {"message": message})  # a user's text is never a template
+
+
+def _checks(info: ValidationInfo) -> tuple[Parties, pendulum.DateTime] | None:
+    """The parties' file and the instant to check against, when the caller gave them (`parse_declaration` does)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    parties, now = context.get("parties"), context.get("now")
+    return (parties, now) if parties is not None and now is not None else None
+
+
+def _known_category(value: str) -> str:
+    if value not in CATEGORIES:
+        choices = " ; ".join(f"{rule.category} : {rule.label}" for rule in CATEGORY_RULES)
+        raise _refused(f"catégorie inconnue « {value} » (catégories possibles : {choices})")
+    return value
+
+
+def _school_of_the_commune(value: str, info: ValidationInfo) -> str:
+    checks, insee = _checks(info), info.data.get("municipality")
+    municipality = checks[0].municipality(insee) if checks and insee else None
+    if municipality is not None and value not in {school.uai for school in municipality.schools}:
+        raise _refused(f"l'école « {value} » n'appartient pas à la commune {municipality.name} ({municipality.insee}) "
+                       f"; {schools_text(municipality)}")
+    return value
+
+
 class Declaration(BaseModel):
+    """Every field is checked in one pass, against the parties' file too: a refusal names every mistake at once."""
+
     model_config = ConfigDict(extra="forbid")
 
     title: Title
@@ -38,9 +88,9 @@ class Declaration(BaseModel):
     reporter: Reporter
     aware_at: Instant
     occurred_at: Instant | None = None
-    categories: list[Code] = Field(min_length=1, max_length=MAX_ITEMS)
+    categories: list[Annotated[Code, AfterValidator(_known_category)]] = Field(min_length=1, max_length=MAX_ITEMS)
     personal_data: Literal["yes", "no", "unknown"]
-    schools: list[Code] = Field(default=[], max_length=MAX_ITEMS)
+    schools: list[Annotated[Code, AfterValidator(_school_of_the_commune)]] = Field(default=[], max_length=MAX_ITEMS)
     data_subjects: DataSubjects = DataSubjects()
     records: Count | None = None
 
@@ -50,6 +100,29 @@ class Declaration(BaseModel):
         # YAML reads 54395 as a number; accept it when it is still a full code.
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
+    @field_validator("municipality")
+    @classmethod
+    def _configured_commune(cls, value: str, info: ValidationInfo) -> str:
+        checks = _checks(info)
+        if checks and checks[0].municipality(value) is None:
+            hint = " (code INSEE à 5 caractères, à écrire entre guillemets)" if not INSEE_PATTERN.match(value) else ""
+            raise _refused(f"commune inconnue « {value} »{hint} ; communes configurées : {communes_text(checks[0])}")
+        return value
+
+    @field_validator("aware_at", "occurred_at")
+    @classmethod
+    def _plausible_instant(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        checks = _checks(info)
+        if value is None or checks is None:
+            return value
+        defect = instant_defect(value, checks[1])
+        if defect:
+            raise _refused(defect)
+        aware_at = info.data.get("aware_at")
+        if info.field_name == "occurred_at" and aware_at is not None and value > aware_at:
+            raise _refused("l'incident ne peut pas avoir eu lieu après sa prise de connaissance (aware_at)")
+        return value
+
     @field_validator("personal_data", mode="before")
     @classmethod
     def _yaml_booleans(cls, value: Any) -> Any:
@@ -58,36 +131,5 @@ class Declaration(BaseModel):
 
 
 def parse_declaration(raw: Any, parties: Parties, now: pendulum.DateTime) -> Declaration:
-    """Validate a declaration as read from YAML or JSON; raise InvalidInput naming every bad field."""
-    declaration = validate_document(Declaration, raw, "la déclaration")
-    errors = _check_against_parties(declaration, parties, now)
-    if errors:
-        raise InvalidInput(errors)
-    return declaration
-
-
-def _check_against_parties(declaration: Declaration, parties: Parties, now: pendulum.DateTime) -> list[FieldError]:
-    errors = check_instant(declaration.aware_at, "aware_at", now)
-    if declaration.occurred_at is not None:
-        occurred_errors = check_instant(declaration.occurred_at, "occurred_at", now)
-        if not occurred_errors and not errors and declaration.occurred_at > declaration.aware_at:
-            occurred_errors = [FieldError("occurred_at", "l'incident ne peut pas avoir eu lieu après sa prise de "
-                                                         "connaissance (aware_at)")]
-        errors += occurred_errors
-    for index, category in enumerate(declaration.categories):
-        if category not in CATEGORIES:
-            errors.append(FieldError(f"categories[{index}]", f"catégorie inconnue « {category} » "
-                                     f"(catégories possibles : {', '.join(CATEGORIES)})"))
-    municipality = parties.municipality(declaration.municipality)
-    if municipality is None:
-        hint = " (code INSEE à 5 caractères, à écrire entre guillemets)" \
-            if not INSEE_PATTERN.match(declaration.municipality) else ""
-        errors.append(FieldError("municipality", f"commune inconnue « {declaration.municipality} »{hint} : "
-                                 "elle doit figurer dans le fichier de configuration des parties"))
-    else:
-        own_schools = {school.uai for school in municipality.schools}
-        for index, uai in enumerate(declaration.schools):
-            if uai not in own_schools:
-                errors.append(FieldError(f"schools[{index}]", f"l'école « {uai} » n'appartient pas à la commune "
-                                         f"{municipality.name} ({municipality.insee})"))
-    return errors
+    """Validate a declaration as read from YAML or JSON; raise InvalidInput naming every bad field, all at once."""
+    return validate_document(Declaration, raw, "la déclaration", context={"parties": parties, "now": now})

@@ -15,7 +15,7 @@ from models.commands import RecordDelivery, RecordFailure
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, record, utc_iso
 from models.obligation import Obligation
-from models.outbox import UNDELIVERED, MessageStatus, OutboxMessage, cancel_undelivered
+from models.outbox import UNDELIVERED, MailFile, MessageStatus, OutboxAttachment, OutboxMessage, cancel_undelivered
 from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.retry import backoff_seconds, should_escalate
@@ -66,11 +66,17 @@ def enqueue_report(session: Session, *, key: str, recipients: list[Contact], par
 
 
 def store_rendering(session: Session, message: OutboxMessage, subject: str, text: str, html: str,
-                    ics: str | None) -> None:
+                    ics: str | None, files: tuple[MailFile, ...] = ()) -> None:
+    """The message as it will leave, its files with it: rendered once, sent (and resent) as stored."""
     if message.rendered:
         return
     message.subject, message.body_text, message.body_html, message.attachment_ics = subject, text, html, ics
     session.add(message)
+    session.flush()
+    assert message.id is not None
+    for position, file in enumerate(files):
+        session.add(OutboxAttachment(message_id=message.id, position=position, filename=file.filename,
+                                     media_type=file.media_type, content=file.content))
 
 
 def due_for_delivery(replay_now: pendulum.DateTime, wall_now: pendulum.DateTime) -> Any:

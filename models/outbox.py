@@ -1,10 +1,11 @@
 """Every message leaves through the outbox: stored first, rendered, then delivered once."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, update
+from sqlalchemy import Column, LargeBinary, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.types import UTCDateTime
@@ -65,6 +66,35 @@ class OutboxMessage(SQLModel, table=True):
     @property
     def rendered(self) -> bool:
         return self.subject is not None
+
+
+@dataclass(frozen=True)
+class MailFile:
+    """A file a message carries: its name as the recipient sees it, its media type, its bytes."""
+
+    filename: str
+    media_type: str  # e.g. "application/vnd.oasis.opendocument.text", "text/csv"
+    content: bytes
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file stored with its message (rendered with it), so that a resend carries the very same bytes."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbox_message.id", index=True)
+    position: int = 0
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+def files_of(session: Session, message_id: int) -> list[MailFile]:
+    """The files a message carries, in the order they were stored."""
+    rows = session.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == message_id)
+                        .order_by(col(OutboxAttachment.position), col(OutboxAttachment.id))).all()
+    return [MailFile(row.filename, row.media_type, row.content) for row in rows]
 
 
 def cancel_undelivered(session: Session, *conditions: Any) -> int:

@@ -36,11 +36,13 @@ _MESSAGES = {
 }
 
 
-def validate_document(model: type[Model], raw: Any, what: str) -> Model:
+def validate_document(model: type[Model], raw: Any, what: str, context: dict[str, Any] | None = None) -> Model:
+    """The document as `model`, or InvalidInput naming every bad field at once; `context` reaches the model's own
+    checks (the parties' file, the current instant)."""
     if not isinstance(raw, dict):
         raise InvalidInput([FieldError("(document)", f"{what} doit être un ensemble de champs (clé : valeur)")])
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context=context)
     except ValidationError as error:
         raise InvalidInput([FieldError(_field_path(item["loc"]), _message(item)) for item in error.errors()]) \
             from None

@@ -8,14 +8,15 @@ from sqlmodel import Session
 
 from models.incident import Incident
 from models.obligation import Obligation
-from models.outbox import MessageStatus, OutboxMessage
+from models.outbox import MailFile, MessageStatus, OutboxMessage
 from models.report import IncidentReport
+from notifications import report_mail
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
 from policy.scope import RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
 from policy.steps import StepKind
 from rendering.formats import subjects_text
-from rendering.rows import obligation_rows, timeline_rows
+from rendering.rows import obligation_rows
 from settings.env import portal_url
 from settings.parties import Parties
 
@@ -143,11 +144,13 @@ def report(session: Session, message: OutboxMessage, incident: Incident, parties
     report_id = int(message.step.removeprefix("report-"))
     stored = session.get(IncidentReport, report_id)
     assert stored is not None
+    obligations = report_mail.obligations_as_sent(session, message, incident, now)
+    final = report_mail.final_summary(session, incident, stored.reported_at, obligations) \
+        if message.template == "final_report" else {}
     return {**incident_facts(incident, parties), **_recipient(message), "report": stored.content,
             "report_party": Party(stored.party).label, "report_author": stored.author,
             "reported_at": stored.reported_at, "follow_up_days": parties.engine.follow_up_days,
-            "obligations": obligation_rows(session, incident, now),
-            "timeline": timeline_rows(session, incident) if message.template == "final_report" else []}
+            "obligations": obligations, **final}
 
 
 def delivery_failure(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
@@ -182,3 +185,6 @@ CONTEXTS: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulu
 
 # Mails about a deadline carry an iCalendar event at the due time.
 WITH_CALENDAR = {"cross_party_alert", "deadline_step"}
+# Files a mail rendered at delivery carries, stored with it: the final report's whole timeline.
+ATTACHED: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulum.DateTime],
+                             tuple[MailFile, ...]]] = {"final_report": report_mail.timeline_files}

@@ -21,9 +21,9 @@ from models.door import ENGINE, run
 from models.incident import Incident
 from models.messaging import begin_attempt, claim_batch, due_for_delivery, release_claims, renew_claims, store_rendering
 from models.obligation import Obligation
-from models.outbox import OutboxMessage
+from models.outbox import OutboxMessage, files_of
 from notifications.calendar import deadline_event
-from notifications.context import CONTEXTS, OBLIGATION_LABELS, WITH_CALENDAR
+from notifications.context import ATTACHED, CONTEXTS, OBLIGATION_LABELS, WITH_CALENDAR
 from notifications.transport import (
     DeliveryError,
     Transport,
@@ -215,8 +215,10 @@ class _Pass:
             assert incident is not None  # only incident messages are rendered at delivery
             rendered = render_message(message.template,
                                       CONTEXTS[message.template](session, message, incident, parties, now))
+            attach = ATTACHED.get(message.template)
             store_rendering(session, message, rendered.subject, rendered.text, rendered.html,
-                            _calendar(session, message, ref, domain, now))
+                            _calendar(session, message, ref, domain, now),
+                            attach(session, message, incident, parties, now) if attach else ())
         assert message.subject is not None and message.body_text is not None and message.body_html is not None
         # An answer goes to the party that declared (the robot address reads nothing); the mails of an incident
         # form one thread.
@@ -227,9 +229,11 @@ class _Pass:
             sender=str(parties.academy.mail_from), sender_name=f"Incidents ENT – {parties.academy.name}",
             recipient=message.recipient_email, recipient_name=message.recipient_name, subject=message.subject,
             text=message.body_text, html=message.body_html, ics=message.attachment_ics,
+            files=files_of(session, message_id),
             message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now, reply_to=reply_to,
             thread=thread_id_for(ref, domain) if incident is not None else None,
         )
+        # Counted as it goes on the wire: its files, base64-encoded, included.
         size, limit = len(email_bytes(email)), parties.engine.max_message_kilobytes * 1024
         too_large = f"message trop volumineux ({size // 1024} Ko, limite {limit // 1024} Ko)" if size > limit else None
         return Prepared(email, message.incident_id, message.template, too_large, attempt_started)

@@ -13,6 +13,7 @@ from typing import Protocol
 import aiosmtplib
 import pendulum
 
+from models.outbox import MailFile
 from settings.env import SmtpSettings, fallback_smtp_settings, mail_dir, smtp_settings, var_dir
 
 
@@ -86,7 +87,9 @@ def thread_id_for(ref: str, domain: str) -> str:
 
 def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name: str, subject: str, text: str,
                 html: str, message_id: str, ref: str, now: pendulum.DateTime, ics: str | None = None,
-                reply_to: list[tuple[str, str]] | None = None, thread: str | None = None) -> EmailMessage:
+                reply_to: list[tuple[str, str]] | None = None, thread: str | None = None,
+                files: tuple[MailFile, ...] | list[MailFile] = ()) -> EmailMessage:
+    """The message as it leaves: text and HTML, then the deadline's calendar event and the files it carries."""
     email = EmailMessage(policy=MAIL_POLICY)
     # Address objects, not strings: a display name with a comma or parentheses is quoted, never read as two
     # addresses or a comment.
@@ -107,6 +110,11 @@ def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name
     if ics:
         email.add_attachment(ics, subtype="calendar", charset="utf-8", filename="echeance.ics",
                              params={"method": "PUBLISH"})
+    for file in files:
+        maintype, _, subtype = file.media_type.partition("/")
+        # Base64 keeps the bytes exact (a CSV's byte-order mark, an OpenDocument zip); text says its charset.
+        email.add_attachment(file.content, maintype=maintype, subtype=subtype, filename=file.filename,
+                             params={"charset": "utf-8"} if maintype == "text" else None)
     return email
 
 

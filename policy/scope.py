@@ -21,6 +21,7 @@ SCOPE_LABELS: dict[Scope, str] = {
     Scope.SHARED: "champ de compétence partagé entre l'académie et la collectivité",
     Scope.MUNICIPALITY: "champ de compétence exclusif de la collectivité",
 }
+NO_SCOPE_LABEL = "portée pas encore proposée"  # an incident still queued, before the engine proposes one
 
 SCOPE_ARTICLES: dict[Scope, str] = {
     Scope.ACADEMY: "Art. 8 (champ exclusif de l'académie) et Art. 3.2.1",

@@ -30,6 +30,27 @@ class Recommendation(StrEnum):
 DATA_TYPE_BASE = {"simple": 1, "behavioural": 2, "financial": 3, "sensitive": 4}
 DATA_TYPE_LABELS = {"simple": "données simples", "behavioural": "données comportementales",
                     "financial": "données financières", "sensitive": "données sensibles"}
+# The categories of personal data concerned, as the CNIL's notification form asks for them (GDPR Art. 33(3)(a)),
+# with those an ENT holds about pupils, families and staff.
+DATA_CATEGORY_LABELS = {
+    "identification": "données d'identification (nom, prénom, date de naissance, classe, école)",
+    "contact": "coordonnées (adresse postale, adresse électronique, téléphone)",
+    "credentials": "identifiants et mots de passe de connexion",
+    "school_life": "vie scolaire (absences, évaluations, notes, appréciations)",
+    "messages": "contenu des échanges (messagerie, documents partagés, cahier de textes)",
+    "health": "données de santé (projet d'accueil individualisé, handicap, aménagements)",
+    "social_financial": "situation sociale ou financière (bourses, restauration, coordonnées bancaires)",
+    "identity_documents": "copies de pièces d'identité",
+    "images": "photographies, vidéos ou enregistrements",
+    "connection_logs": "données de connexion (journaux, adresses IP)",
+    "location": "données de localisation",
+}
+# The type of a breach (GDPR Art. 4(12); the CNIL's form): which of the three security properties was lost.
+BREACH_TYPE_LABELS = {
+    "confidentiality": "atteinte à la confidentialité (accès ou divulgation non autorisés)",
+    "integrity": "atteinte à l'intégrité (modification non autorisée ou accidentelle)",
+    "availability": "atteinte à la disponibilité (perte d'accès ou destruction)",
+}
 EASE_OF_IDENTIFICATION = {"negligible": 0.25, "limited": 0.5, "significant": 0.75, "maximum": 1.0}
 EI_LABELS = {"negligible": "négligeable", "limited": "limitée", "significant": "significative", "maximum": "maximale"}
 CONFIDENTIALITY = {"none": 0.0, "limited": 0.25, "wide": 0.5}

@@ -2,6 +2,7 @@
 the steering report, the full export and the chain's state. Read only."""
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -10,13 +11,14 @@ from fastapi.responses import Response
 
 from models.queries import readable_incident, require_whole_store
 from models.timeline import verify_chain
-from portal.web import document, now, parties, read, render, signed_in
+from portal.web import attachment_disposition, document, now, parties, read, render, signed_in
 from rendering.environment import render_document
 from rendering.rows import timeline_rows
 from reports import register as breach_register
 from reports.audit import audit_data
 from reports.export import export_lines
-from reports.render import render_steering
+from reports.pdf import PdfUnavailable
+from reports.render import audit_pdf, render_steering, steering_pdf
 from reports.steering import steering_data
 from reports.timeline import render_rows, timeline_page
 
@@ -40,6 +42,8 @@ def audit_file(request: Request, ref: str, format: str = "html") -> Response:
     if format == "json":
         return document(json.dumps(data, ensure_ascii=False, indent=2), filename=f"{ref}-dossier-audit.json",
                         media_type="application/json")
+    if format == "pdf":
+        return _pdf(request, lambda: audit_pdf(data), f"{ref}-dossier-audit.pdf")
     return document(render_document("reports/audit.html.j2", data))
 
 
@@ -87,6 +91,8 @@ def steering(request: Request, du: str = "", au: str = "", format: str = "html")
     if format == "md":
         return document(render_steering(data, "md"), filename=f"pilotage-{first}-{last}.md",
                         media_type="text/markdown")
+    if format == "pdf":
+        return _pdf(request, lambda: steering_pdf(data), f"pilotage-{first}-{last}.pdf")
     return document(render_steering(data, "html"))
 
 
@@ -105,3 +111,13 @@ def chain(request: Request) -> Response:
     require_whole_store(person, "l'état de la chaîne")
     report: Any = read(verify_chain)
     return render(request, "chain.html.j2", {"report": report})
+
+
+def _pdf(request: Request, draw: Callable[[], bytes], filename: str) -> Response:
+    """A report's PDF as a download; where WeasyPrint cannot run, a page that says what is missing."""
+    try:
+        pdf = draw()
+    except PdfUnavailable as error:
+        return render(request, "error.html.j2", {"title": "PDF indisponible", "message": str(error)}, status=503)
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": attachment_disposition(filename), "x-incidents-document": "1"})

@@ -9,13 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from flows.drafting import decide_and_draft
-from models.breach_input import AssessmentDocument, parse_assessment
+from models.breach_input import AssessmentDocument, LetterDocument, parse_assessment, parse_letter
 from models.breach_lifecycle import latest_assessment
 from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
 from models.door import run
 from models.errors import InvalidInput, Refused
 from models.queries import readable_incident
 from policy.severity import (
+    DATA_CATEGORY_LABELS,
     DATA_TYPE_LABELS,
     EI_LABELS,
     LEVEL_LABELS,
@@ -26,13 +27,14 @@ from policy.severity import (
 from portal.delivery import hand_over_soon
 from portal.forms import PostedForm, field_errors, required_instant, text
 from portal.views import incident_page
-from portal.web import check_csrf, document, now, parties, read, render, signed_in
+from portal.web import attachment_disposition, check_csrf, now, parties, read, render, signed_in
 from settings.env import var_dir
 
 router = APIRouter(include_in_schema=False)
 
 CHOICES = {
     "data_types": DATA_TYPE_LABELS,
+    "data_categories": DATA_CATEGORY_LABELS,
     "ease_of_identification": EI_LABELS,
     "confidentiality": {"none": "aucune perte", "limited": "limitée (un tiers non autorisé, sans diffusion)",
                         "wide": "étendue (diffusion, publication)"},
@@ -43,9 +45,20 @@ CHOICES = {
 }
 
 
+DRAFT_TYPES = {".odt": "application/vnd.oasis.opendocument.text",
+               ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               ".txt": "text/plain; charset=utf-8"}
+LIST_FIELDS = ("data_types", "data_categories")
+# The letter's parts on the decision form, by the name of their field in the letter document.
+LETTER_FIELDS = {"what_happened": "letter_what_happened", "what_it_means": "letter_what_it_means",
+                 "what_to_do": "letter_what_to_do", "contact": "letter_contact", "channel": "letter_channel"}
+
+
 def _drafts(ref: str) -> list[str]:
+    """The drafts kept for the incident, newest first: editable (.odt, .docx) and plain text."""
     folder = var_dir() / "drafts" / ref
-    return sorted((p.name for p in folder.glob("*.txt")), reverse=True) if folder.is_dir() else []
+    return sorted((p.name for p in folder.iterdir() if p.suffix in DRAFT_TYPES), reverse=True) \
+        if folder.is_dir() else []
 
 
 def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, Any], status: int = 200,
@@ -73,7 +86,7 @@ def _last_assessment(session: Any, ref: str, person: Any) -> dict[str, Any]:
         return {"data_types": []}
     factors = assessment.factors
     yes = {True: "yes", False: ""}
-    return {"data_types": list(factors.get("data_types", [])),
+    return {"data_types": list(factors.get("data_types", [])), "data_categories": list(assessment.data_categories),
             **{key: factors.get(key, "") for key in ("ease_of_identification", "confidentiality", "integrity",
                                                       "availability")},
             "malicious": yes[bool(factors.get("malicious"))],
@@ -97,6 +110,7 @@ def _assessment(form: FormData, preview: bool = False) -> AssessmentDocument:
     if preview:
         raw.update({key: raw[key] or "-" for key in ("nature", "consequences", "measures")})
     raw["data_types"] = form.getlist("data_types")
+    raw["data_categories"] = form.getlist("data_categories")
     raw["malicious"] = text(form, "malicious") == "yes"
     raw["unintelligible"] = text(form, "unintelligible") == "yes"
     if text(form, "vulnerable_subjects") in ("yes", "no"):
@@ -107,7 +121,13 @@ def _assessment(form: FormData, preview: bool = False) -> AssessmentDocument:
 
 
 def _values(form: FormData) -> dict[str, Any]:
-    return {key: form.getlist(key) if key == "data_types" else text(form, key) for key in form}
+    return {key: form.getlist(key) if key in LIST_FIELDS else text(form, key) for key in form}
+
+
+def _letter(form: FormData) -> LetterDocument | None:
+    """The letter to the people concerned as the DPD wrote it on the form; None when left blank."""
+    raw = {name: text(form, field) for name, field in LETTER_FIELDS.items() if text(form, field)}
+    return parse_letter(raw) if raw else None
 
 
 @router.post("/incidents/{ref}/violation/apercu")
@@ -169,9 +189,10 @@ def decision(request: Request, ref: str, form: PostedForm) -> Response:
         drafted = decide_and_draft(Decide(ref=ref, cnil=text(form, "cnil"), subjects=text(form, "subjects"),
                                           exemption=text(form, "exemption") or None,
                                           rationale=text(form, "rationale") or None,
-                                          delay_reasons=text(form, "delay_reasons") or None), person, now())
+                                          delay_reasons=text(form, "delay_reasons") or None,
+                                          letter=_letter(form)), person, now())
     except (InvalidInput, Refused) as error:
-        return _refused(request, ref, form, error)
+        return _refused(request, ref, form, error, LETTER_FIELDS)
     from cli.orchestration import resume_paused_decision
 
     if drafted.decision_id is not None:
@@ -215,4 +236,5 @@ def download_draft(request: Request, ref: str, name: str) -> Response:
                                                  "message": "Aucun projet de cet incident ne porte ce nom."},
                       status=404)
     path: Path = var_dir() / "drafts" / ref / name
-    return document(path.read_text(encoding="utf-8"), filename=name, media_type="text/plain; charset=utf-8")
+    return Response(path.read_bytes(), media_type=DRAFT_TYPES[path.suffix],
+                    headers={"x-incidents-document": "1", "content-disposition": attachment_disposition(name)})

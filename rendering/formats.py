@@ -21,6 +21,15 @@ def paris_datetime(value: datetime | str | None) -> str:
     return local.format(f"dddd [{day}] MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
 
 
+def paris_date(value: datetime | None) -> str:
+    """The day of an instant in Paris, as a letter writes it: « vendredi 27 novembre 2026 », « 1er décembre »."""
+    if value is None:
+        return "non précisée"
+    local = paris(pendulum.instance(value))
+    day = "1er" if local.day == 1 else str(local.day)
+    return local.format(f"dddd [{day}] MMMM YYYY", locale="fr")
+
+
 def duration_fr(seconds: int | None) -> str:
     if not seconds:
         return "0 minute"

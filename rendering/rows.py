@@ -71,3 +71,8 @@ def timeline_rows(session: Session, incident: Incident) -> list[dict[str, Any]]:
         "payload": entry.payload,
         "hash": entry.hash,
     } for entry in entries]
+
+
+# The timeline's columns in a spreadsheet: the auditors' export (reports/timeline.py) and the final report's
+# attachment (notifications/) alike.
+TIMELINE_COLUMNS = ["seq", "occurred_at", "recorded_at", "actor", "party", "kind", "description", "late", "hash"]

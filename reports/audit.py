@@ -1,6 +1,7 @@
 """One incident's audit file: scope proposed and confirmed, obligations, messages, assessment and decision, and
 the proof (the chain verified up to this incident's last entry, with its hash)."""
 
+import re
 from typing import Any
 
 import pendulum
@@ -8,11 +9,13 @@ from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
-from models.outbox import MESSAGE_STATUS_LABELS, OutboxMessage
+from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS, OutboxMessage
 from models.timeline import TimelineEntry, verify_chain
 from policy.parties import Party
-from policy.scope import SCOPE_LABELS, Scope
+from policy.scope import CATEGORIES, SCOPE_LABELS, Scope
+from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
+from rendering.describe import EXEMPTION_LABELS, PERSONAL_DATA, SUBJECTS_DECIDED, category_label, step_label
 from rendering.formats import iso
 from rendering.rows import obligation_rows, timeline_rows
 
@@ -21,6 +24,15 @@ def _entry(session: Session, incident: Incident, kind: str) -> TimelineEntry | N
     return session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id,
                                                     TimelineEntry.kind == kind)
                         .order_by(col(TimelineEntry.seq).desc())).first()
+
+
+CATEGORY_IN_REASON = re.compile(r"« ([a-z_]+) » \(([^()]*)\)")
+
+
+def readable_reason(reason: str) -> str:
+    """A stored scope reason names a category by its code and its label (« vendor » (prestataire…)): a reader
+    needs only the label. The stored text stays as it was, in the JSON and on the chain."""
+    return CATEGORY_IN_REASON.sub(lambda m: f"« {m[2]} »" if m[1] in CATEGORIES else m[0], reason)
 
 
 def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, with_proof: bool = True) -> dict[str, Any]:
@@ -45,11 +57,14 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
         "municipality": incident.municipality_insee, "declared_by": incident.declared_by,
         "aware_at": iso(incident.aware_at), "declared_at": iso(incident.declared_at),
         "categories": incident.categories, "personal_data": incident.personal_data,
+        "categories_labels": [category_label(c) for c in incident.categories],
+        "personal_data_label": PERSONAL_DATA.get(incident.personal_data, incident.personal_data),
         "scope": {
             "proposed": proposed.payload["scope"] if proposed else None,
             "proposed_label": SCOPE_LABELS[Scope(proposed.payload["scope"])] if proposed else None,
             "proposed_article": proposed.payload["article"] if proposed else None,
             "proposed_reasons": proposed.payload["reasons"] if proposed else [],
+            "proposed_reasons_readable": [readable_reason(r) for r in proposed.payload["reasons"]] if proposed else [],
             "confirmed": confirmed.payload["scope"] if confirmed else None,
             "confirmed_label": SCOPE_LABELS[Scope(confirmed.payload["scope"])] if confirmed else None,
             "confirmed_article": confirmed.payload["article"] if confirmed else None,
@@ -61,6 +76,8 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
         "obligations": obligation_rows(session, incident, now),
         "messages": [{
             "template": m.template, "step": m.step, "recipient": m.recipient_email, "status": m.status,
+            "label": TEMPLATE_LABELS.get(m.template, m.template)
+                     + (f", {step_label(m.step)}" if m.template == "deadline_step" else ""),
             "status_label": MESSAGE_STATUS_LABELS[m.status],
             "attempts": m.attempts, "sent_at": iso(m.sent_at), "transport": m.transport,
             "message_id": m.message_id, "last_error": m.last_error,
@@ -68,12 +85,17 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
         "assessments": [{
             "assessed_at": iso(a.assessed_at), "assessed_by": a.assessed_by, "dpc": a.dpc, "ei": a.ei, "cb": a.cb,
             "se": a.se, "level": a.level, "recommendation": a.recommendation, "reasons": a.reasons,
+            "level_label": LEVEL_LABELS[Level(a.level)],
+            "recommendation_label": RECOMMENDATION_LABELS[Recommendation(a.recommendation)],
         } for a in assessments],
         "decision": None if decision is None else {
             "decided_at": iso(decision.decided_at), "decided_by": decision.decided_by,
             "notify_cnil": decision.notify_cnil, "subjects": decision.subjects, "exemption": decision.exemption,
             "rationale": decision.rationale, "recommendation": decision.recommendation,
             "against_recommendation": decision.against_recommendation,
+            "subjects_label": SUBJECTS_DECIDED.get(decision.subjects, decision.subjects),
+            "exemption_label": EXEMPTION_LABELS.get(decision.exemption, decision.exemption)
+            if decision.exemption else None,
         },
         "cnil_filings": [{"filed_at": iso(f.filed_at), "reference": f.reference, "complementary": f.complementary}
                          for f in filings],

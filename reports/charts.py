@@ -1,21 +1,31 @@
-"""Charts for the steering report, drawn with matplotlib as inline SVG (no files, no network)."""
+"""Charts for the steering report, drawn with matplotlib as inline SVG (no files, no network).
+
+Text stays text in the SVG (`svg.fonttype: none`), so that a browser, WeasyPrint's PDF and a screen reader read the
+titles, axis labels and ticks; counts have integer ticks; a legend sits outside the bars it names."""
 
 import io
+import textwrap
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display here or on servers
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-plt.rcParams.update({"svg.hashsalt": "ent-incidents", "font.size": 10, "axes.spines.top": False,
-                     "axes.spines.right": False})
+from reports.steering import SCOPE_NAMES, SCOPES  # noqa: E402
+
+plt.rcParams.update({"svg.hashsalt": "ent-incidents", "svg.fonttype": "none", "font.size": 10,
+                     "axes.spines.top": False, "axes.spines.right": False})
 
 SCOPE_COLOURS = {"academy": "#000091", "shared": "#6a6af4", "municipality": "#b34000", "pending": "#929292"}
-SCOPE_NAMES = {"academy": "académie", "shared": "partagé", "municipality": "collectivité", "pending": "à proposer"}
+PER_MONTH_TITLE = "Incidents par mois et par champ de compétence"
+TIME_TO_ALERT_TITLE = "Délai de l'alerte de l'autre partie"
+ON_TIME_TITLE = "Échéances tenues, par obligation"
 
 
-def _svg(figure: Any) -> str:
+def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
@@ -23,31 +33,57 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg"):]
 
 
-def incidents_per_month(by_month: dict[str, dict[str, int]]) -> str:
+def _counts_axis(axes: Any, top: float) -> None:
+    """Counts are whole: integer ticks only, and at least 0 to 1 when everything is zero."""
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylim(0, max(1.0, top * 1.1))
+
+
+def per_month_figure(by_month: dict[str, dict[str, Any]]) -> Figure:
+    """Stacked bars of incidents per month and scope; every month of the period has its place, zero included."""
     months = list(by_month)
+    positions = list(range(len(months)))
     figure, axes = plt.subplots(figsize=(7, 3))
     bottom = [0] * len(months)
-    for scope in ("academy", "shared", "municipality", "pending"):
-        values = [by_month[month].get(scope, 0) for month in months]
+    for scope in SCOPES:
+        values = [by_month[month]["by_scope"].get(scope, 0) for month in months]
         if any(values):
-            axes.bar(months, values, bottom=bottom, color=SCOPE_COLOURS[scope], label=SCOPE_NAMES[scope])
+            axes.bar(positions, values, bottom=bottom, color=SCOPE_COLOURS[scope],
+                     label=textwrap.fill(SCOPE_NAMES[scope], 30))
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    axes.set_xticks(positions, [by_month[month]["label"] for month in months])
+    axes.set_xlim(-0.6, len(months) - 0.4)
+    _counts_axis(axes, max(bottom, default=0))
     axes.set_ylabel("incidents")
-    axes.set_title("Incidents par mois et par champ de compétence")
-    axes.legend(frameon=False, fontsize=8)
-    return _svg(figure)
+    axes.set_title(PER_MONTH_TITLE)
+    handles, labels = axes.get_legend_handles_labels()
+    if handles:
+        # Outside the axes, on the right, so that it never hides a bar; top to bottom as the bars are stacked.
+        axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                    frameon=False, fontsize=8)
+    return figure
 
 
-def time_to_alert(hours: list[float]) -> str:
+def incidents_per_month(by_month: dict[str, dict[str, Any]]) -> str:
+    return _svg(per_month_figure(by_month))
+
+
+def time_to_alert_figure(hours: list[float]) -> Figure:
     figure, axes = plt.subplots(figsize=(7, 3))
     top = max([*hours, 60.0])
-    axes.hist(hours, bins=[edge * 6 for edge in range(int(top // 6) + 2)], color="#6a6af4", edgecolor="white")
+    counts, _, _ = axes.hist(hours, bins=[edge * 6 for edge in range(int(top // 6) + 2)], color="#6a6af4",
+                             edgecolor="white")
+    _counts_axis(axes, max(counts, default=0))
     axes.axvline(48, color="#ce0500", linewidth=2, linestyle="--")
     axes.text(48.5, axes.get_ylim()[1] * 0.9, "48 h (Art. 4.1)", color="#ce0500", fontsize=8)
     axes.set_xlabel("heures entre la prise de connaissance et l'alerte")
     axes.set_ylabel("alertes")
-    axes.set_title("Délai de l'alerte de l'autre partie")
-    return _svg(figure)
+    axes.set_title(TIME_TO_ALERT_TITLE)
+    return figure
+
+
+def time_to_alert(hours: list[float]) -> str:
+    return _svg(time_to_alert_figure(hours))
 
 
 def on_time_share(by_kind: dict[str, dict[str, Any]]) -> str:
@@ -58,8 +94,8 @@ def on_time_share(by_kind: dict[str, dict[str, Any]]) -> str:
     for index, share in enumerate(shares):
         axes.text(min(share + 1, 92), index, f"{share:.0f} %", va="center", fontsize=8)
     axes.set_xlim(0, 100)
-    axes.set_xlabel("part des obligations tenues dans le délai (%)")
-    axes.set_title("Échéances tenues, par obligation")
+    axes.set_xlabel("part des obligations remplies dans le délai (%)")
+    axes.set_title(ON_TIME_TITLE)
     return _svg(figure)
 
 

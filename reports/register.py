@@ -12,6 +12,9 @@ from models.incident import Incident
 from models.obligation import Obligation
 from models.queries import visible
 from policy.clocks import ObligationKind
+from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
+from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
+from rendering.describe import EXEMPTION_LABELS, PERSONAL_DATA, SUBJECTS_DECIDED, category_label
 from rendering.environment import render_document
 from rendering.formats import iso
 from rendering.tables import to_csv
@@ -79,6 +82,22 @@ def _row(session: Session, incident: Incident) -> dict[str, Any]:
         "subjects_informed_at": iso(notice.informed_at) if notice else None,
         "subjects_channel": notice.channel if notice else None,
         "closed_at": iso(incident.closed_at),
+        **_labels(incident, assessment, decision),
+    }
+
+
+def _labels(incident: Incident, assessment: Assessment | None, decision: Decision | None) -> dict[str, Any]:
+    """The French words for the row's codes: the HTML shows these; CSV and JSON keep the codes."""
+    return {
+        "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
+        "personal_data_label": PERSONAL_DATA.get(incident.personal_data, incident.personal_data),
+        "categories_labels": [category_label(c) for c in incident.categories],
+        "level_label": LEVEL_LABELS[Level(assessment.level)] if assessment else None,
+        "recommendation_label": RECOMMENDATION_LABELS[Recommendation(assessment.recommendation)]
+        if assessment else None,
+        "subjects_label": SUBJECTS_DECIDED.get(decision.subjects, decision.subjects) if decision else None,
+        "exemption_label": EXEMPTION_LABELS.get(decision.exemption, decision.exemption)
+        if decision and decision.exemption else None,
     }
 
 

@@ -1,5 +1,8 @@
 """The periodic report for the comité de pilotage (convention Art. 4): what happened in a period and whether the
-legal clocks were met. The data is built here; charts and rendering live apart (reports.charts, templates)."""
+legal clocks were met. The data is built here; charts and rendering live apart (reports.charts, templates).
+
+Dismissed declarations (duplicates, out of the ENT's scope) are counted apart: they are in no count by scope, month,
+category or commune, and their clocks are in no on-time statistic."""
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -14,9 +17,13 @@ from models.breach import CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
 from models.obligation import Obligation
 from policy.clocks import CLOCK_RULES, ObligationKind, paris
+from policy.scope import NO_SCOPE_LABEL, SCOPE_LABELS, Scope
+from rendering.describe import category_label
 from settings.parties import Parties
 
 UNSCOPED = "pending"
+SCOPES = (*(scope.value for scope in Scope), UNSCOPED)
+SCOPE_NAMES = {**{scope.value: label for scope, label in SCOPE_LABELS.items()}, UNSCOPED: NO_SCOPE_LABEL}
 ALERT_BUCKETS = (("< 12 h", 0, 12), ("12–24 h", 12, 24), ("24–48 h", 24, 48), ("> 48 h", 48, float("inf")))
 
 
@@ -25,6 +32,26 @@ def period_bounds(start: date, end: date) -> tuple[pendulum.DateTime, pendulum.D
     first = pendulum.datetime(start.year, start.month, start.day, tz="Europe/Paris")
     after = pendulum.datetime(end.year, end.month, end.day, tz="Europe/Paris").add(days=1)
     return first.in_timezone("UTC"), after.in_timezone("UTC")
+
+
+def months_of(start: date, end: date) -> list[str]:
+    """Every month the period touches, `YYYY-MM`, in order: a month without any incident is still a month."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def month_label(month: str) -> str:
+    """« septembre 2026 »."""
+    return str(pendulum.from_format(month, "YYYY-MM").format("MMMM YYYY", locale="fr"))
+
+
+def day_label(day: date) -> str:
+    """« 1er septembre 2026 », « 30 novembre 2026 »."""
+    first = "1er" if day.day == 1 else str(day.day)
+    return str(pendulum.date(day.year, day.month, day.day).format(f"[{first}] MMMM YYYY", locale="fr"))
 
 
 def _at(value: Any) -> pendulum.DateTime | None:
@@ -37,16 +64,26 @@ def _before(value: Any, end: pendulum.DateTime) -> bool:
 
 def steering_data(session: Session, start: date, end: date, parties: Parties) -> dict[str, Any]:
     begin, finish = period_bounds(start, end)
-    incidents = session.exec(select(Incident).where(col(Incident.declared_at) >= begin,
-                                                    col(Incident.declared_at) < finish)
-                             .order_by(col(Incident.id))).all()
+    declared = session.exec(select(Incident).where(col(Incident.declared_at) >= begin,
+                                                   col(Incident.declared_at) < finish)
+                            .order_by(col(Incident.id))).all()
+    dismissed = [i for i in declared if _before(i.dismissed_at, finish)]
+    incidents = [i for i in declared if not _before(i.dismissed_at, finish)]
     ids = [i.id for i in incidents]
     obligations = session.exec(select(Obligation).where(col(Obligation.incident_id).in_(ids))).all()
     refs = {i.id: i.ref for i in incidents}
 
-    by_month: dict[str, Counter[str]] = defaultdict(Counter)
+    def month(incident: Incident) -> str:
+        return str(paris(pendulum.instance(incident.declared_at)).format("YYYY-MM"))
+
+    scopes_by_month: dict[str, Counter[str]] = defaultdict(Counter)
     for incident in incidents:
-        by_month[paris(pendulum.instance(incident.declared_at)).format("YYYY-MM")][incident.scope or UNSCOPED] += 1
+        scopes_by_month[month(incident)][incident.scope or UNSCOPED] += 1
+    dismissed_by_month = Counter(month(i) for i in dismissed)
+    by_month = {m: {"label": month_label(m), "incidents": sum(scopes_by_month[m].values()),
+                    "by_scope": {scope: scopes_by_month[m][scope] for scope in SCOPES},
+                    "dismissed": dismissed_by_month[m]} for m in months_of(start, end)}
+    by_category = Counter(c for i in incidents for c in i.categories)
 
     alerts = [o for o in obligations if o.kind == ObligationKind.CROSS_PARTY_ALERT]
     alert_hours = sorted(round((met - pendulum.instance(o.anchor_at)).total_seconds() / 3600, 2)
@@ -88,15 +125,18 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
     communes = {m.insee: m.name for m in parties.municipalities}
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat(), "start_at": paris(begin).isoformat(),
-                   "end_at": paris(finish).isoformat()},
+                   "end_at": paris(finish).isoformat(), "from_label": day_label(start), "to_label": day_label(end)},
         "academy": parties.academy.name,
+        "declarations": len(declared),
         "incidents": len(incidents),
-        "dismissed": sum(1 for i in incidents if _before(i.dismissed_at, finish)),
-        "by_scope": dict(sorted(Counter(i.scope or UNSCOPED for i in incidents).items())),
-        "by_category": dict(sorted(Counter(c for i in incidents for c in i.categories).items())),
+        "dismissed": len(dismissed),
+        "dismissed_refs": [i.ref for i in dismissed],
+        "by_scope": {scope: sum(1 for i in incidents if (i.scope or UNSCOPED) == scope) for scope in SCOPES},
+        "by_category": dict(sorted(by_category.items())),
         "by_commune": {insee: {"name": communes.get(insee, insee), "incidents": n}
                        for insee, n in sorted(Counter(i.municipality_insee for i in incidents).items())},
-        "by_month": {month: dict(sorted(counts.items())) for month, counts in sorted(by_month.items())},
+        "by_month": by_month,
+        "labels": {"scopes": SCOPE_NAMES, "categories": {c: category_label(c) for c in sorted(by_category)}},
         "alerts": {**alert_status,
                    "on_time_share": _share(alert_status["on_time"], alert_status["total"]),
                    "time_to_alert_hours": alert_hours,

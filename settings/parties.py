@@ -40,10 +40,19 @@ class Person:
         return self.party is party and (party is Party.ACADEMY or self.insee == insee)
 
 
+class Signatory(BaseModel):
+    """Who signs the letters to the people concerned on the académie's behalf (e.g. the recteur or the DASEN)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=300)
+
+
 class Academy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     mail_from: EmailStr
+    signatory: Signatory | None = None  # unset: the letters leave the signature « à compléter »
     alert_contacts: list[Contact] = Field(min_length=1)
     dpd_contacts: list[Contact] = Field(min_length=1)
     escalation_contacts: list[Contact] = Field(min_length=1)

@@ -36,7 +36,7 @@ def test_timeline_and_audit_show_the_late_cnil_filing_exactly(cli, smtp, tmp_pat
     assert [r for r in table if r["seq"] == str(met["seq"])][0]["description"] == met["description"]
 
     html = cli("timeline", ref, "--format", "html").stdout
-    assert "échéance : notification à la CNIL" in html and "retard 23 heures" in html
+    assert "échéance : notification à la CNIL" in html and "remplie en retard (23 heures)" in html
 
     audit = json.loads(cli("audit", ref, "--format", "json").stdout)
     [cnil] = [o for o in audit["obligations"] if o["kind"] == "cnil_notification"]

@@ -60,7 +60,7 @@ def test_unknown_gets_the_72_hour_clock_across_dst_and_a_late_filing_is_late_wit
     assert decided.exit_code == 0, decided.output
     [draft] = (tmp_path / "var" / "drafts" / ref).glob("*-notification-cnil.txt")
     text = draft.read_text(encoding="utf-8")
-    assert "7. Motifs du retard (art. 33(1))" in text
+    assert "10. Motifs du retard (art. 33(1))" in text
     assert "échu le lundi 26 octobre 2026 à 11h00 (heure de Paris) (retard : 22 heures)" in text
     assert "Le prestataire n'a transmis les journaux que le 26 octobre." in text
 
@@ -124,17 +124,22 @@ def test_the_drafts_carry_every_article_33_3_element_and_reach_the_dpd(cli, smtp
         "1. Nature de la violation (art. 33(3)(a))", ASSESSMENT["nature"],
         "Environ 252 personnes : 240 élèves, 12 personnels.", "des élèves mineurs",
         "Environ 1800 enregistrements.",
-        "4. Délégué à la protection des données (art. 33(3)(b))", "Délégué à la protection des données — " + DPD,
-        "5. Conséquences probables de la violation (art. 33(3)(c))", ASSESSMENT["consequences"],
-        "6. Mesures prises ou envisagées (art. 33(3)(d))", ASSESSMENT["measures"],
+        "6. Délégué à la protection des données (art. 33(3)(b))", "Délégué à la protection des données — " + DPD,
+        "7. Conséquences probables de la violation (art. 33(3)(c))", ASSESSMENT["consequences"],
+        "8. Mesures prises ou envisagées (art. 33(3)(d))", ASSESSMENT["measures"],
     ):
         assert element in text, element
-    assert "Motifs du retard" not in text  # decided and drafted within 72 hours
+    # Decided and drafted within 72 hours: no delay yet, the item still there for a filing after the deadline.
+    assert "Sans objet si la notification est déposée avant le lundi 23 novembre 2026 à 09h00" in text
     [letter] = folder.glob("*-lettre-personnes-concernees.txt")
     letter_text = letter.read_text(encoding="utf-8")
-    assert "Ce qui s'est passé" in letter_text and ASSESSMENT["consequences"] in letter_text
+    assert "Ce qui s'est passé" in letter_text and ASSESSMENT["consequences"] not in letter_text
     [mail] = smtp.to(DPD, "Projets de notification")
-    assert ASSESSMENT["measures"] in mail.text
+    assert ASSESSMENT["measures"] not in mail.text  # in the drafts attached, not pasted in the mail
+    assert [part.get_filename() for part in mail.message.iter_attachments()] == [
+        f"{ref}-notification-cnil.odt", f"{ref}-notification-cnil.docx", f"{ref}-notification-cnil.txt",
+        f"{ref}-lettre-personnes-concernees.odt", f"{ref}-lettre-personnes-concernees.docx",
+        f"{ref}-lettre-personnes-concernees.txt"]
     subjects = obligation(shown(cli, ref, at="2026-11-21T09:00:00+01:00"), "subjects_communication")
     assert (subjects["status"], subjects["due_at"]) == ("open", "2026-11-24T09:00:00+01:00")
 

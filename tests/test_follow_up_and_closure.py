@@ -72,10 +72,11 @@ def test_follow_up_reminded_recorded_then_closure_refused_then_allowed(cli, smtp
     for address in [*ACADEMY_ALERTS, MUNICIPALITY_REFERENT]:
         [report] = smtp.to(address, "Rapport final")
         assert "Authentification rétablie, aucun accès illégitime." in report.text
-        # The same building blocks as the audit file: the obligations and the timeline.
+        # The same building blocks as the audit file: the obligations, and the timeline attached.
         assert "alerte de l'autre partie (collectivité) : échéance mercredi 4 novembre 2026 à 09h00 (heure de " \
-               "Paris) — dans le délai" in report.text
-        assert "Incident déclaré par la collectivité" in report.text
+               "Paris) — remplie dans le délai" in report.text
+        [timeline] = report.message.iter_attachments()
+        assert "Incident déclaré par la collectivité" in timeline.get_payload(decode=True).decode("utf-8")
     view = shown(cli, ref)
     assert (view["status"], view["closed_at"]) == ("closed", "2026-11-07T09:00:00+01:00")
     assert [o["status"] for o in view["obligations"]] == ["met", "met", "met"]

@@ -20,8 +20,9 @@ def test_the_monthly_report_is_written_and_mailed_once(cli, smtp, tmp_path):
     assert (second["mails"], second["delivered"]) == (0, 0)
     folder = tmp_path / "var" / "reports"
     assert sorted(p.name for p in folder.iterdir()) == ["steering-2026-10.html", "steering-2026-10.json",
-                                                        "steering-2026-10.md"]
+                                                        "steering-2026-10.md", "steering-2026-10.pdf"]
+    assert (folder / "steering-2026-10.pdf").read_bytes().startswith(b"%PDF-")
     assert json.loads((folder / "steering-2026-10.json").read_text(encoding="utf-8"))["incidents"] == 1
     [mail] = smtp.to(STEERING)
     assert mail.message["Subject"] == "Rapport au comité de pilotage de l'ENT — 2026-10"
-    assert "| Incidents déclarés | 1" in mail.text
+    assert "| Incidents | 1 |" in mail.text and "| octobre 2026 | 0 | 0 | 1 | 0 | 1 | 0 |" in mail.text
