@@ -26,6 +26,16 @@ class ObligationStatus(StrEnum):
     NOT_REQUIRED = "not_required"
 
 
+# One wording everywhere: "late" is met after its deadline, "overdue" is still unmet past it.
+OBLIGATION_STATUS_LABELS: dict[ObligationStatus, str] = {
+    ObligationStatus.OPEN: "en cours",
+    ObligationStatus.MET: "remplie dans le délai",
+    ObligationStatus.LATE: "remplie en retard",
+    ObligationStatus.OVERDUE: "échéance dépassée",
+    ObligationStatus.NOT_REQUIRED: "non requise",
+}
+
+
 @dataclass(frozen=True)
 class ClockRule:
     kind: ObligationKind
