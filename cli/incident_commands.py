@@ -19,8 +19,9 @@ from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Tria
 from models.db import session_scope
 from models.declaration import parse_declaration
 from models.outbox import MESSAGE_STATUS_LABELS
-from models.queries import readable_incident, readable_incidents
+from models.queries import likely_duplicates_of, readable_incident, readable_incidents
 from models.reports_input import parse_closure, parse_follow_up
+from policy.duplicates import duplicate_warning
 from policy.parties import Party
 from policy.scope import Scope
 from rendering.formats import duration_fr
@@ -49,11 +50,15 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
             typer.echo(f"Incident enregistré : {incident.ref}")
         handover = hand_over("intake", incident.id, incident.ref, at)
     with session_scope() as session:
-        view = incident_view(session, readable_incident(session, incident.ref, reader), now)
+        stored = readable_incident(session, incident.ref, reader)
+        view = incident_view(session, stored, now)
+        view["possible_duplicates"] = likely_duplicates_of(session, stored, reader)
     view["orchestration"] = handover.value
     if as_json:
         emit_json(view)
         return
+    if view["possible_duplicates"]:
+        typer.echo(duplicate_warning(view["possible_duplicates"]))
     if handover is Handover.DONE:
         typer.echo(f"Portée proposée : {scope_text(view['scope'])}.")
         for obligation in view["obligations"]:
