@@ -14,8 +14,9 @@ from cli.views import incident_view, scope_text
 from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Triage
 from models.db import session_scope
 from models.declaration import parse_declaration
-from models.queries import readable_incident, readable_incidents
+from models.queries import likely_duplicates_of, readable_incident, readable_incidents
 from models.reports_input import parse_closure, parse_follow_up
+from policy.duplicates import duplicate_warning
 from policy.scope import SCOPE_LABELS, Scope
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from settings.env import check_settings
@@ -43,11 +44,15 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
             typer.echo(f"Incident enregistré : {incident.ref}")
         handover = hand_over("intake", incident.id, incident.ref, at)
     with session_scope() as session:
-        view = incident_view(session, readable_incident(session, incident.ref, reader), now)
+        stored = readable_incident(session, incident.ref, reader)
+        view = incident_view(session, stored, now)
+        view["possible_duplicates"] = likely_duplicates_of(session, stored, reader)
     view["orchestration"] = handover.value
     if as_json:
         emit_json(view)
         return
+    if view["possible_duplicates"]:
+        typer.echo(duplicate_warning(view["possible_duplicates"]))
     if handover is Handover.DONE:
         typer.echo(f"Portée proposée : {scope_text(view['scope'])}.")
         for obligation in view["obligations"]:

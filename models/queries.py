@@ -1,12 +1,14 @@
 """The gated query layer: what a person may read. The académie's people and auditors read every incident; a
 commune's people read their commune's incidents only, and of another's nothing, not even that it exists."""
 
+from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from sqlmodel import Session, col, select
 
 from models.errors import NotFound, Refused
 from models.incident import Incident
+from policy.duplicates import WINDOW_HOURS, Declared, likely_duplicates
 from policy.parties import Party
 from settings.parties import Person
 
@@ -50,3 +52,18 @@ def require_whole_store(reader: Person, what: str) -> None:
     if not reads_everything(reader):
         raise Refused(f"Refusé : {what} couvre toutes les communes ; il est réservé aux personnes de l'académie "
                       "(auditeurs compris).")
+
+
+def declared_facts(incident: Incident) -> Declared:
+    return Declared(ref=incident.ref, insee=incident.municipality_insee, aware_at=incident.aware_at,
+                    title=incident.title, status=incident.status)
+
+
+def likely_duplicates_of(session: Session, incident: Incident, reader: Person) -> list[str]:
+    """The incidents `reader` may see that `incident` likely repeats (RG-DUP-01), oldest first."""
+    window = timedelta(hours=WINDOW_HOURS)
+    nearby = session.exec(visible(select(Incident).where(
+        col(Incident.municipality_insee) == incident.municipality_insee, col(Incident.id) != incident.id,
+        col(Incident.aware_at) >= incident.aware_at - window, col(Incident.aware_at) <= incident.aware_at + window,
+    ), reader).order_by(col(Incident.id))).all()
+    return likely_duplicates(declared_facts(incident), [declared_facts(other) for other in nearby])

@@ -11,6 +11,7 @@ from models.obligation import Obligation
 from models.outbox import MailFile, MessageStatus, OutboxMessage
 from models.report import IncidentReport
 from notifications import report_mail
+from notifications.reasons import delivery_reason
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
 from policy.scope import RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
@@ -158,7 +159,8 @@ def delivery_failure(session: Session, message: OutboxMessage, incident: Inciden
     failed = session.get(OutboxMessage, int(message.step.removeprefix("failed-")))
     assert failed is not None
     return {**incident_facts(incident, parties), **_recipient(message), "failed_recipient": failed.recipient_email,
-            "failed_subject": failed.subject, "failed_attempts": failed.attempts, "failed_error": failed.last_error,
+            "failed_subject": failed.subject, "failed_attempts": failed.attempts,
+            "failed_error": delivery_reason(failed.last_error),
             "failed_next_attempt_at": failed.next_attempt_at, "failed_for_good": failed.status == MessageStatus.REFUSED}
 
 

@@ -5,14 +5,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from models.attachments import Attachment, keep_staged, stage_file, stored_path
 from models.commands import Acknowledge, Attach, Close, Declare, Dismiss, FollowUp, Triage
 from models.door import require_role, run
 from models.errors import FieldError, InvalidInput, Refused
-from models.queries import readable_incident
+from models.queries import likely_duplicates_of, readable_incident
 from models.reports_input import parse_closure, parse_follow_up
+from policy.duplicates import duplicate_warning
 from policy.parties import Party
 from policy.scope import CATEGORY_RULES, SCOPE_ARTICLES, SCOPE_LABELS, Scope
 from policy.transitions import INCIDENT_STATE_LABELS, Command
@@ -81,8 +83,15 @@ def declare(request: Request, form: PostedForm) -> Response:
 @router.get("/incidents/{ref}/enregistre")
 def declared(request: Request, ref: str) -> Response:
     person = signed_in(request)
-    page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
-    return render(request, "declared.html.j2", {"incident": page})
+    return render(request, "declared.html.j2", {"incident": read(lambda session: _page(session, ref, person))})
+
+
+def _page(session: Session, ref: str, person: Person) -> dict[str, Any]:
+    """An incident's page, with the warning when it likely repeats another the reader may see (RG-DUP-01)."""
+    incident = readable_incident(session, ref, person)
+    duplicates = likely_duplicates_of(session, incident, person)
+    return {**incident_page(session, incident, now(), parties()),
+            "duplicate_warning": duplicate_warning(duplicates) if duplicates else None, "duplicates": duplicates}
 
 
 @router.get("/incidents/{ref}")
@@ -94,7 +103,7 @@ def _incident_page(request: Request, ref: str, errors: dict[str, str] | None = N
                    values: dict[str, Any] | None = None, refusal: str = "", done: str = "",
                    status: int = 200) -> Response:
     person = signed_in(request)
-    page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
+    page = read(lambda session: _page(session, ref, person))
     return render(request, "incident.html.j2", {
         "incident": page, "scopes": [(s.value, label, SCOPE_ARTICLES[s]) for s, label in SCOPE_LABELS.items()],
         "errors": errors or {}, "values": values or {}, "refusal": refusal, "done": done}, status=status)

@@ -16,6 +16,7 @@ from models.obligation import Obligation
 from models.outbox import TEMPLATE_LABELS
 from models.queries import visible
 from policy.clocks import CLOCK_RULES, ObligationKind
+from policy.duplicates import Declared, likely_duplicates
 from policy.scope import SCOPE_LABELS, Scope
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from rendering.formats import duration_fr, paris_datetime, subjects_text
@@ -36,7 +37,8 @@ def dashboard_rows(session: Session, reader: Person, filters: Filters, now: pend
     columns shown are read (a dashboard of a thousand incidents stays quick)."""
     query = visible(columns(col(Incident.id), col(Incident.ref), col(Incident.title), col(Incident.status),
                             col(Incident.municipality_insee), col(Incident.confirmed_scope),
-                            col(Incident.proposed_scope), col(Incident.acknowledged_by)), reader)
+                            col(Incident.proposed_scope), col(Incident.acknowledged_by), col(Incident.aware_at)),
+                    reader)
     if filters.commune:
         query = query.where(col(Incident.municipality_insee) == filters.commune)
     if filters.status == "live":
@@ -56,7 +58,9 @@ def dashboard_rows(session: Session, reader: Person, filters: Filters, now: pend
     communes = {m.insee: m.name for m in parties.municipalities}
     now_seconds = now.timestamp()
     rows: list[tuple[tuple[int, float, str], dict[str, Any]]] = []
-    for incident_id, ref, title, status, insee, confirmed, proposed, acknowledged_by in incidents:
+    duplicates = _likely_duplicates([Declared(ref=ref, insee=insee, aware_at=aware_at, title=title, status=status)
+                                     for _, ref, title, status, insee, _, _, _, aware_at in incidents])
+    for incident_id, ref, title, status, insee, confirmed, proposed, acknowledged_by, _ in incidents:
         kind, due_at = following.get(incident_id, (None, None))
         due = due_at.timestamp() if due_at is not None else None
         overdue = due is not None and due < now_seconds
@@ -71,9 +75,25 @@ def dashboard_rows(session: Session, reader: Person, filters: Filters, now: pend
             "next_due": paris_datetime(due_at) if due_at is not None else None,
             "overdue": overdue,
             "left": duration_fr(int(abs(due - now_seconds))) if due is not None else None,
+            "duplicate_of": duplicates.get(ref, []),
         }))
     rows.sort(key=lambda row: row[0])
     return [row for _, row in rows]
+
+
+def _likely_duplicates(shown: list[Declared]) -> dict[str, list[str]]:
+    """For each incident shown, the earlier ones shown that it likely repeats (RG-DUP-01), compared within a
+    commune only."""
+    by_commune: dict[str, list[Declared]] = {}
+    for declared in sorted(shown, key=lambda d: d.aware_at):
+        by_commune.setdefault(declared.insee, []).append(declared)
+    found: dict[str, list[str]] = {}
+    for declared_there in by_commune.values():
+        for index, declared in enumerate(declared_there):
+            earlier = likely_duplicates(declared, declared_there[:index])
+            if earlier:
+                found[declared.ref] = earlier
+    return found
 
 
 def _scope_label(scope: str | None) -> str:

@@ -42,6 +42,11 @@ def duration_fr(seconds: int | None) -> str:
     return " ".join(parts) or "moins d'une minute"
 
 
+def sentence_case(value: str) -> str:
+    """The first letter upper case, the rest as written (« CNIL » stays upper case, unlike Jinja's `capitalize`)."""
+    return value[:1].upper() + value[1:]
+
+
 def iso(value: Any) -> str | None:
     """An instant as machines read it in our outputs: ISO 8601 in Paris time."""
     return paris(pendulum.instance(value)).isoformat() if value is not None else None

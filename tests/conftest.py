@@ -68,6 +68,12 @@ class Received:
         assert part is not None
         return str(part.get_content())
 
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",))
+        assert part is not None
+        return str(part.get_content())
+
 
 @dataclass
 class MailHandler:

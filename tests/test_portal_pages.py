@@ -44,7 +44,7 @@ def test_dashboard_lists_overdue_first_then_by_deadline_and_filters_by_commune()
     take_in(late, soon, later)
     page = text_of(Browser(TRIAGER).get("/incidents").text)
     assert page.index(late) < page.index(soon) < page.index(later)
-    assert "dont 1 en retard sur une échéance" in page
+    assert "dont 1 avec une échéance dépassée" in page
     filtered = text_of(Browser(TRIAGER).get("/incidents?commune=57999").text)
     assert later in filtered and late not in filtered
     own = text_of(Browser(REFERENT).get("/incidents").text)
