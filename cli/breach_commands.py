@@ -86,8 +86,9 @@ def decide(ref: RefArgument,
                                                           "c'était avant de l'enregistrer (ISO 8601 avec décalage) ; "
                                                           "par défaut : maintenant.")] = None,
            letter: Annotated[Path | None, typer.Option("--letter", help="Lettre aux personnes concernées, en mots "
-                                                       "simples (YAML : what_happened, what_it_means, what_to_do, "
-                                                       "contact, channel ; voir examples/letter.yaml).")] = None,
+                                                       "simples (YAML, champs what_happened, what_it_means, "
+                                                       "what_to_do, contact et channel ; voir "
+                                                       "examples/letter.yaml).")] = None,
            at: AtOption = None) -> None:
     """Décision du DPD : notifier la CNIL ou non, informer les personnes concernées, ou invoquer une exemption."""
     with user_errors():

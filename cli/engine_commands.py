@@ -10,11 +10,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
 from cli.orchestration import use_served_api
-from cli.views import counted, watch_step_text
+from cli.views import watch_step_text
 from models.db import StoreUnavailable, get_engine
 from models.errors import InvalidInput, NotFound, Refused
 from models.queries import require_whole_store
-from rendering.formats import paris_datetime
+from rendering.formats import counted, paris_datetime
 from settings.env import SettingsError, check_settings
 from settings.parties import load_parties
 

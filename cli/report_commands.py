@@ -157,7 +157,8 @@ def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AA
 def export(fmt: Annotated[str, typer.Option("--format", help="jsonl (JSON, une entrée par ligne ; seul format "
                                                                 "proposé).")] = "jsonl", output: OutputOption = None,
            by: ByOption = None, at: AtOption = None) -> None:
-    """Exporter tout le registre (JSON lines) avec la tête de chaîne, pour l'archivage (personnes de l'académie)."""
+    """Exporter tout le registre (JSON, un objet par ligne) avec la tête de chaîne, pour l'archivage (personnes de
+    l'académie)."""
     from reports.export import export_lines
 
     with user_errors():

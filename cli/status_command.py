@@ -11,12 +11,11 @@ import typer
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
 from cli.orchestration import service_state
-from cli.views import counted
 from models.db import session_scope
 from models.engine_pass import PASS_OUTCOME_LABELS
 from models.health import store_health
 from models.queries import require_whole_store
-from rendering.formats import duration_fr, paris_datetime
+from rendering.formats import counted, duration_fr, paris_datetime
 from settings.env import fallback_smtp_settings
 
 # The served watchdog passes every 5 minutes: a last pass older than two intervals means nobody is passing.
@@ -61,12 +60,13 @@ def attention(view: dict[str, Any]) -> list[str]:
     elif last["seconds_ago"] > STALE_PASS_SECONDS:
         notes.append(f"aucune passe depuis {duration_fr(last['seconds_ago'])}")
     if view["queued_incidents"] and (view["oldest_queued_seconds"] or 0) > STALE_QUEUE_SECONDS:
-        notes.append(f"{view['queued_incidents']} incident(s) en file depuis "
+        notes.append(f"{counted(view['queued_incidents'], 'incident')} en file depuis "
                      f"{duration_fr(view['oldest_queued_seconds'])} : leur alerte n'est pas partie")
     if view["failing_messages"]:
-        notes.append(f"{view['failing_messages']} message(s) en échec de remise (le relais répond-il ?)")
+        notes.append(f"{counted(view['failing_messages'], 'message')} en échec de remise (le relais répond-il ?)")
     if view["refused_messages"]:
-        notes.append(f"{view['refused_messages']} message(s) refusé(s) définitivement par le relais")
+        notes.append(counted(view["refused_messages"], "message refusé", "messages refusés")
+                     + " définitivement par le relais")
     if view["overdue_obligations"]:
         notes.append(counted(view["overdue_obligations"], "obligation à l'échéance dépassée",
                              "obligations à l'échéance dépassée"))
@@ -107,9 +107,11 @@ def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:
         typer.echo("Dernière passe du moteur : aucune")
     else:
         typer.echo(f"Dernière passe du moteur : il y a {duration_fr(last['seconds_ago'])}, "
-                   f"{PASS_OUTCOME_LABELS[last['outcome']]} ({last['taken_in']} incident(s) pris en charge, "
-                   f"{last['delivered']} message(s) remis, {last['failed']} échec(s), "
-                   f"{last['refused']} refus définitif(s))")
+                   f"{PASS_OUTCOME_LABELS[last['outcome']]} "
+                   f"({counted(last['taken_in'], 'incident pris', 'incidents pris')} en charge, "
+                   f"{counted(last['delivered'], 'message remis', 'messages remis')}, "
+                   f"{counted(last['failed'], 'échec')}, "
+                   f"{counted(last['refused'], 'refus définitif', 'refus définitifs')})")
     typer.echo(f"Incidents en file : {view['queued_incidents']}")
     oldest = view["oldest_undelivered_seconds"]
     waiting = f" (le plus ancien attend depuis {duration_fr(oldest)})" if view["undelivered_messages"] else ""

@@ -117,11 +117,6 @@ def watch_step_text(step: dict[str, Any]) -> str:
     return f"{step['ref']} — {what} : {done}{later}"
 
 
-def counted(number: int, singular: str, plural: str) -> str:
-    """« 0 message remis », « 1 message remis », « 3 messages remis »: French keeps 0 and 1 singular."""
-    return f"{number} {singular if number <= 1 else plural}"
-
-
 def decimal(value: float) -> str:
     """A score as a French reader writes it: 3,75."""
     return f"{value:g}".replace(".", ",")

@@ -14,7 +14,7 @@ from models.messaging import enqueue_report
 from policy.parties import Party
 from reports.pdf import PdfUnavailable
 from reports.render import render_steering, steering_pdf
-from reports.steering import steering_data
+from reports.steering import month_label, steering_data
 from settings.env import var_dir
 from settings.parties import load_parties
 
@@ -51,7 +51,7 @@ def write_steering_report(month: str, at: str) -> dict[str, Any]:
     with session_scope() as session:
         queued = enqueue_report(
             session, key=f"steering/{month}", recipients=list(parties.academy.steering_contacts),
-            party=Party.ACADEMY, subject=f"Rapport au comité de pilotage de l'ENT — {month}",
+            party=Party.ACADEMY, subject=f"Rapport au comité de pilotage de l'ENT — {month_label(month)}",
             text=render_steering(data, "md"), html=(folder / f"steering-{month}.html").read_text(encoding="utf-8"))
     return {"month": month, "files": written, "mails": len(queued), "incidents": data["incidents"]}
 

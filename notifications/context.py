@@ -11,12 +11,12 @@ from models.obligation import Obligation
 from models.outbox import MailFile, MessageStatus, OutboxMessage
 from models.report import IncidentReport
 from notifications import report_mail
-from notifications.reasons import delivery_reason
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
 from policy.scope import RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
 from policy.steps import StepKind
 from rendering.formats import subjects_text
+from rendering.reasons import delivery_reason
 from rendering.rows import obligation_rows
 from settings.env import portal_url
 from settings.parties import Parties

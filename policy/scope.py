@@ -24,9 +24,9 @@ SCOPE_LABELS: dict[Scope, str] = {
 NO_SCOPE_LABEL = "portée pas encore proposée"  # an incident still queued, before the engine proposes one
 
 SCOPE_ARTICLES: dict[Scope, str] = {
-    Scope.ACADEMY: "Art. 8 (champ exclusif de l'académie) et Art. 3.2.1",
-    Scope.SHARED: "Art. 8 (champ partagé : gouvernance, gestion, co-responsabilité des DCP)",
-    Scope.MUNICIPALITY: "Art. 8 (champ exclusif de la collectivité) et Art. 3.2.2",
+    Scope.ACADEMY: "Art. 8, champ exclusif de l'académie, et Art. 3.2.1",
+    Scope.SHARED: "Art. 8, champ partagé : gouvernance, gestion, coresponsabilité des données personnelles",
+    Scope.MUNICIPALITY: "Art. 8, champ exclusif de la collectivité, et Art. 3.2.2",
 }
 
 
@@ -51,7 +51,7 @@ CATEGORY_RULES: tuple[CategoryRule, ...] = (
     CategoryRule("governance", Scope.SHARED, "Art. 8, champ partagé", "gouvernance du dispositif ENT"),
     CategoryRule("platform_management", Scope.SHARED, "Art. 8, champ partagé", "gestion du dispositif ENT"),
     CategoryRule("personal_data", Scope.SHARED, "Art. 8, champ partagé",
-                 "co-responsabilité des données à caractère personnel"),
+                 "coresponsabilité des données à caractère personnel"),
     CategoryRule("infrastructure", Scope.MUNICIPALITY, "Art. 8, champ exclusif de la collectivité ; Art. 3.2.2",
                  "infrastructure (hébergement, réseau, équipements)"),
     CategoryRule("availability", Scope.MUNICIPALITY, "Art. 8, champ exclusif de la collectivité",
@@ -78,8 +78,7 @@ def propose_scope(categories: Iterable[str], personal_data: str) -> ScopeProposa
     """
     rules = [RULES_BY_CATEGORY[category] for category in categories]
     reached = {rule.scope for rule in rules}
-    reasons = [f"« {rule.category} » ({rule.label}) relève du {SCOPE_LABELS[rule.scope]} ({rule.article})"
-               for rule in rules]
+    reasons = [f"« {rule.label} » relève du {SCOPE_LABELS[rule.scope]} — {rule.article}" for rule in rules]
 
     if Scope.SHARED in reached:
         # RG-SCOPE-02: any shared category makes the incident shared.
@@ -87,19 +86,19 @@ def propose_scope(categories: Iterable[str], personal_data: str) -> ScopeProposa
     elif {Scope.ACADEMY, Scope.MUNICIPALITY} <= reached:
         # RG-SCOPE-03: an incident touching both exclusive fields is shared.
         scope = Scope.SHARED
-        reasons.append("l'incident touche les deux champs exclusifs : il relève du champ partagé (Art. 8)")
+        reasons.append("l'incident touche les deux champs exclusifs : il relève du champ partagé — Art. 8")
     elif reached:
         scope = reached.pop()
     else:
         scope = Scope.SHARED
-        reasons.append("aucune catégorie ne désigne un champ exclusif : champ partagé par défaut (Art. 8)")
+        reasons.append("aucune catégorie ne désigne un champ exclusif : champ partagé par défaut — Art. 8")
 
     if personal_data in ("yes", "unknown") and scope is not Scope.SHARED:
         # RG-SCOPE-04: the académie and the municipality are joint controllers of the ENT's personal data
-        # (Art. 8, co-responsabilité des DCP; Art. 26 RGPD): a breach, or a possible one, is at least shared.
+        # (Art. 8; Art. 26 RGPD): a breach, or a possible one, is at least shared.
         scope = Scope.SHARED
-        reasons.append("des données personnelles sont ou peuvent être concernées : co-responsabilité des DCP, "
-                       "champ partagé au minimum (Art. 8 ; RGPD art. 26)")
+        reasons.append("des données personnelles sont ou peuvent être concernées : coresponsabilité des données "
+                       "personnelles, champ partagé au minimum — Art. 8 ; RGPD art. 26")
     return ScopeProposal(scope=scope, article=SCOPE_ARTICLES[scope], reasons=tuple(reasons))
 
 

@@ -10,6 +10,7 @@ from policy.scope import RULES_BY_CATEGORY, SCOPE_LABELS, Scope
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
 from policy.transitions import ENTRY_LABELS, EntryKind
 from rendering.formats import duration_fr
+from rendering.reasons import delivery_reason
 
 PERSONAL_DATA = {"yes": "oui", "no": "non", "unknown": "inconnu"}
 PARTIES = {"academy": "l'académie", "municipality": "la collectivité", "engine": "le moteur"}
@@ -83,10 +84,11 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "message_delivered": lambda p: f"Message remis : {TEMPLATES.get(p['template'], p['template'])} à "
                                    f"{p['recipient']} (tentative {p['attempts']}).",
     "message_refused": lambda p: f"Refus définitif par le relais de {TEMPLATES.get(p['template'], p['template'])} "
-                                 f"à {p['recipient']} : {p['error']} ; plus d'autre tentative, escalade immédiate.",
+                                 f"à {p['recipient']} : {delivery_reason(p['error'])} ; plus d'autre tentative, "
+                                 "escalade immédiate.",
     "message_cancelled": lambda p: f"{p['messages']} rappel(s) ou avis encore en attente annulé(s) : {p['reason']}.",
     "message_failed": lambda p: f"Échec de remise de {TEMPLATES.get(p['template'], p['template'])} à "
-                                f"{p['recipient']} (tentative {p['attempts']}) : {p['error']}.",
+                                f"{p['recipient']} (tentative {p['attempts']}) : {delivery_reason(p['error'])}.",
     "deadline_reminder": lambda p: f"Rappel mis en file d'envoi : {_obligation(p)} ({step_label(p['step'])}).",
     "deadline_escalation": lambda p: f"Escalade mise en file d'envoi, avant l'échéance : {_obligation(p)} "
                                      f"({step_label(p['step'])}).",

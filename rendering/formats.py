@@ -42,6 +42,11 @@ def duration_fr(seconds: int | None) -> str:
     return " ".join(parts) or "moins d'une minute"
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """« 1 incident », « 3 incidents », « 0 échec »: French takes the singular for 0 and 1."""
+    return f"{count} {singular if abs(count) <= 1 else plural or singular + 's'}"
+
+
 def sentence_case(value: str) -> str:
     """The first letter upper case, the rest as written (« CNIL » stays upper case, unlike Jinja's `capitalize`)."""
     return value[:1].upper() + value[1:]

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from models.incident import Incident
 from policy.clocks import paris
+from rendering.formats import counted
 from rendering.rows import TIMELINE_COLUMNS, obligation_rows, timeline_rows
 from rendering.tables import to_csv, to_jsonl
 
@@ -36,7 +37,7 @@ def _instant(value: str) -> str:
 def render_text(ref: str, rows: list[dict[str, Any]]) -> str:
     """The timeline for a terminal: in the order things happened, each entry with when it happened and when it was
     recorded (Paris time), who acted and for which party, what happened, and its place in the chain."""
-    lines = [f"Chronologie de l'incident {ref} — {len(rows)} entrée(s), heures de Paris, dans l'ordre où les "
+    lines = [f"Chronologie de l'incident {ref} — {counted(len(rows), 'entrée')}, heures de Paris, dans l'ordre où les "
              f"faits se sont produits.", ""]
     for row in in_time_order(rows):
         flag = f" [{row['flag']}]" if row["flag"] else ""

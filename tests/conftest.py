@@ -157,7 +157,7 @@ class Cli:
     runner: CliRunner
 
     def __call__(self, *args: str) -> Any:
-        return self.runner.invoke(app, list(args), catch_exceptions=False)
+        return self.runner.invoke(app, list(args), catch_exceptions=False, prog_name="incidents")
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ WORD_LIST = Path(__file__).with_name("french_words.txt")
 FRAMEWORK_WORDS = ("Show this message", "Usage:", "Options", "Commands", "Arguments", "Error:", "Missing argument",
                    "No such option", "Invalid value", "[default", "[required]", "Try '")
 # Not prose: addresses, links, references, hashes, instants and numbers, file names a user is told to open.
-NOT_PROSE = re.compile(r"https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bINC-\d{4}-\d{4}\b|\b[0-9a-f]{12,}\b"
+NOT_PROSE = re.compile(r"https?://\S+|\b[\w.-]+/[\w./+-]+|\b[\w-]+(?:\.[\w-]+)*\.(?:fr|org|com|net|eu)\b|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bINC-\d{4}-\d{4}\b|\b[0-9a-f]{12,}\b"
                        r"|\b\d{4}-\d{2}-\d{2}T[\d:.+-]+|\b[\w-]+\.(?:ics|csv|jsonl|json|html|pdf|odt|docx|txt|md|eml)\b"
-                       r"|\b\d+(?:[.,]\d+)*\b|\b\d+[A-Z]\b|\b\d{7}[A-Z]\b")
+                       r"|(?<!\w)\.(?:ics|csv|jsonl|json|html|pdf|odt|docx|txt|md|eml)\b"
+                       r"|\b\d+(?:er|re|e|ème|es)\b|\b\d+(?:[.,]\d+)*\b|\b\d+[A-Z]\b|\b\d{7}[A-Z]\b")
 
 
 def project_codes() -> set[str]:
@@ -52,17 +53,39 @@ def project_words() -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
-# What a user types, quoted to them: a command (« incidents acknowledge INC-… »), an option (--scope), the values a
-# choice accepts ([academy|shared|municipality]) or a field of a file they write.
-TYPED = re.compile(r"\bincidents(?: [a-z][a-z-]*)+|--[a-z][\w-]*|\[[\w|-]+\]|\b[a-z]+_[a-z_]+\b(?= ?:)"
-                   r"|^ {2}[a-z][a-z-]+(?= )", re.M)
+# What a user types, quoted to them: a command (« incidents acknowledge »), an option (--scope), an environment
+# setting (INCIDENTS_ACTOR), or a file's field.
+OPTIONS = re.compile(r"--[a-z][\w-]*|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+(?:_[a-z]+)+\b")
+# In a help screen only: the commands listed, and the values a choice accepts, each explained in French beside it
+# (« academy (champ de compétence exclusif de l'académie) ») or quoted (« yes »).
+HELP_TYPED = re.compile(r"\b[a-z][a-z-]*(?=\s+\()|« [a-z][a-z-]* »|^ *[a-z][a-z-]+(?= {2})|\{[^}]*\}|<[a-z ]+>"
+                        r"|\[par défaut\s*:\s*[^\]]*\]|\bchamps?\b[^;)]*", re.M)
 
 
-def prose(text: str) -> str:
+def command_names() -> set[str]:
+    from typer.main import get_command
+
+    from cli.main import app
+
+    def names(group: object) -> set[str]:
+        found: set[str] = set()
+        for name, command in getattr(group, "commands", {}).items():
+            found |= {name} | names(command)
+        return found
+
+    return names(get_command(app))
+
+
+def prose(text: str, commands: set[str] = frozenset(), help_screen: bool = False) -> str:  # type: ignore[assignment]
     """The words of a text as read: tags, entities, what is not prose and what a user types removed."""
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    text = re.sub(r"<(script|style|metadata)\b.*?</\1>", " ", text, flags=re.S)
+    text = re.sub(r"<code\b.*?</code>", " ", text, flags=re.S)  # technical quotes (a relay's reply) are no prose
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
-    return TYPED.sub(" ", NOT_PROSE.sub(" ", text))
+    text = OPTIONS.sub(" ", NOT_PROSE.sub(" ", text))
+    if commands:
+        text = re.sub(r"\bincidents(?: (?:" + "|".join(map(re.escape, sorted(commands, key=len, reverse=True)))
+                      + r")\b)+", " ", text)
+    return HELP_TYPED.sub(" ", text) if help_screen else text
 
 
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -70,7 +93,7 @@ ELISIONS = {"l", "d", "n", "s", "j", "c", "qu", "jusqu", "lorsqu", "puisqu", "qu
 
 
 def words_of(text: str) -> set[str]:
-    return set(WORD.findall(prose(text)))
+    return set(WORD.findall(text))
 
 
 def _parts(word: str) -> list[str]:
@@ -88,17 +111,19 @@ def unknown_words(words: set[str]) -> set[str]:
 
 
 def problems(texts: dict[str, str]) -> dict[str, list[str]]:
-    """For each text that has some: the internal codes, framework words and unknown words it holds."""
+    """For each text that has some: the internal codes, framework words and unknown words it holds. A text whose
+    name starts with « aide » is a help screen, where the values a user types are listed."""
+    commands = command_names()
+    readable = {name: prose(text, commands, help_screen=name.startswith("aide")) for name, text in texts.items()}
     codes = project_codes()
     french_codes = codes - hunspell_unknown(codes)  # « met », « simple »: ordinary French words, not codes here
-    unknown = unknown_words(set().union(*(words_of(text) for text in texts.values())))
+    unknown = unknown_words(set().union(*(words_of(text) for text in readable.values())))
     found: dict[str, list[str]] = {}
     for name, text in texts.items():
-        readable = prose(text)
         issues = [f"code « {code} »" for code in sorted(codes - french_codes)
-                  if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", readable)]
+                  if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", readable[name])]
         issues += [f"anglais « {words} »" for words in FRAMEWORK_WORDS if words in text]
-        issues += [f"mot inconnu « {word} »" for word in sorted(words_of(text) & unknown)]
+        issues += [f"mot inconnu « {word} »" for word in sorted(words_of(readable[name]) & unknown)]
         if issues:
             found[name] = issues
     return found

@@ -18,7 +18,7 @@ def test_municipality_declaration_alerts_the_academy_by_smtp(cli, smtp, tmp_path
         [mail] = smtp.to(address)
         assert mail.message["Subject"].startswith(f"[{ref}] Alerte incident de sécurité ENT")
         assert ref in mail.text
-        assert "au plus tard le lundi 30 novembre 2026 à 09h30 (heure de Paris)" in mail.text
+        assert "Cette alerte vous parvient dans le délai de 48 heures fixé par l'article 4" in mail.text
         assert "Portée proposée : champ de compétence exclusif de la collectivité" in mail.text
         assert "Il vous est demandé de :" in mail.text
     [receipt] = smtp.to(MUNICIPALITY_REFERENT)  # the declarant's receipt, not the alert

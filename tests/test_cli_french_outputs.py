@@ -86,7 +86,7 @@ def test_show_says_everything_the_incident_says_in_french(two_incidents):
         "Commune : Villers-lès-Exemple (INSEE 54999)",
         "Écoles : École élémentaire Jules-Ferry (UAI 0549001A)",
         "Signalé par : Référent ENT (referent-ent@villers-les-exemple.example.org)",
-        "Catégories : prestataire exploitant de l'ENT ; co-responsabilité des données à caractère personnel",
+        "Catégories : prestataire exploitant de l'ENT ; coresponsabilité des données à caractère personnel",
         "Données personnelles : à déterminer",
         "Personnes concernées : 240 élèves, 1 personnel",
         "Enregistrements concernés : 1 800",

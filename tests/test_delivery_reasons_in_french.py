@@ -3,7 +3,7 @@ administrator."""
 
 import pytest
 
-from notifications.reasons import delivery_reason
+from rendering.reasons import delivery_reason
 
 
 @pytest.mark.parametrize(("stored", "said"), [

@@ -3,13 +3,18 @@ report, and every human output of the command line, holds no internal code, no E
 and only words known to the French dictionary or to the project's word list (printed)."""
 
 import asyncio
+import io
 import json
-from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
+import docx
 import pendulum
 import pytest
+from odf import teletype
+from odf.opendocument import load as odf_load
+from odf.text import H, P
+from pypdf import PdfReader
 from sqlmodel import select
 from typer.main import get_command
 
@@ -21,7 +26,7 @@ from models.door import run
 from models.outbox import TEMPLATE_LABELS, MessageStatus, OutboxMessage
 from settings.parties import load_parties
 from tests.conftest import ACADEMY_ALERTS, AUDITOR, DPD, REFERENT, TRIAGER, Cli, write_declaration
-from tests.french_text import WORD_LIST, problems, project_words
+from tests.french_text import NOT_PROSE, WORD_LIST, problems, project_words
 from tests.seed import seed
 
 pytestmark = pytest.mark.slow  # a seeded register of two dozen incidents, every mail and report read through
@@ -37,11 +42,28 @@ def ok(cli: Cli, *args: str, codes: tuple[int, ...] = (0,)) -> str:
 
 
 def mail_texts(message: EmailMessage) -> list[str]:
+    """The subject, the bodies and the drafts attached (as text and as the documents a DPD opens); not the
+    timeline's CSV, whose columns are codes for a spreadsheet, nor the calendar file."""
     texts = [str(message["Subject"])]
     for part in message.walk():
-        if part.get_content_type() in ("text/plain", "text/html") and not part.get_filename():
+        kind, name = part.get_content_type(), part.get_filename() or ""
+        if kind in ("text/plain", "text/html") and not name.endswith(".csv"):
             texts.append(str(part.get_content()))
+        elif name.endswith(".docx"):
+            texts.append("\n".join(p.text for p in docx.Document(io.BytesIO(part.get_content())).paragraphs))
+        elif name.endswith(".odt"):
+            document = odf_load(io.BytesIO(part.get_content()))
+            texts.append("\n".join(teletype.extractText(p) for p in document.getElementsByType(P)
+                                   + document.getElementsByType(H)))
     return texts
+
+
+def pdf_text(path: Path, same_as_html: str) -> str:
+    """The PDF's text; a hash or an address that the page broke over two lines leaves fragments, which are dropped
+    when the same document's HTML shows them whole (as what is not prose)."""
+    whole = NOT_PROSE.findall(same_as_html)
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(token for token in text.split() if not any(token in item for item in whole))
 
 
 def every_command(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -77,11 +99,11 @@ def seeded_world(cli: Cli, smtp, tmp_path: Path) -> dict[str, str]:
     for index, mail in enumerate(smtp.received):
         for part, text in enumerate(mail_texts(mail.message)):
             texts[f"courriel {index} ({mail.message['Subject']}) partie {part}"] = text
-    texts.update(cli_outputs(cli, refs + [late], ok))
+    texts.update(cli_outputs(cli, refs + [late], tmp_path))
     return texts
 
 
-def cli_outputs(cli: Cli, refs: list[str], ok: Callable[..., str]) -> dict[str, str]:
+def cli_outputs(cli: Cli, refs: list[str], folder: Path) -> dict[str, str]:
     outputs: dict[str, str] = {}
     for path in every_command(get_command(app)):
         outputs[f"aide {' '.join(path) or 'incidents'}"] = ok(cli, *path, "--help")
@@ -99,6 +121,11 @@ def cli_outputs(cli: Cli, refs: list[str], ok: Callable[..., str]) -> dict[str, 
     for fmt in ("md", "html"):
         outputs[f"steering {fmt}"] = ok(cli, "report", "steering", "--from", "2026-09-01", "--to", "2026-11-30",
                                         "--format", fmt, "--by", AUDITOR)
+    ok(cli, "report", "steering", "--from", "2026-09-01", "--to", "2026-11-30", "--format", "pdf",
+       "--output", str(folder / "steering.pdf"), "--by", AUDITOR)
+    outputs["steering pdf"] = pdf_text(folder / "steering.pdf", outputs["steering html"])
+    ok(cli, "audit", refs[0], "--format", "pdf", "--output", str(folder / "audit.pdf"), "--by", AUDITOR)
+    outputs["audit pdf"] = pdf_text(folder / "audit.pdf", outputs[f"audit {refs[0]}"])
     return outputs
 
 

@@ -24,5 +24,5 @@ def test_the_monthly_report_is_written_and_mailed_once(cli, smtp, tmp_path):
     assert (folder / "steering-2026-10.pdf").read_bytes().startswith(b"%PDF-")
     assert json.loads((folder / "steering-2026-10.json").read_text(encoding="utf-8"))["incidents"] == 1
     [mail] = smtp.to(STEERING)
-    assert mail.message["Subject"] == "Rapport au comité de pilotage de l'ENT — 2026-10"
+    assert mail.message["Subject"] == "Rapport au comité de pilotage de l'ENT — octobre 2026"
     assert "| Incidents | 1 |" in mail.text and "| octobre 2026 | 0 | 0 | 1 | 0 | 1 | 0 |" in mail.text

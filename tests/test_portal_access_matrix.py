@@ -301,7 +301,8 @@ def seed(world: World) -> None:
         assessed(found.decided, insee)
         drafted = decide_and_draft(Decide(ref=found.decided, cnil="yes", subjects="yes",
                                           rationale="Par prudence."), dpd, clock.tick())
-        found.draft = sorted(path.name for path in drafted.files)[0]
+        # The CNIL draft as text: it quotes the assessment, where the proof is (the letter to families does not).
+        found.draft = next(path.name for path in drafted.files if path.name.endswith("notification-cnil.txt"))
         world.incidents[insee] = found
 
     for column, email in PEOPLE.items():

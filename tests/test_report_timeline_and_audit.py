@@ -57,7 +57,7 @@ def test_the_text_timeline_shows_both_instants_the_actor_and_the_party_in_order(
     ref = escalated_then_overdue
     entries = json.loads(cli("timeline", ref, "--json").stdout)
     text = cli("timeline", ref).stdout
-    assert text.startswith(f"Chronologie de l'incident {ref} — {len(entries)} entrée(s), heures de Paris, dans "
+    assert text.startswith(f"Chronologie de l'incident {ref} — {len(entries)} entrées, heures de Paris, dans "
                            "l'ordre où les faits se sont produits.\n\n")
     blocks = text.strip().split("\n\n")[1:]
     assert len(blocks) == len(entries)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from policy.scope import CATEGORY_RULES, Scope, propose_scope
+from policy.scope import CATEGORY_RULES, SCOPE_LABELS, Scope, propose_scope
 
 EXPECTED_ROWS = {
     "users_staff": Scope.ACADEMY, "minor_protection": Scope.ACADEMY, "directory": Scope.ACADEMY,
@@ -21,7 +21,9 @@ def test_the_table_has_exactly_the_categories_of_the_convention():
 def test_each_category_alone_points_to_its_scope(category):
     proposal = propose_scope([category], "no")
     assert proposal.scope is EXPECTED_ROWS[category]
-    assert f"« {category} »" in proposal.reasons[0]
+    rule = next(rule for rule in CATEGORY_RULES if rule.category == category)
+    # Said with its French label, never its code, and no bracket inside a bracket.
+    assert proposal.reasons[0] == f"« {rule.label} » relève du {SCOPE_LABELS[rule.scope]} — {rule.article}"
     assert proposal.article.startswith("Art. 8")
 
 
@@ -46,7 +48,7 @@ def test_several_categories_of_one_exclusive_field_stay_in_it():
 def test_personal_data_yes_or_unknown_makes_it_at_least_shared(category, personal_data):
     proposal = propose_scope([category], personal_data)
     assert proposal.scope is Scope.SHARED
-    assert "co-responsabilité des DCP" in proposal.reasons[-1]
+    assert "coresponsabilité des données personnelles" in proposal.reasons[-1]
 
 
 def test_personal_data_no_leaves_an_exclusive_scope_alone():

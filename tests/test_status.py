@@ -49,7 +49,7 @@ def test_status_shows_a_failing_relay_the_oldest_undelivered_message_and_overdue
     assert "451" in view["last_delivery_error"]
     assert view["oldest_undelivered_seconds"] is not None
     assert view["overdue_obligations"] == 1
-    assert "3 message(s) en échec de remise (le relais répond-il ?)" in view["attention"]
+    assert "3 messages en échec de remise (le relais répond-il ?)" in view["attention"]
     text = cli("status", "--at", "2026-12-01T10:00:00+01:00")
     assert "Messages non remis : 3 (le plus ancien attend depuis" in text.stdout
     assert "Obligations à l'échéance dépassée : 1" in text.stdout

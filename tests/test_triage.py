@@ -21,7 +21,7 @@ def test_override_with_reason_is_on_the_timeline(cli, tmp_path):
     assert last["occurred_at"] == "2026-11-28T11:00:00+01:00"
     assert last["payload"] == {
         "scope": "shared", "proposed_scope": "municipality", "override": True,
-        "article": "Art. 8 (champ partagé : gouvernance, gestion, co-responsabilité des DCP)",
+        "article": "Art. 8, champ partagé : gouvernance, gestion, coresponsabilité des données personnelles",
         "reason": "Le prestataire a exposé des comptes d'élèves",
     }
     # A shared incident is coordinated by the académie: the follow-ups it owes move to it.
