@@ -11,13 +11,14 @@ from cli.app import AtOption, ByOption, JsonOption, RefArgument, act, app, emit_
 from cli.files import read_document
 from cli.french import choices_help
 from cli.orchestration import Handover, hand_over, resume_paused_decision, trigger_if_served
-from cli.views import CNIL_CHOICES, PERSONAL_DATA_LABELS, decimal, formats_help
+from cli.views import CNIL_CHOICES, decimal, formats_help
 from flows.drafting import decide_and_draft, redraft
 from models.breach_input import parse_assessment, parse_letter
 from models.clock import event_time, parse_instant
 from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
 from models.db import session_scope
 from models.queries import readable_incident
+from policy.scope import PERSONAL_DATA_LABELS
 from policy.severity import LEVEL_LABELS
 from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED
 from reports import register as breach_register

@@ -79,27 +79,24 @@ class FrenchUsageError(UsageError):
         _click.echo(f"Erreur : {self.format_message()}", file=out, color=color)
 
 
-class FrenchCommand(TyperCommand):
+class _InFrench(_click.Command):
+    """What commands and groups share: the French context, help option and parsing errors."""
+
     context_class = FrenchContext
 
     def get_help_option(self, ctx: _click.Context) -> TyperOption | None:
-        return _french_help_option(super().get_help_option(ctx))
+        return _french_help_option(super().get_help_option(ctx))  # type: ignore[arg-type]
 
     def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         with _in_french(ctx):
             return super().parse_args(ctx, args)
 
 
-class FrenchGroup(TyperGroup):
-    context_class = FrenchContext
+class FrenchCommand(_InFrench, TyperCommand):
+    pass
 
-    def get_help_option(self, ctx: _click.Context) -> TyperOption | None:
-        return _french_help_option(super().get_help_option(ctx))
 
-    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
-        with _in_french(ctx):
-            return super().parse_args(ctx, args)
-
+class FrenchGroup(_InFrench, TyperGroup):
     def resolve_command(self, ctx: _click.Context, args: list[str]) -> tuple[str | None, _click.Command | None,
                                                                               list[str]]:
         name = args[0] if args else ""

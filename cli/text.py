@@ -8,10 +8,8 @@ from sqlmodel import Session
 from cli.views import (
     INCIDENT_STATUS_LABELS,
     KIND_LABELS,
-    PERSONAL_DATA_LABELS,
     STATUS_LABELS,
     scope_text,
-    step_text,
 )
 from models.bounds import grouped
 from models.breach_lifecycle import decision_of, latest_assessment
@@ -22,8 +20,9 @@ from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS
 from models.queries import shown_ref
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
-from policy.scope import RULES_BY_CATEGORY
+from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY
 from policy.severity import LEVEL_LABELS, Level
+from policy.steps import step_label
 from policy.transitions import BREACH_STATE_LABELS, BreachState
 from rendering.describe import SUBJECTS_DECIDED
 from rendering.formats import duration_fr, paris_datetime, subjects_text
@@ -120,7 +119,7 @@ def message_text(m: dict[str, Any]) -> str:
     """« Rappel à 75 % du délai : notification à la CNIL → dpd@… : remis (1 tentative) »."""
     what = TEMPLATE_LABELS.get(m["template"], "message")
     if m["template"] == "deadline_step":
-        what = step_text(m["step"].rpartition(":")[2])
+        what = step_label(m["step"].rpartition(":")[2])
     if m.get("obligation") in set(ObligationKind) and m["template"] in ("deadline_step",):
         what += f" : {CLOCK_RULES[ObligationKind(m['obligation'])].label}"
     attempts = f"{m['attempts']} tentative{'s' if m['attempts'] > 1 else ''}"

@@ -13,7 +13,7 @@ from models.obligation import Obligation
 from models.outbox import OutboxMessage
 from policy.clocks import CLOCK_RULES, OBLIGATION_STATUS_LABELS, ObligationKind
 from policy.scope import SCOPE_LABELS, Scope
-from policy.steps import StepKind
+from policy.steps import step_label
 from policy.transitions import ENTRY_LABELS as ENTRY_KIND_LABELS
 from policy.transitions import INCIDENT_STATE_LABELS
 from rendering.formats import iso as iso_paris
@@ -84,25 +84,13 @@ ENTRY_LABELS = {kind.value: label for kind, label in ENTRY_KIND_LABELS.items()}
 
 
 # Labels the policy tables do not have yet (to move beside their values in policy/).
-PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non", "unknown": "à déterminer"}
 CNIL_CHOICES = {"yes": "notifier la CNIL", "no": "ne pas la notifier"}
 FORMAT_LABELS = {"text": "texte, pour le terminal", "jsonl": "JSON, une entrée par ligne",
                  "csv": "tableur (CSV)", "html": "page web", "json": "JSON", "md": "Markdown", "pdf": "document PDF"}
-STEP_LABELS = {StepKind.REMINDER: "rappel", StepKind.ESCALATION: "escalade", StepKind.OVERDUE: "échéance dépassée"}
 
 
 def formats_help(formats: type[StrEnum]) -> str:
     return choices_help({choice.value: FORMAT_LABELS.get(choice.value, choice.value) for choice in formats})
-
-
-def step_text(name: str) -> str:
-    """A watchdog step as its reader names it: « reminder_50 » is « rappel à 50 % du délai »."""
-    kind, _, percent = name.rpartition("_")
-    if kind not in set(StepKind) or not percent.isdigit():
-        return name
-    if kind == StepKind.OVERDUE:
-        return STEP_LABELS[StepKind.OVERDUE]
-    return f"{STEP_LABELS[StepKind(kind)]} à {percent} % du délai"
 
 
 def watch_step_text(step: dict[str, Any]) -> str:
@@ -111,9 +99,9 @@ def watch_step_text(step: dict[str, Any]) -> str:
     kind = step["obligation"]
     what = CLOCK_RULES[ObligationKind(kind)].label if kind in set(ObligationKind) else \
         "accusé de réception de l'alerte" if kind == "acknowledgement" else "obligation"
-    done = "relance" if step["step"] == "reminder" and kind == "acknowledgement" else step_text(step["step"])
+    done = "relance" if step["step"] == "reminder" and kind == "acknowledgement" else step_label(step["step"])
     skipped = step.get("skipped") or []
-    later = f" (étapes sautées : {', '.join(step_text(name) for name in skipped)})" if skipped else ""
+    later = f" (étapes sautées : {', '.join(step_label(name) for name in skipped)})" if skipped else ""
     return f"{step['ref']} — {what} : {done}{later}"
 
 

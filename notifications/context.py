@@ -13,7 +13,7 @@ from models.report import IncidentReport
 from notifications import report_mail
 from policy.clocks import CLOCK_RULES, ObligationKind
 from policy.parties import Party
-from policy.scope import RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
+from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
 from policy.steps import StepKind
 from rendering.formats import subjects_text
 from rendering.reasons import delivery_reason
@@ -21,8 +21,7 @@ from rendering.rows import obligation_rows
 from settings.env import portal_url
 from settings.parties import Parties
 
-PERSONAL_DATA_LABELS = {"yes": "oui", "no": "non",
-                        "unknown": "inconnu à ce stade (traité comme une violation de données jusqu'à décision)"}
+UNKNOWN_MEANS = " (traité comme une violation de données jusqu'à la décision du DPD)"
 
 REQUESTED_ACTIONS: dict[Party, list[str]] = {
     Party.ACADEMY: [
@@ -61,7 +60,8 @@ def incident_facts(incident: Incident, parties: Parties) -> dict[str, Any]:
         "municipality_insee": incident.municipality_insee,
         "schools": [f"{schools.get(uai, uai)} ({uai})" for uai in incident.schools],
         "categories": [RULES_BY_CATEGORY[c].label for c in incident.categories],
-        "personal_data": PERSONAL_DATA_LABELS[incident.personal_data],
+        "personal_data": PERSONAL_DATA_LABELS[incident.personal_data]
+                         + (UNKNOWN_MEANS if incident.personal_data == "unknown" else ""),
         "data_subjects": subjects_text(incident.data_subjects),
         "records": incident.records,
         "aware_at": incident.aware_at,

@@ -21,6 +21,8 @@ SCOPE_LABELS: dict[Scope, str] = {
     Scope.SHARED: "champ de compétence partagé entre l'académie et la collectivité",
     Scope.MUNICIPALITY: "champ de compétence exclusif de la collectivité",
 }
+# Whether personal data is concerned, as the declarant answers it; « unknown » counts as yes until the DPD decides.
+PERSONAL_DATA_LABELS: dict[str, str] = {"yes": "oui", "no": "non", "unknown": "à déterminer"}
 NO_SCOPE_LABEL = "portée pas encore proposée"  # an incident still queued, before the engine proposes one
 
 SCOPE_ARTICLES: dict[Scope, str] = {

@@ -17,6 +17,21 @@ class StepKind(StrEnum):
     OVERDUE = "overdue"
 
 
+STEP_LABELS: dict[StepKind, str] = {StepKind.REMINDER: "rappel", StepKind.ESCALATION: "escalade",
+                                    StepKind.OVERDUE: "avis d'échéance dépassée"}
+
+
+def step_label(name: str) -> str:
+    """A step by its name (`reminder_50`, `escalation_90`, `overdue_100`) as a reader says it: « rappel à 50 % du
+    délai »; a name that is no step is returned as given."""
+    kind, _, percent = name.rpartition("_")
+    if kind not in set(StepKind) or not percent.isdigit():
+        return name
+    if kind == StepKind.OVERDUE:
+        return STEP_LABELS[StepKind.OVERDUE]
+    return f"{STEP_LABELS[StepKind(kind)]} à {percent} % du délai"
+
+
 @dataclass(frozen=True)
 class StepPolicy:
     reminder_fractions: tuple[float, ...] = (0.5, 0.75)

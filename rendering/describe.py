@@ -6,13 +6,13 @@ from typing import Any
 import pendulum
 
 from policy.clocks import CLOCK_RULES, ObligationKind, paris
-from policy.scope import RULES_BY_CATEGORY, SCOPE_LABELS, Scope
+from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY, SCOPE_LABELS, Scope
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
+from policy.steps import step_label
 from policy.transitions import ENTRY_LABELS, EntryKind
 from rendering.formats import duration_fr
 from rendering.reasons import delivery_reason
 
-PERSONAL_DATA = {"yes": "oui", "no": "non", "unknown": "inconnu"}
 PARTIES = {"academy": "l'académie", "municipality": "la collectivité", "engine": "le moteur"}
 TEMPLATES = {"cross_party_alert": "l'alerte", "deadline_step": "l'avis d'échéance", "follow_up": "le point de suivi",
              "final_report": "le rapport final", "delivery_failure": "l'avis de non-remise",
@@ -38,19 +38,6 @@ def category_label(category: str) -> str:
     return rule.label if rule else category
 
 
-STEP_KINDS = {"reminder": "rappel", "escalation": "escalade", "overdue": "avis d'échéance dépassée"}
-
-
-def step_label(step: str) -> str:
-    """A watchdog step (`reminder_50`, `escalation_90`, `overdue_100`) as a reader names it."""
-    kind, _, percent = step.rpartition("_")
-    if kind not in STEP_KINDS:
-        return step
-    if kind == "overdue":
-        return STEP_KINDS[kind]
-    return f"{STEP_KINDS[kind]} à {percent} % du délai"
-
-
 def _late(payload: dict[str, Any]) -> str:
     late = payload.get("late_by_seconds")
     return f", avec un retard de {duration_fr(late)}" if late else ", dans le délai"
@@ -71,7 +58,7 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "declared": lambda p: f"Incident déclaré par {PARTIES.get(p['declared_by'], p['declared_by'])} "
                           f"(commune {p['municipality']}, catégories : "
                           f"{', '.join(category_label(c) for c in p['categories'])}, données personnelles : "
-                          f"{PERSONAL_DATA.get(p['personal_data'], p['personal_data'])}).",
+                          f"{PERSONAL_DATA_LABELS.get(p['personal_data'], p['personal_data'])}).",
     "scope_proposed": lambda p: f"Portée proposée : {SCOPE_LABELS[Scope(p['scope'])]} ({p['article']}).",
     "scope_confirmed": lambda p: (f"Portée corrigée en « {SCOPE_LABELS[Scope(p['scope'])]} » : {p['reason']}"
                                   if p.get("override") else
@@ -98,8 +85,8 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "follow_up_recorded": lambda p: f"Point de suivi : {p.get('done', '')}",
     "closed": lambda p: f"Incident clos : {p.get('summary', '')}",
     "dismissed": lambda p: f"Classé sans suite : {p['reason']}.",
-    "personal_data_changed": lambda p: f"Données personnelles : {PERSONAL_DATA.get(p['from'], p['from'])} → "
-                                       f"{PERSONAL_DATA.get(p['to'], p['to'])}"
+    "personal_data_changed": lambda p: f"Données personnelles : {PERSONAL_DATA_LABELS.get(p['from'], p['from'])} → "
+                                       f"{PERSONAL_DATA_LABELS.get(p['to'], p['to'])}"
                                        + (f" ; motif : {p['reason'].rstrip('.')}" if p.get("reason") else "") + ".",
     "obligation_waived": lambda p: f"Obligation levée : {_obligation(p)} ; motif : {p['reason'].rstrip('.')}.",
     "alert_acknowledged": lambda p: "Réception de l'alerte accusée par la partie alertée"

@@ -12,10 +12,10 @@ from models.incident import Incident
 from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS, OutboxMessage
 from models.timeline import TimelineEntry, verify_chain
 from policy.parties import Party
-from policy.scope import CATEGORIES, SCOPE_LABELS, Scope
+from policy.scope import CATEGORIES, PERSONAL_DATA_LABELS, SCOPE_LABELS, Scope
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
-from rendering.describe import EXEMPTION_LABELS, PERSONAL_DATA, SUBJECTS_DECIDED, category_label, step_label
+from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED, category_label, step_label
 from rendering.formats import iso
 from rendering.rows import obligation_rows, timeline_rows
 
@@ -58,7 +58,7 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
         "aware_at": iso(incident.aware_at), "declared_at": iso(incident.declared_at),
         "categories": incident.categories, "personal_data": incident.personal_data,
         "categories_labels": [category_label(c) for c in incident.categories],
-        "personal_data_label": PERSONAL_DATA.get(incident.personal_data, incident.personal_data),
+        "personal_data_label": PERSONAL_DATA_LABELS.get(incident.personal_data, incident.personal_data),
         "scope": {
             "proposed": proposed.payload["scope"] if proposed else None,
             "proposed_label": SCOPE_LABELS[Scope(proposed.payload["scope"])] if proposed else None,

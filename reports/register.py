@@ -12,9 +12,10 @@ from models.incident import Incident
 from models.obligation import Obligation
 from models.queries import visible
 from policy.clocks import ObligationKind
+from policy.scope import PERSONAL_DATA_LABELS
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
-from rendering.describe import EXEMPTION_LABELS, PERSONAL_DATA, SUBJECTS_DECIDED, category_label
+from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED, category_label
 from rendering.environment import render_document
 from rendering.formats import iso
 from rendering.tables import to_csv
@@ -90,7 +91,7 @@ def _labels(incident: Incident, assessment: Assessment | None, decision: Decisio
     """The French words for the row's codes: the HTML shows these; CSV and JSON keep the codes."""
     return {
         "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
-        "personal_data_label": PERSONAL_DATA.get(incident.personal_data, incident.personal_data),
+        "personal_data_label": PERSONAL_DATA_LABELS.get(incident.personal_data, incident.personal_data),
         "categories_labels": [category_label(c) for c in incident.categories],
         "level_label": LEVEL_LABELS[Level(assessment.level)] if assessment else None,
         "recommendation_label": RECOMMENDATION_LABELS[Recommendation(assessment.recommendation)]

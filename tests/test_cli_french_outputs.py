@@ -163,11 +163,11 @@ def test_watch_names_obligations_and_steps_in_french(two_incidents):
     preview = run(two_incidents, "watch", "--dry-run", "--by", TRIAGER, "--at", LATER)
     text = run(two_incidents, "watch", "--by", TRIAGER, "--at", LATER)
 
-    assert ("  INC-2026-0001 — notification à la CNIL : échéance dépassée (étapes sautées : rappel à 50 % du délai, "
-            "rappel à 75 % du délai, escalade à 90 % du délai)") in text.splitlines()
+    assert ("  INC-2026-0001 — notification à la CNIL : avis d'échéance dépassée (étapes sautées : rappel à 50 % du "
+            "délai, rappel à 75 % du délai, escalade à 90 % du délai)") in text.splitlines()
     assert text.startswith("Passe du moteur du jeudi 3 décembre 2026 à 20h00 (heure de Paris) : 0 incident pris en "
                            "charge, ")
-    assert "  INC-2026-0001 — information des personnes concernées : échéance dépassée" in preview
+    assert "  INC-2026-0001 — information des personnes concernées : avis d'échéance dépassée" in preview
     assert codes_in(text) == set() and codes_in(preview) == set()
 
 
