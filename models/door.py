@@ -47,6 +47,7 @@ from policy.transitions import (
     PartyRule,
     Transition,
 )
+from rendering.formats import of_place
 from settings.parties import Parties, Person, load_parties
 
 ENGINE = Person(email=ENGINE_ACTOR, name="le moteur", party=Party.ACADEMY, insee=None, roles=frozenset())
@@ -193,9 +194,13 @@ def _check_party(session: Session, row: Transition, actor: Person, incident: Inc
         raise _refuse(row, f"réservé à {PARTY_RULE_LABELS[row.party]}")
     party, insee = required_party(session, row.party, incident, command, parties) or (actor.party, actor.insee)
     if not actor.belongs_to(party, insee):
-        who = "l'académie" if party is Party.ACADEMY else f"la commune {insee}"
-        raise _refuse(row, f"réservé à {PARTY_RULE_LABELS[row.party]} ({who}) ; {actor.email} agit pour "
-                           + ("l'académie" if actor.party is Party.ACADEMY else f"la commune {actor.insee}"))
+        def named(party: Party, insee: str | None) -> str:
+            commune = parties.municipality(insee) if insee else None
+            return "l'académie" if party is Party.ACADEMY else \
+                f"la commune {of_place(commune.name)} ({insee})" if commune else f"la commune {insee}"
+
+        raise _refuse(row, f"réservé à {PARTY_RULE_LABELS[row.party]} ({named(party, insee)}) ; {actor.email} "
+                           f"agit pour {named(actor.party, actor.insee)}")
 
 
 def breach_state(session: Session, incident: Incident) -> BreachState:

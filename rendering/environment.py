@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from rendering.formats import counted, duration_fr, paris_datetime, sentence_case
+from rendering.formats import counted, duration_fr, of_place, paris_datetime, sentence_case
 from settings.env import PROJECT_ROOT, templates_override_dir
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
@@ -37,6 +37,7 @@ def _environment(override: Path | None) -> SandboxedEnvironment:
     env.filters["duration"] = duration_fr
     env.filters["sentence"] = sentence_case
     env.filters["counted"] = counted
+    env.filters["of_place"] = of_place
     return env
 
 

@@ -47,6 +47,11 @@ def counted(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if abs(count) <= 1 else plural or singular + 's'}"
 
 
+def of_place(name: str) -> str:
+    """« de Villers-lès-Exemple », « d'Épinal »: French elides « de » before a vowel or a mute h."""
+    return f"d'{name}" if name[:1].lower() in "aâàeéèêëiîïoôuûüyh" and name else f"de {name}"
+
+
 def sentence_case(value: str) -> str:
     """The first letter upper case, the rest as written (« CNIL » stays upper case, unlike Jinja's `capitalize`)."""
     return value[:1].upper() + value[1:]
