@@ -16,7 +16,7 @@ from flows.drafting import decide_and_draft, redraft
 from models.breach_input import parse_assessment, parse_letter
 from models.clock import event_time, parse_instant
 from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
-from models.db import session_scope
+from models.db import read_scope
 from models.queries import readable_incident
 from policy.scope import PERSONAL_DATA_LABELS
 from policy.severity import LEVEL_LABELS
@@ -54,7 +54,7 @@ def assess(ref: RefArgument, file: Annotated[Path, typer.Option("--file", help="
     with user_errors():
         document = parse_assessment(read_document(file))
         _, severity = act(Assess(ref=ref, document=document), by, at)
-        with session_scope() as session:
+        with read_scope() as session:
             incident_id = readable_incident(session, ref, person(by)).id
     assert incident_id is not None
     result = {"dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb, "se": severity.se,
@@ -158,6 +158,6 @@ def register(fmt: Annotated[RegisterFormat, typer.Option("--format", help=f"{for
     """Registre des violations (RGPD, article 33(5)) : toutes, notifiées ou non (une commune : les siennes)."""
     with user_errors():
         now, reader = instant(at, writes=False), person(by)
-        with session_scope() as session:
+        with read_scope() as session:
             rows = breach_register.register_rows(session, reader)
         typer.echo(breach_register.render(rows, fmt.value, load_parties().academy.name, now))

@@ -12,7 +12,7 @@ from cli.orchestration import Handover, hand_over
 from cli.text import commune_code, list_lines, obligation_text, show_lines
 from cli.views import incident_view, scope_text
 from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Triage
-from models.db import session_scope
+from models.db import read_scope
 from models.declaration import parse_declaration
 from models.queries import likely_duplicates_of, readable_incident, readable_incidents
 from models.reports_input import parse_closure, parse_follow_up
@@ -43,7 +43,7 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
         if not as_json:
             typer.echo(f"Incident enregistré : {incident.ref}")
         handover = hand_over("intake", incident.id, incident.ref, at)
-    with session_scope() as session:
+    with read_scope() as session:
         stored = readable_incident(session, incident.ref, reader)
         view = incident_view(session, stored, now)
         view["possible_duplicates"] = likely_duplicates_of(session, stored, reader)
@@ -79,7 +79,7 @@ def list_incidents(status: StatusFilter = None, scope: ScopeFilter = None, commu
     with user_errors():
         now, reader, parties = instant(at, writes=False), person(by), load_parties()
         insee = commune_code(commune, parties) if commune is not None else None
-        with session_scope() as session:
+        with read_scope() as session:
             incidents = [incident for incident in readable_incidents(session, reader)
                          if (status is None or incident.status == status)
                          and (scope is None or incident.scope == scope)
@@ -103,7 +103,7 @@ def show(ref: RefArgument, as_json: JsonOption = False, by: ByOption = None, at:
     """Afficher un incident en entier : les faits déclarés, sa portée, ses obligations et ses messages."""
     with user_errors():
         now, reader, parties = instant(at, writes=False), person(by), load_parties()
-        with session_scope() as session:
+        with read_scope() as session:
             incident = readable_incident(session, ref, reader)
             view = incident_view(session, incident, now, with_messages=True)
             lines = show_lines(session, incident, view, parties)
@@ -139,7 +139,7 @@ def _record_and_dispatch(command: FollowUp | Close, by: str | None, at: str | No
     with user_errors():
         act(command, by, at)
         typer.echo(recorded)
-        with session_scope() as session:
+        with read_scope() as session:
             incident = readable_incident(session, str(command.ref), person(by))
         assert incident.id is not None
         handover = hand_over("dispatch", incident.id, incident.ref, at)

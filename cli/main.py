@@ -2,7 +2,14 @@
 
 import sys
 
-from cli import breach_commands, engine_commands, incident_commands, report_commands, status_command  # noqa: F401
+from cli import (  # noqa: F401
+    breach_commands,
+    db_command,
+    engine_commands,
+    incident_commands,
+    report_commands,
+    status_command,
+)
 from cli.app import app
 from cli.crash_log import log_unexpected
 

@@ -12,7 +12,7 @@ import typer
 from cli.app import AtOption, ByOption, JsonOption, RefArgument, app, emit_json, fail, instant, person, user_errors
 from cli.french import FrenchTyper
 from cli.views import formats_help
-from models.db import session_scope
+from models.db import read_scope
 from models.queries import readable_incident, require_whole_store
 from models.timeline import verify_chain
 from settings.parties import load_parties
@@ -94,7 +94,7 @@ def timeline(ref: RefArgument,
     from rendering.rows import timeline_rows
     from reports.timeline import render_rows, render_text, timeline_page
 
-    with user_errors(), session_scope() as session:
+    with user_errors(), read_scope() as session:
         now = instant(at, writes=False)
         incident = readable_incident(session, ref, person(by))
         rows = timeline_rows(session, incident)
@@ -120,7 +120,7 @@ def audit(ref: RefArgument,
 
     if fmt is AuditFormat.PDF:
         refuse_pdf_on_a_terminal(output)
-    with user_errors(), session_scope() as session:
+    with user_errors(), read_scope() as session:
         data = audit_data(session, readable_incident(session, ref, person(by)), instant(at, writes=False))
     if fmt is AuditFormat.PDF:
         emit_pdf(lambda: audit_pdf(data), output)
@@ -145,7 +145,7 @@ def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AA
         first, last = _day(start, "--from"), _day(end, "--to")
         if last < first:
             fail("Refusé : champ « --to » : le dernier jour précède le premier.", 2)
-        with session_scope() as session:
+        with read_scope() as session:
             data = steering_data(session, first, last, load_parties())
     if fmt is SteeringFormat.PDF:
         emit_pdf(lambda: steering_pdf(data), output)
@@ -165,7 +165,7 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl (JSON, une e
         require_whole_store(person(by), "l'export complet du registre")
         if fmt != "jsonl":
             fail("Refusé : champ « --format » : seul « jsonl » est proposé.", 2)
-        with session_scope() as session:
+        with read_scope() as session:
             text = "".join(export_lines(session, instant(at, writes=False)))
     emit(text, output)
 
@@ -192,7 +192,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         return
     with user_errors():
         person(by)  # any declared person may check the proof: it shows counts and hashes, nothing of an incident
-        with session_scope() as session:
+        with read_scope() as session:
             report = verify_chain(session)
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""

@@ -11,7 +11,7 @@ import typer
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
 from cli.orchestration import service_state
-from models.db import session_scope
+from models.db import read_scope
 from models.engine_pass import PASS_OUTCOME_LABELS
 from models.health import store_health
 from models.queries import require_whole_store
@@ -80,7 +80,7 @@ def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None
     with user_errors():
         now, reader = instant(at, writes=False), person(by)
         require_whole_store(reader, "l'état du moteur")
-        with session_scope() as session:
+        with read_scope() as session:
             view: dict[str, Any] = {"at": now.isoformat(), **store_health(session, now, pendulum.now("UTC"))}
     view["service"] = service_view()
     last = view["last_pass"]  # the engine's own settings, as its last pass had them; else this shell's

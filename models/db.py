@@ -1,4 +1,5 @@
-"""Engine and sessions for the configured database; migrations are applied on first use."""
+"""Engine and sessions for the configured database. The embedded SQLite store migrates itself on first use; a shared
+store (PostgreSQL) is migrated by `incidents db upgrade` alone, and every process refuses an older schema."""
 
 import random
 import time
@@ -7,9 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, make_url
+from sqlalchemy import Connection, event, inspect, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
@@ -17,6 +16,11 @@ from sqlmodel import Session, create_engine
 from settings.env import database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The latest migration's revision, read without importing Alembic (a second on every command);
+# tests/test_schema_and_read_locks.py keeps it equal to Alembic's head.
+SCHEMA_HEAD = "0009"
+# Any 64-bit number will do, as long as it is ours alone: "ENT-INC" in ASCII.
+MIGRATION_LOCK = 0x454E542D494E43
 
 _engines: dict[str, Engine] = {}
 
@@ -26,28 +30,76 @@ class StoreUnavailable(Exception):
 
 
 def get_engine(url: str | None = None) -> Engine:
-    """One engine per database URL per process, migrated to the latest schema before first use."""
+    """One engine per database URL per process. An embedded SQLite store is migrated to the latest schema before
+    first use; any other must already be there (`incidents db upgrade`), or StoreUnavailable says so in French."""
     url = url or database_url()
     if url not in _engines:
         try:
-            engine = create_engine(url)
+            engine = configured_engine(url)
             if engine.dialect.name == "sqlite":
-                _serialize_sqlite_writers(engine)
-            migrate(engine)
+                if schema_version(engine) != SCHEMA_HEAD:
+                    migrate(engine)
+            else:
+                _require_current_schema(engine)
         except (ArgumentError, NoSuchModuleError, OperationalError) as error:
-            shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
-            raise StoreUnavailable(f"Base de données inaccessible ({shown}, réglée par INCIDENTS_DATABASE_URL) : "
-                                   f"{type(error).__name__}.") from error
+            raise StoreUnavailable(f"Base de données inaccessible ({shown_url(url)}, réglée par "
+                                   f"INCIDENTS_DATABASE_URL) : {type(error).__name__}.") from error
         _engines[url] = engine
     return _engines[url]
 
 
-def migrate(engine: Engine) -> None:
+def configured_engine(url: str) -> Engine:
+    """An engine with our transaction settings, before any look at its schema."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _serialize_sqlite_writers(engine)
+    else:
+        _read_only_transactions(engine)
+    return engine
+
+
+def shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True) if "://" in url else url
+
+
+def schema_version(engine: Engine) -> str | None:
+    """The store's schema revision, or None for a store never migrated."""
+    with engine.execution_options(read_only=True).connect() as connection:
+        return _version(connection)
+
+
+def _version(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    return str(version) if version is not None else None
+
+
+def _require_current_schema(engine: Engine) -> None:
+    version = schema_version(engine)
+    if version == SCHEMA_HEAD:
+        return
+    found = f"en version {version}" if version else "vide (jamais migré)"
+    raise StoreUnavailable(f"Le schéma du registre ({shown_url(str(engine.url))}) est {found} ; cette version du "
+                           f"moteur attend la version {SCHEMA_HEAD}. Lancez « incidents db upgrade » une fois, avant "
+                           "les autres commandes et les workers : rien n'a été lu ni écrit.")
+
+
+def migrate(engine: Engine) -> str | None:
+    """Apply the migrations not yet applied, one process at a time (PostgreSQL: an advisory lock held for the
+    transaction; SQLite: the write lock its BEGIN IMMEDIATE takes); returns the revision found before."""
+    from alembic import command  # only a migration pays for importing Alembic
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        before = _version(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return before
 
 
 @contextmanager
@@ -55,6 +107,25 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
     """A transaction: committed when the block ends, rolled back (nothing written) when it raises."""
     with Session(get_engine(url), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+class ReadOnly(Exception):
+    """A write attempted in a read: a programming error, never a user's."""
+
+
+def _no_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnly("a read session never writes: use session_scope and the door")
+
+
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A read: one consistent snapshot that never takes the write lock (SQLite in WAL mode: a deferred transaction;
+    PostgreSQL: a read-only one), so that a long export or report holds no declaration back. It writes nothing."""
+    with Session(get_engine(url).execution_options(read_only=True), expire_on_commit=False) as session:
+        event.listen(session, "before_flush", _no_writes)
+        with session.begin():
+            yield session
 
 
 T = TypeVar("T")
@@ -97,7 +168,16 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read stays deferred: in WAL mode it reads its snapshot while writers go on.
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get("read_only")
+                                   else "BEGIN IMMEDIATE")
+
+
+def _read_only_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("read_only"):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def copy_as_simulation(target: Path) -> None:

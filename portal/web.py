@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from models.access import live_session, token_owner
-from models.db import in_transaction, session_scope
+from models.db import in_transaction, read_scope
 from policy.parties import Party
 from policy.transitions import ROLE_LABELS, Role
 from rendering.environment import render_document
@@ -163,6 +163,6 @@ def navigation(person: Person | None) -> list[tuple[str, str]]:
 
 
 def read(work: Any) -> Any:
-    """A read, in a transaction of its own."""
-    with session_scope() as session:
+    """A read, in a snapshot of its own that holds no writer back."""
+    with read_scope() as session:
         return work(session)

@@ -22,6 +22,7 @@ from models.store_mode import mark_as_simulation
 from models.timeline import verify_chain
 from settings.parties import load_parties
 from tests.conftest import BASE_DECLARATION, REFERENT, TRIAGER, free_port
+from tests.subprocess_cli import INCIDENTS
 from tests.test_breach_decision import BREACH, DPD, assess
 from tests.walkers import declared, obligation, shown
 
@@ -46,7 +47,11 @@ def postgres() -> Iterator[str]:
     try:
         with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True) as db:
             db.execute("CREATE DATABASE incidents")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/incidents"
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/incidents"
+        upgraded = subprocess.run([INCIDENTS, "db", "upgrade"], env={**os.environ, "INCIDENTS_DATABASE_URL": url},
+                                  capture_output=True, text=True, timeout=120)
+        assert upgraded.returncode == 0, upgraded.stderr  # the operator's one step before any command
+        yield url
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)

@@ -55,13 +55,19 @@ def _libpq(url: str) -> str:
 
 @contextmanager
 def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `server_url` (whose user may create databases); yields its
+    """A new database on the server of `server_url` (whose user may create databases), migrated; yields its
     SQLAlchemy URL and drops it at exit."""
+    from models.db import configured_engine, migrate
+
     name = f"incidents_trial_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = configured_engine(url)
+    migrate(engine)  # as `incidents db upgrade` does, before any command or worker
+    engine.dispose()
     try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
         with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
