@@ -106,7 +106,10 @@ def show(ref: RefArgument, as_json: JsonOption = False, by: ByOption = None, at:
         with read_scope() as session:
             incident = readable_incident(session, ref, reader)
             view = incident_view(session, incident, now, with_messages=True)
+            view["possible_duplicates"] = likely_duplicates_of(session, incident, reader)
             lines = show_lines(session, incident, view, parties)
+    if view["possible_duplicates"] and incident.status != "dismissed":
+        lines.append(duplicate_warning(view["possible_duplicates"]))
     if as_json:
         emit_json(view)
         return

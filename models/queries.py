@@ -60,10 +60,21 @@ def declared_facts(incident: Incident) -> Declared:
 
 
 def likely_duplicates_of(session: Session, incident: Incident, reader: Person) -> list[str]:
-    """The incidents `reader` may see that `incident` likely repeats (RG-DUP-01), oldest first."""
+    """The incidents declared before `incident`, that `reader` may see, which it likely repeats (RG-DUP-01)."""
+    return _likely_duplicates(session, incident, reader)
+
+
+def duplicates_for_its_parties(session: Session, incident: Incident) -> list[str]:
+    """The same, for a mail to the parties of `incident`'s commune: a likely duplicate is always of the same commune,
+    which both the académie and that commune's people may read."""
+    return _likely_duplicates(session, incident, None)
+
+
+def _likely_duplicates(session: Session, incident: Incident, reader: Person | None) -> list[str]:
     window = timedelta(hours=WINDOW_HOURS)
-    nearby = session.exec(visible(select(Incident).where(
-        col(Incident.municipality_insee) == incident.municipality_insee, col(Incident.id) != incident.id,
+    query = select(Incident).where(
+        col(Incident.municipality_insee) == incident.municipality_insee, col(Incident.id) < incident.id,
         col(Incident.aware_at) >= incident.aware_at - window, col(Incident.aware_at) <= incident.aware_at + window,
-    ), reader).order_by(col(Incident.id))).all()
+    )
+    nearby = session.exec((visible(query, reader) if reader else query).order_by(col(Incident.id))).all()
     return likely_duplicates(declared_facts(incident), [declared_facts(other) for other in nearby])

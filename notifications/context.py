@@ -9,9 +9,11 @@ from sqlmodel import Session
 from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import MailFile, MessageStatus, OutboxMessage
+from models.queries import duplicates_for_its_parties
 from models.report import IncidentReport
 from notifications import report_mail
 from policy.clocks import CLOCK_RULES, ObligationKind
+from policy.duplicates import duplicate_warning
 from policy.parties import Party
 from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
 from policy.steps import StepKind
@@ -108,7 +110,13 @@ def alert(session: Session, message: OutboxMessage, incident: Incident, parties:
     return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
             "requested_actions": REQUESTED_ACTIONS[recipient],
             "your_deadlines": recipient_deadlines(session, incident, recipient, now),
-            "acknowledgement_hours": parties.engine.acknowledgement_reminder_hours}
+            "acknowledgement_hours": parties.engine.acknowledgement_reminder_hours,
+            "duplicate_warning": _duplicate_warning(session, incident)}
+
+
+def _duplicate_warning(session: Session, incident: Incident) -> str | None:
+    duplicates = duplicates_for_its_parties(session, incident)
+    return duplicate_warning(duplicates) if duplicates else None
 
 
 def receipt(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
@@ -184,6 +192,10 @@ CONTEXTS: dict[str, Callable[[Session, OutboxMessage, Incident, Parties, pendulu
     "delivery_recovered": delivery_recovered,
     "acknowledgement_reminder": acknowledgement_reminder,
 }
+
+# What one party tells the other: answered to the party that declared. The engine's own notices to a party (its
+# drafts, its reminders, delivery notices) are answered to nobody in particular.
+CROSS_PARTY = {"cross_party_alert", "acknowledgement_reminder", "follow_up", "final_report"}
 
 # Mails about a deadline carry an iCalendar event at the due time.
 WITH_CALENDAR = {"cross_party_alert", "deadline_step"}

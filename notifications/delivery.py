@@ -23,7 +23,7 @@ from models.messaging import begin_attempt, claim_batch, due_for_delivery, relea
 from models.obligation import Obligation
 from models.outbox import OutboxMessage, files_of
 from notifications.calendar import deadline_event
-from notifications.context import ATTACHED, CONTEXTS, OBLIGATION_LABELS, WITH_CALENDAR
+from notifications.context import ATTACHED, CONTEXTS, CROSS_PARTY, OBLIGATION_LABELS, WITH_CALENDAR
 from notifications.transport import (
     DeliveryError,
     Transport,
@@ -220,11 +220,11 @@ class _Pass:
                             _calendar(session, message, ref, domain, now),
                             attach(session, message, incident, parties, now) if attach else ())
         assert message.subject is not None and message.body_text is not None and message.body_html is not None
-        # An answer goes to the party that declared (the robot address reads nothing); the mails of an incident
-        # form one thread.
+        # An answer to what one party tells the other goes to the party that declared (the robot address reads
+        # nothing); the mails of an incident form one thread.
         reply_to = [(c.name, str(c.email)) for c in parties.operational_contacts(Party(incident.declared_by),
                                                                                   incident.municipality_insee)] \
-            if incident is not None else None
+            if incident is not None and message.template in CROSS_PARTY else None
         email = build_email(
             sender=str(parties.academy.mail_from), sender_name=f"Incidents ENT – {parties.academy.name}",
             recipient=message.recipient_email, recipient_name=message.recipient_name, subject=message.subject,

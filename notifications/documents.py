@@ -5,6 +5,7 @@ with `=` (the title) or `-` (a section), as plain text writes it, and every othe
 import io
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import docx
 from odf import teletype
@@ -76,10 +77,14 @@ def odt(text: str, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def word(text: str, title: str) -> bytes:
+def word(text: str, title: str, created: datetime | None = None) -> bytes:
     document = docx.Document()
-    document.core_properties.title = title
-    document.core_properties.language = "fr-FR"
+    properties = document.core_properties
+    properties.title, properties.language = title, "fr-FR"
+    # Not python-docx's template's: no library as author, no 2013 date.
+    properties.author = properties.last_modified_by = properties.comments = ""
+    if created is not None:
+        properties.created = properties.modified = created
     for block in blocks(text):
         if block.level:
             document.add_heading(block.text, level=block.level)
@@ -90,8 +95,9 @@ def word(text: str, title: str) -> bytes:
     return buffer.getvalue()
 
 
-def editable(stem: str, text: str) -> tuple[MailFile, MailFile, MailFile]:
+def editable(stem: str, text: str, created: datetime | None = None) -> tuple[MailFile, MailFile, MailFile]:
     """The draft as `<stem>.odt`, `<stem>.docx` and `<stem>.txt`, titled by its first heading."""
     title = next((block.text for block in blocks(text) if block.level), stem)
-    return (MailFile(f"{stem}.odt", ODT, odt(text, title)), MailFile(f"{stem}.docx", DOCX, word(text, title)),
+    return (MailFile(f"{stem}.odt", ODT, odt(text, title)),
+            MailFile(f"{stem}.docx", DOCX, word(text, title, created)),
             MailFile(f"{stem}.txt", TEXT, plain_text(text).encode("utf-8")))

@@ -148,7 +148,7 @@ def drafts_mail(session: Session, incident: Incident, assessment: Assessment, de
                             now, complementary)
     drafts = render_drafts(context, decision)
     files = tuple(file for stem, text in draft_names(incident.ref, drafts, complementary).items() if text is not None
-                  for file in editable(stem, text))
+                  for file in editable(stem, text, now.naive()))
     due = context["due_at"]
     cnil_open = cnil_obligation is not None and cnil_obligation.met_at is None and cnil_obligation.waived_at is None
     subjects_open = subjects_obligation is not None and subjects_obligation.met_at is None \

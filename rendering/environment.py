@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from models.bounds import grouped
 from rendering.formats import counted, duration_fr, of_place, paris_datetime, sentence_case
 from settings.env import PROJECT_ROOT, templates_override_dir
 
@@ -38,6 +39,7 @@ def _environment(override: Path | None) -> SandboxedEnvironment:
     env.filters["sentence"] = sentence_case
     env.filters["counted"] = counted
     env.filters["of_place"] = of_place
+    env.filters["grouped"] = grouped
     return env
 
 

@@ -13,7 +13,7 @@ SUBJECT_LABELS = {"pupils": ("élève", "élèves"), "staff": ("personnel", "per
 def paris_datetime(value: datetime | str | None) -> str:
     """An instant as a French reader expects it, in Paris time."""
     if value is None:
-        return "non précisée"
+        return "date non précisée"
     instant = pendulum.parse(value) if isinstance(value, str) else pendulum.instance(value)
     assert isinstance(instant, pendulum.DateTime)
     local = paris(instant)
@@ -24,7 +24,7 @@ def paris_datetime(value: datetime | str | None) -> str:
 def paris_date(value: datetime | None) -> str:
     """The day of an instant in Paris, as a letter writes it: « vendredi 27 novembre 2026 », « 1er décembre »."""
     if value is None:
-        return "non précisée"
+        return "date non précisée"
     local = paris(pendulum.instance(value))
     day = "1er" if local.day == 1 else str(local.day)
     return local.format(f"dddd [{day}] MMMM YYYY", locale="fr")

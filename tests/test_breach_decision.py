@@ -123,7 +123,7 @@ def test_the_drafts_carry_every_article_33_3_element_and_reach_the_dpd(cli, smtp
     for element in (
         "1. Nature de la violation (art. 33(3)(a))", ASSESSMENT["nature"],
         "Environ 252 personnes : 240 élèves, 12 personnels.", "des élèves mineurs",
-        "Environ 1800 enregistrements.",
+        "Environ 1 800 enregistrements.",
         "6. Délégué à la protection des données (art. 33(3)(b))", "Délégué à la protection des données — " + DPD,
         "7. Conséquences probables de la violation (art. 33(3)(c))", ASSESSMENT["consequences"],
         "8. Mesures prises ou envisagées (art. 33(3)(d))", ASSESSMENT["measures"],

@@ -83,7 +83,7 @@ CNIL_VALUES = [
     "- Données d'identification (nom, prénom, date de naissance, classe, école)",
     "- Contenu des échanges (messagerie, documents partagés, cahier de textes)",
     "Environ 252 personnes : 240 élèves, 12 personnels.", "Parmi elles figurent des élèves mineurs",
-    "Environ 1800 enregistrements.", "Délégué à la protection des données — " + DPD,
+    "Environ 1 800 enregistrements.", "Délégué à la protection des données — " + DPD,
     ASSESSMENT["consequences"], ASSESSMENT["measures"],
     "Les personnes concernées seront informées au plus tard le mardi 1er décembre 2026 à 15h00 (heure de Paris).",
     "Moyen d'information : lettre remise par l'école et message dans l'ENT.",
@@ -134,7 +134,7 @@ def test_the_families_letter_names_the_school_the_date_and_the_signatory_in_plai
     _, odt_whole = odt_text(files[f"{ref}-lettre-personnes-concernees.odt"])
     _, docx_whole = docx_text(files[f"{ref}-lettre-personnes-concernees.docx"])
     expected = [
-        "utilisé par l'établissement suivant : École élémentaire Jules-Ferry, à Villers-lès-Exemple.",
+        "utilisé par les élèves de l'école suivante : École élémentaire Jules-Ferry, à Villers-lès-Exemple.",
         "L'incident s'est produit le vendredi 27 novembre 2026 ; nous en avons eu connaissance le samedi "
         "28 novembre 2026.",
         *(LETTER[key] for key in ("what_happened", "what_it_means", "what_to_do", "contact")),

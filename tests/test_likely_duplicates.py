@@ -59,6 +59,12 @@ def test_the_declarant_is_warned_on_the_command_line(cli, smtp, tmp_path) -> Non
 
     as_json = cli("declare", str(again), "--json", "--by", REFERENT, "--at", "2026-11-28T11:40:00+01:00")
     assert json.loads(as_json.stdout)["possible_duplicates"] == ["INC-2026-0001", "INC-2026-0002"]
+    # The académie, who sets duplicates aside, reads it in the alert and in `show`.
+    [alert] = [mail for mail in smtp.to(TRIAGER) if "INC-2026-0002" in str(mail.message["Subject"])
+               and "Alerte" in str(mail.message["Subject"])]
+    assert "Attention : cette déclaration ressemble à INC-2026-0001" in alert.text
+    assert "ressemble à INC-2026-0001" in cli("show", "INC-2026-0002", "--by", TRIAGER).output
+    assert "ressemble" not in cli("show", "INC-2026-0001", "--by", TRIAGER).output
 
 
 @pytest.fixture
