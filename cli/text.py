@@ -12,7 +12,7 @@ from cli.views import (
     scope_text,
 )
 from models.bounds import grouped
-from models.breach_lifecycle import decision_of, latest_assessment
+from models.breach_lifecycle import decision_of, latest_assessment, personal_data_now
 from models.declaration import communes_text
 from models.errors import FieldError, InvalidInput
 from models.incident import Incident
@@ -74,7 +74,7 @@ def show_lines(session: Session, incident: Incident, view: dict[str, Any], parti
         f"Écoles : {', '.join(schools) if schools else 'aucune précisée'}",
         f"Signalé par : {incident.reporter_name} ({incident.reporter_email})",
         f"Catégories : {' ; '.join(categories)}",
-        f"Données personnelles : {PERSONAL_DATA_LABELS.get(incident.personal_data, incident.personal_data)}",
+        f"Données personnelles : {PERSONAL_DATA_LABELS[personal_data_now(session, incident)]}",
         f"Personnes concernées : {', '.join(people) if people else 'non précisé'}",
         "Enregistrements concernés : " + (grouped(incident.records) if incident.records is not None
                                            else "non précisé"),

@@ -42,6 +42,16 @@ def grouped(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
+# Unicode's noncharacters are never text (XML refuses them, so a draft could not be written); the explicit
+# direction overrides and isolates can make a file name or a sender read backwards (CVE-2021-42574).
+_DIRECTION_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_noncharacter(character: str) -> bool:
+    code = ord(character)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
 def text_defect(value: str, max_len: int, multiline: bool = False, min_len: int = 1) -> str | None:
     """What is wrong with a text, in French, or None. Never echoes the text."""
     if len(value) > max_len:
@@ -52,6 +62,10 @@ def text_defect(value: str, max_len: int, multiline: bool = False, min_len: int 
         category = unicodedata.category(character)
         if category == "Cs":
             return LONE_SURROGATE
+        if _is_noncharacter(character):
+            return "caractère non textuel interdit (U+FFFE, U+FFFF ou de la même famille)"
+        if character in _DIRECTION_OVERRIDES:
+            return "caractère de contrôle du sens d'écriture interdit : il peut faire lire un texte à l'envers"
         if category == "Cc" and not (multiline and character in _ALLOWED_IN_MULTILINE):
             if character in _ALLOWED_IN_MULTILINE:
                 return "retour à la ligne ou tabulation interdits dans ce champ"

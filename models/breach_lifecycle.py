@@ -39,6 +39,14 @@ def latest_assessment(session: Session, incident: Incident) -> Assessment | None
                         .order_by(col(Assessment.id).desc())).first()
 
 
+def personal_data_now(session: Session, incident: Incident) -> str:
+    """Whether personal data is concerned, as of now: a declaration's « unknown » is a yes once the DPD has assessed
+    the breach (an assessment weighs the personal data concerned)."""
+    if incident.personal_data == "unknown" and latest_assessment(session, incident) is not None:
+        return "yes"
+    return incident.personal_data
+
+
 def decision_of(session: Session, incident: Incident) -> Decision | None:
     return session.exec(select(Decision).where(Decision.incident_id == incident.id)).first()
 

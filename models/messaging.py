@@ -246,13 +246,23 @@ def record_delivery_failure(session: Session, command: RecordFailure, incident: 
     return escalate
 
 
+TOLD_BY_THE_OTHER_PARTY = {"follow_up", "final_report", "cross_party_alert", "acknowledgement_reminder"}
+
+
 def _escalate_failure(session: Session, incident: Incident, message: OutboxMessage, parties: Parties) -> None:
     """Tell the sending party's escalation contacts that a message is not getting through (never for a notice
     of this kind itself, so that a dead relay cannot breed notices)."""
     if message.template == "delivery_failure":
         return
     obligation = session.get(Obligation, message.obligation_id) if message.obligation_id else None
-    sender = Party(obligation.owner) if obligation else Party(message.recipient_party).other
+    # Who must know: the party whose obligation the message serves; for what one party tells the other (a report),
+    # the party that tells; for the engine's own mail to a party (its DPD's drafts), that party.
+    if obligation is not None:
+        sender = Party(obligation.owner)
+    elif message.template in TOLD_BY_THE_OTHER_PARTY:
+        sender = Party(message.recipient_party).other
+    else:
+        sender = Party(message.recipient_party)
     enqueue(session, incident, template="delivery_failure", step=f"failed-{message.id}",
             recipients=parties.escalation_contacts(sender, incident.municipality_insee), recipient_party=sender,
             obligation=obligation, key="delivery_failure")

@@ -34,11 +34,20 @@ def readable_incidents(session: Session, reader: Person) -> list[Incident]:
 
 def readable_incident(session: Session, ref: str, reader: Person) -> Incident:
     """One incident, if `reader` may see it; another commune's is answered exactly as a missing one."""
-    incident = None if "\x00" in ref or len(ref) > 32 else \
+    incident = None if "\x00" in ref or len(ref) > 32 or not ref.isprintable() or _undecodable(ref) else \
         session.exec(visible(select(Incident).where(Incident.ref == ref), reader)).one_or_none()
     if incident is None:
         raise NotFound(f"Aucun incident ne porte la référence « {shown_ref(ref)} ».")
     return incident
+
+
+def _undecodable(ref: str) -> bool:
+    """Bytes that were not UTF-8 on the command line (kept as lone surrogates): no reference is made of them."""
+    try:
+        ref.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def shown_ref(ref: str) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session
 
+from models.breach_lifecycle import personal_data_now
 from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import MailFile, MessageStatus, OutboxMessage
@@ -46,7 +47,7 @@ REQUESTED_ACTIONS: dict[Party, list[str]] = {
 OBLIGATION_LABELS = {kind: rule.label for kind, rule in CLOCK_RULES.items()}
 
 
-def incident_facts(incident: Incident, parties: Parties) -> dict[str, Any]:
+def incident_facts(session: Session, incident: Incident, parties: Parties) -> dict[str, Any]:
     """The facts every message about an incident may name."""
     municipality = parties.municipality(incident.municipality_insee)
     schools = {school.uai: school.name for school in (municipality.schools if municipality else [])}
@@ -62,8 +63,8 @@ def incident_facts(incident: Incident, parties: Parties) -> dict[str, Any]:
         "municipality_insee": incident.municipality_insee,
         "schools": [f"{schools.get(uai, uai)} ({uai})" for uai in incident.schools],
         "categories": [RULES_BY_CATEGORY[c].label for c in incident.categories],
-        "personal_data": PERSONAL_DATA_LABELS[incident.personal_data]
-                         + (UNKNOWN_MEANS if incident.personal_data == "unknown" else ""),
+        "personal_data": PERSONAL_DATA_LABELS[personal_data_now(session, incident)]
+                         + (UNKNOWN_MEANS if personal_data_now(session, incident) == "unknown" else ""),
         "data_subjects": subjects_text(incident.data_subjects),
         "records": incident.records,
         "aware_at": incident.aware_at,
@@ -107,7 +108,7 @@ def alert(session: Session, message: OutboxMessage, incident: Incident, parties:
           now: pendulum.DateTime) -> dict[str, Any]:
     obligation = session.get(Obligation, message.obligation_id)
     recipient = Party(message.recipient_party)
-    return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
+    return {**incident_facts(session, incident, parties), **_recipient(message), **_obligation(obligation, now),
             "requested_actions": REQUESTED_ACTIONS[recipient],
             "your_deadlines": recipient_deadlines(session, incident, recipient, now),
             "acknowledgement_hours": parties.engine.acknowledgement_reminder_hours,
@@ -124,7 +125,7 @@ def receipt(session: Session, message: OutboxMessage, incident: Incident, partie
     obligation = session.get(Obligation, message.obligation_id)
     other = Party(incident.declared_by).other
     alerted = parties.operational_contacts(other, incident.municipality_insee)
-    return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
+    return {**incident_facts(session, incident, parties), **_recipient(message), **_obligation(obligation, now),
             "alerted_party": other.label, "alerted": [contact.name for contact in alerted]}
 
 
@@ -132,7 +133,7 @@ def acknowledgement_reminder(session: Session, message: OutboxMessage, incident:
                              now: pendulum.DateTime) -> dict[str, Any]:
     alert = session.get(Obligation, message.obligation_id)
     alerted = Party(message.recipient_party)
-    return {**incident_facts(incident, parties), **_recipient(message),
+    return {**incident_facts(session, incident, parties), **_recipient(message),
             "alert_delivered_at": alert.met_at if alert else None,
             "your_deadlines": recipient_deadlines(session, incident, alerted, now)}
 
@@ -142,7 +143,7 @@ def deadline_step(session: Session, message: OutboxMessage, incident: Incident, 
     obligation = session.get(Obligation, message.obligation_id)
     kind, _, percent = message.step.rpartition("_")
     recipient = Party(message.recipient_party)
-    return {**incident_facts(incident, parties), **_recipient(message), **_obligation(obligation, now),
+    return {**incident_facts(session, incident, parties), **_recipient(message), **_obligation(obligation, now),
             "step_kind": StepKind(kind).value, "step_percent": int(percent),
             "for_owner": obligation is not None and obligation.owner == recipient.value,
             "your_deadlines": recipient_deadlines(session, incident, recipient, now)}
@@ -156,7 +157,7 @@ def report(session: Session, message: OutboxMessage, incident: Incident, parties
     obligations = report_mail.obligations_as_sent(session, message, incident, now)
     final = report_mail.final_summary(session, incident, stored.reported_at, obligations) \
         if message.template == "final_report" else {}
-    return {**incident_facts(incident, parties), **_recipient(message), "report": stored.content,
+    return {**incident_facts(session, incident, parties), **_recipient(message), "report": stored.content,
             "report_party": Party(stored.party).label, "report_author": stored.author,
             "reported_at": stored.reported_at, "follow_up_days": parties.engine.follow_up_days,
             "obligations": obligations, **final}
@@ -166,7 +167,8 @@ def delivery_failure(session: Session, message: OutboxMessage, incident: Inciden
                      now: pendulum.DateTime) -> dict[str, Any]:
     failed = session.get(OutboxMessage, int(message.step.removeprefix("failed-")))
     assert failed is not None
-    return {**incident_facts(incident, parties), **_recipient(message), "failed_recipient": failed.recipient_email,
+    return {**incident_facts(session, incident, parties), **_recipient(message),
+            "failed_recipient": failed.recipient_email,
             "failed_subject": failed.subject, "failed_attempts": failed.attempts,
             "failed_error": delivery_reason(failed.last_error),
             "failed_next_attempt_at": failed.next_attempt_at, "failed_for_good": failed.status == MessageStatus.REFUSED}
@@ -176,7 +178,7 @@ def delivery_recovered(session: Session, message: OutboxMessage, incident: Incid
                        now: pendulum.DateTime) -> dict[str, Any]:
     recovered = session.get(OutboxMessage, int(message.step.removeprefix("recovered-")))
     assert recovered is not None
-    return {**incident_facts(incident, parties), **_recipient(message),
+    return {**incident_facts(session, incident, parties), **_recipient(message),
             "recovered_recipient": recovered.recipient_email, "recovered_subject": recovered.subject,
             "recovered_attempts": recovered.attempts,
             "recovered_at": recovered.sent_at}

@@ -82,7 +82,7 @@ def draft_context(session: Session, incident: Incident, assessment: Assessment, 
     letter = decision.letter if decision else {}
     signatory = parties.academy.signatory
     return {
-        **incident_facts(incident, parties),
+        **incident_facts(session, incident, parties),
         "as_of": as_of,
         "as_of_day": paris_date(as_of),
         "complementary": complementary,

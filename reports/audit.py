@@ -8,6 +8,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
+from models.breach_lifecycle import personal_data_now
 from models.incident import Incident
 from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS, OutboxMessage
 from models.timeline import TimelineEntry, verify_chain
@@ -58,7 +59,7 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
         "aware_at": iso(incident.aware_at), "declared_at": iso(incident.declared_at),
         "categories": incident.categories, "personal_data": incident.personal_data,
         "categories_labels": [category_label(c) for c in incident.categories],
-        "personal_data_label": PERSONAL_DATA_LABELS.get(incident.personal_data, incident.personal_data),
+        "personal_data_label": PERSONAL_DATA_LABELS[personal_data_now(session, incident)],
         "scope": {
             "proposed": proposed.payload["scope"] if proposed else None,
             "proposed_label": SCOPE_LABELS[Scope(proposed.payload["scope"])] if proposed else None,

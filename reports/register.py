@@ -8,6 +8,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
+from models.breach_lifecycle import personal_data_now
 from models.incident import Incident
 from models.obligation import Obligation
 from models.queries import visible
@@ -83,15 +84,16 @@ def _row(session: Session, incident: Incident) -> dict[str, Any]:
         "subjects_informed_at": iso(notice.informed_at) if notice else None,
         "subjects_channel": notice.channel if notice else None,
         "closed_at": iso(incident.closed_at),
-        **_labels(incident, assessment, decision),
+        **_labels(session, incident, assessment, decision),
     }
 
 
-def _labels(incident: Incident, assessment: Assessment | None, decision: Decision | None) -> dict[str, Any]:
+def _labels(session: Session, incident: Incident, assessment: Assessment | None,
+            decision: Decision | None) -> dict[str, Any]:
     """The French words for the row's codes: the HTML shows these; CSV and JSON keep the codes."""
     return {
         "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
-        "personal_data_label": PERSONAL_DATA_LABELS.get(incident.personal_data, incident.personal_data),
+        "personal_data_label": PERSONAL_DATA_LABELS[personal_data_now(session, incident)],
         "categories_labels": [category_label(c) for c in incident.categories],
         "level_label": LEVEL_LABELS[Level(assessment.level)] if assessment else None,
         "recommendation_label": RECOMMENDATION_LABELS[Recommendation(assessment.recommendation)]
