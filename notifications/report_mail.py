@@ -13,8 +13,7 @@ from models.incident import Incident
 from models.journal import obligations_of
 from models.outbox import MailFile, OutboxMessage
 from policy.clocks import ObligationKind, lateness_seconds
-from rendering.rows import STATUS_LABELS, TIMELINE_COLUMNS, obligation_rows, timeline_rows
-from rendering.tables import to_csv
+from rendering.rows import STATUS_LABELS, obligation_rows, timeline_csv, timeline_rows
 from settings.parties import Parties
 
 CSV = "text/csv"
@@ -76,5 +75,5 @@ def timeline_filename(incident: Incident) -> str:
 def timeline_files(session: Session, message: OutboxMessage, incident: Incident, _parties: Parties,
                    _now: pendulum.DateTime) -> tuple[MailFile, ...]:
     """The whole timeline, with its chain hashes, as a spreadsheet in French settings (rendering.tables)."""
-    table = to_csv(timeline_rows(session, incident), TIMELINE_COLUMNS)
+    table = timeline_csv(timeline_rows(session, incident))
     return (MailFile(timeline_filename(incident), CSV, table.encode("utf-8")),)

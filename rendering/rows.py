@@ -13,6 +13,7 @@ from policy.clocks import CLOCK_RULES, OBLIGATION_STATUS_LABELS, ObligationKind
 from policy.transitions import ENTRY_LABELS, EntryKind
 from rendering.describe import describe
 from rendering.formats import iso
+from rendering.tables import spreadsheet_instant, to_csv
 
 STATUS_LABELS = {status.value: label for status, label in OBLIGATION_STATUS_LABELS.items()}
 PARTIES = {"academy": "académie", "municipality": "collectivité", "engine": "moteur"}
@@ -76,3 +77,16 @@ def timeline_rows(session: Session, incident: Incident) -> list[dict[str, Any]]:
 # The timeline's columns in a spreadsheet: the auditors' export (reports/timeline.py) and the final report's
 # attachment (notifications/) alike.
 TIMELINE_COLUMNS = ["seq", "occurred_at", "recorded_at", "actor", "party", "kind", "description", "late", "hash"]
+
+
+TIMELINE_CSV_HEADINGS = {"seq": "N°", "occurred_at": "Survenu le (heure de Paris)", "recorded_at": "Enregistré le",
+                         "actor": "Acteur", "party": "Partie", "kind": "Événement", "description": "Description",
+                         "late": "Signalement", "hash": "Empreinte (SHA-256)"}
+
+
+def timeline_csv(rows: list[dict[str, Any]]) -> str:
+    """The timeline for a spreadsheet, in words: Paris dates, French party, event and mark, French headings."""
+    return to_csv([{**row, "occurred_at": spreadsheet_instant(row["occurred_at"]),
+                    "recorded_at": spreadsheet_instant(row["recorded_at"]), "party": row["party_label"],
+                    "kind": row["kind_label"], "late": row["flag"] or ""} for row in rows],
+                  TIMELINE_COLUMNS, TIMELINE_CSV_HEADINGS)

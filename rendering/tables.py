@@ -16,11 +16,16 @@ CSV_DELIMITER = ";"
 CSV_BOM = "\ufeff"
 
 
-def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def to_csv(rows: list[dict[str, Any]], columns: list[str], headings: dict[str, str] | None = None) -> str:
+    """The rows' `columns` in that order, under their French `headings` when given (a spreadsheet is read by
+    people; JSON keeps the codes for programs)."""
     buffer = io.StringIO()
     buffer.write(CSV_BOM)
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", delimiter=CSV_DELIMITER)
-    writer.writeheader()
+    if headings:
+        writer.writerow({column: headings.get(column, column) for column in columns})
+    else:
+        writer.writeheader()
     for row in rows:
         writer.writerow({key: _inert(json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value)
                          for key, value in row.items()})
@@ -32,3 +37,21 @@ def _inert(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def spreadsheet_instant(value: str | None) -> str:
+    """An ISO instant (already in Paris time) as a French spreadsheet reads a date: 27/10/2026 10:00:05."""
+    if not value:
+        return ""
+    day, _, time = value.partition("T")
+    year, month, date = day.split("-")
+    return f"{date}/{month}/{year} {time[:8]}"
+
+
+def spreadsheet_number(value: float | None) -> str:
+    """A decimal with the French comma: 0,75."""
+    return "" if value is None else f"{value:g}".replace(".", ",")
+
+
+def yes_no(value: bool | None) -> str:
+    return "" if value is None else "oui" if value else "non"

@@ -18,8 +18,9 @@ from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommen
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED, category_label
 from rendering.environment import render_document
-from rendering.formats import iso
-from rendering.tables import to_csv
+from rendering.formats import duration_fr, iso, subjects_text
+from rendering.rows import PARTIES as PARTY_LABELS
+from rendering.tables import spreadsheet_instant, spreadsheet_number, to_csv, yes_no
 from settings.parties import Person
 
 COLUMNS = (
@@ -29,6 +30,42 @@ COLUMNS = (
     "against_recommendation", "rationale", "cnil_due_at", "cnil_filed_at", "cnil_reference", "cnil_late_by_seconds",
     "complementary_filings", "subjects_due_at", "subjects_informed_at", "subjects_channel", "closed_at",
 )
+
+
+CSV_HEADINGS = {
+    "ref": "Référence", "status": "État", "municipality": "Commune (INSEE)", "declared_by": "Déclaré par",
+    "aware_at": "Connu le", "declared_at": "Déclaré le", "occurred_at": "Survenu le", "categories": "Catégories",
+    "personal_data": "Données personnelles", "data_subjects": "Personnes concernées", "records": "Enregistrements",
+    "nature": "Nature de la violation", "consequences": "Conséquences probables", "measures": "Mesures prises",
+    "assessed_at": "Évaluée le", "dpc": "DPC", "ei": "EI", "cb": "CB", "se": "Gravité (SE)", "level": "Niveau",
+    "recommendation": "Recommandation", "decided_at": "Décidée le", "decided_by": "Décidée par",
+    "notify_cnil": "Notification à la CNIL", "subjects": "Information des personnes", "exemption": "Exemption",
+    "against_recommendation": "Contre la recommandation", "rationale": "Motivation",
+    "cnil_due_at": "Échéance CNIL", "cnil_filed_at": "Notifiée à la CNIL le", "cnil_reference": "Référence CNIL",
+    "cnil_late_by_seconds": "Retard de la notification", "complementary_filings": "Notifications complémentaires",
+    "subjects_due_at": "Échéance de l'information", "subjects_informed_at": "Personnes informées le",
+    "subjects_channel": "Moyen d'information", "closed_at": "Clos le",
+}
+INSTANTS = ("aware_at", "declared_at", "occurred_at", "assessed_at", "decided_at", "cnil_due_at", "cnil_filed_at",
+            "subjects_due_at", "subjects_informed_at", "closed_at")
+
+
+def _in_words(row: dict[str, Any]) -> dict[str, Any]:
+    """A register row for a spreadsheet: French words, Paris dates and decimal commas, not codes."""
+    return {
+        **row,
+        **{key: spreadsheet_instant(row[key]) for key in INSTANTS},
+        "status": row["status_label"], "declared_by": PARTY_LABELS.get(row["declared_by"], row["declared_by"]),
+        "categories": " ; ".join(row["categories_labels"]), "personal_data": row["personal_data_label"],
+        "data_subjects": ", ".join(subjects_text(row["data_subjects"])),
+        **{key: spreadsheet_number(row[key]) for key in ("dpc", "ei", "cb", "se")},
+        "level": row["level_label"] or "", "recommendation": row["recommendation_label"] or "",
+        "notify_cnil": yes_no(row["notify_cnil"]), "subjects": row["subjects_label"] or "",
+        "exemption": row["exemption_label"] or "", "against_recommendation": yes_no(row["against_recommendation"]),
+        "cnil_late_by_seconds": duration_fr(row["cnil_late_by_seconds"]) if row["cnil_late_by_seconds"] else "",
+        "complementary_filings": " ; ".join(f"{spreadsheet_instant(f['filed_at'])} ({f['reference']})"
+                                            for f in row["complementary_filings"]),
+    }
 
 
 def register_rows(session: Session, reader: Person) -> list[dict[str, Any]]:
@@ -108,6 +145,6 @@ def render(rows: list[dict[str, Any]], fmt: str, academy_name: str, now: pendulu
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)
     if fmt == "csv":
-        return to_csv(rows, list(COLUMNS))
+        return to_csv([_in_words(row) for row in rows], list(COLUMNS), CSV_HEADINGS)
     return render_document("reports/register.html.j2", {"rows": rows, "academy_name": academy_name,
                                                          "generated_at": now})

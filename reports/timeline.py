@@ -9,8 +9,8 @@ from sqlmodel import Session
 from models.incident import Incident
 from policy.clocks import paris
 from rendering.formats import counted
-from rendering.rows import TIMELINE_COLUMNS, obligation_rows, timeline_rows
-from rendering.tables import to_csv, to_jsonl
+from rendering.rows import obligation_rows, timeline_csv, timeline_rows
+from rendering.tables import to_jsonl
 
 
 def in_time_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -49,4 +49,4 @@ def render_text(ref: str, rows: list[dict[str, Any]]) -> str:
 
 
 def render_rows(rows: list[dict[str, Any]], fmt: str) -> str:
-    return to_jsonl(rows) if fmt == "jsonl" else to_csv(rows, TIMELINE_COLUMNS)
+    return to_jsonl(rows) if fmt == "jsonl" else timeline_csv(rows)

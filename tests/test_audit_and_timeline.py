@@ -33,7 +33,10 @@ def test_timeline_and_audit_show_the_late_cnil_filing_exactly(cli, smtp, tmp_pat
 
     table = list(csv.DictReader(io.StringIO(cli("timeline", ref, "--format", "csv").stdout.lstrip("\ufeff")),
                                 delimiter=";"))
-    assert [r for r in table if r["seq"] == str(met["seq"])][0]["description"] == met["description"]
+    [row] = [r for r in table if r["N°"] == str(met["seq"])]
+    # In words for a spreadsheet in French settings: the description, the French event, a Paris date, the mark.
+    assert (row["Description"], row["Événement"], row["Survenu le (heure de Paris)"], row["Signalement"]) == (
+        met["description"], "Obligation remplie", "27/10/2026 10:00:00", "remplie en retard")
 
     html = cli("timeline", ref, "--format", "html").stdout
     assert "échéance : notification à la CNIL" in html and "remplie en retard (23 heures)" in html

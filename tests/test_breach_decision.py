@@ -186,7 +186,7 @@ def test_a_reasoned_no_is_on_the_timeline_and_in_the_register_which_lists_the_un
     html = cli("register", "--format", "html").stdout
     assert ref in html and rationale.replace("'", "&#39;") in html
     csv_text = cli("register", "--format", "csv").stdout
-    assert csv_text.splitlines()[0].startswith("\ufeffref;status;municipality")  # French spreadsheet settings
+    assert csv_text.splitlines()[0].startswith("\ufeffRéférence;État;Commune (INSEE)")  # French spreadsheet
     assert ref in csv_text
 
 

@@ -9,7 +9,8 @@ from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_REFERENT, TRIAGER
 from tests.test_follow_up_and_closure import CLOSURE, FOLLOW_UP, watch, write
 from tests.walkers import declared, obligation, shown
 
-COLUMNS = ["seq", "occurred_at", "recorded_at", "actor", "party", "kind", "description", "late", "hash"]
+COLUMNS = ["N°", "Survenu le (heure de Paris)", "Enregistré le", "Acteur", "Partie", "Événement", "Description",
+           "Signalement", "Empreinte (SHA-256)"]
 
 
 def test_the_final_report_summarises_and_attaches_the_whole_timeline(cli, smtp, tmp_path):
@@ -51,9 +52,9 @@ def test_the_final_report_summarises_and_attaches_the_whole_timeline(cli, smtp, 
         assert table.startswith("\ufeff")  # opens right in a spreadsheet in French settings
         rows = list(csv.DictReader(io.StringIO(table.removeprefix("\ufeff")), delimiter=";"))
         assert list(rows[0]) == COLUMNS
-        assert rows[0]["description"].startswith("Incident déclaré par la collectivité")
-        assert any(row["kind"] == "follow_up_recorded" for row in rows)
-        assert [int(row["seq"]) for row in rows] == sorted(int(row["seq"]) for row in rows)
+        assert rows[0]["Description"].startswith("Incident déclaré par la collectivité")
+        assert any(row["Événement"] == "Point de suivi enregistré" for row in rows)
+        assert [int(row["N°"]) for row in rows] == sorted(int(row["N°"]) for row in rows)
 
 
 def test_a_follow_up_shows_itself_done_in_the_mail_that_carries_it(cli, smtp, tmp_path):
