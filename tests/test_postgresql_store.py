@@ -22,7 +22,7 @@ from models.store_mode import mark_as_simulation
 from models.timeline import verify_chain
 from settings.parties import load_parties
 from tests.conftest import BASE_DECLARATION, REFERENT, TRIAGER, free_port
-from tests.subprocess_cli import INCIDENTS
+from tests.subprocess_cli import INCIDENTS, run, start
 from tests.test_breach_decision import BREACH, DPD, assess
 from tests.walkers import declared, obligation, shown
 
@@ -115,3 +115,29 @@ def test_concurrent_declarations_get_distinct_references_and_one_chain(on_postgr
     with session_scope() as session:
         report = verify_chain(session)
     assert (report.ok, report.entries) == (True, 24)
+
+
+def test_two_processes_migrating_a_fresh_database_at_once_one_migrates_the_other_waits(postgres, smtp):
+    server = postgres.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS fresh WITH (FORCE)")
+        admin.execute("CREATE DATABASE fresh")
+    fresh = postgres.rsplit("/", 1)[0] + "/fresh"
+
+    before = run("list", "--by", TRIAGER, INCIDENTS_DATABASE_URL=fresh)  # never migrated: refused, in French
+    assert before.returncode != 0 and "Traceback" not in before.stderr
+    assert "vide (jamais migré)" in before.stderr and "incidents db upgrade" in before.stderr
+
+    upgrades = [start("db", "upgrade", INCIDENTS_DATABASE_URL=fresh) for _ in range(3)]
+    outputs = [process.communicate(timeout=180) for process in upgrades]
+    assert [process.returncode for process in upgrades] == [0, 0, 0], outputs
+    assert not any("Traceback" in err or err.strip() for _, err in outputs), outputs
+    said = sorted(out.strip() for out, _ in outputs)
+    assert said.count("Registre migré depuis un registre vide à la version 0009.") == 1, said
+    assert said.count("Le registre est déjà à jour (schéma en version 0009) ; rien n'a été changé.") == 2, said
+
+    with psycopg.connect(fresh.replace("postgresql+psycopg", "postgresql"), autocommit=True) as db:
+        db.execute("UPDATE alembic_version SET version_num = '0008'")  # a store left behind by an older release
+    older = run("list", "--by", TRIAGER, INCIDENTS_DATABASE_URL=fresh)
+    assert older.returncode != 0 and "Traceback" not in older.stderr
+    assert "est en version 0008 ; cette version du moteur attend la version 0009" in older.stderr
