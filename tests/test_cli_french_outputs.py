@@ -87,7 +87,7 @@ def test_show_says_everything_the_incident_says_in_french(two_incidents):
         "Écoles : École élémentaire Jules-Ferry (UAI 0549001A)",
         "Signalé par : Référent ENT (referent-ent@villers-les-exemple.example.org)",
         "Catégories : prestataire exploitant de l'ENT ; coresponsabilité des données à caractère personnel",
-        "Données personnelles : à déterminer",
+        "Données personnelles : oui",  # declared « unknown », then assessed by the DPD
         "Personnes concernées : 240 élèves, 1 personnel",
         "Enregistrements concernés : 1 800",
         "Connu depuis : le samedi 28 novembre 2026 à 09h30 (heure de Paris)",
