@@ -94,14 +94,14 @@ def _obligation(obligation: Obligation | None, now: pendulum.DateTime) -> dict[s
     }
 
 
-def recipient_deadlines(session: Session, incident: Incident, party: Party,
-                        now: pendulum.DateTime) -> list[dict[str, Any]]:
+def recipient_deadlines(session: Session, incident: Incident, party: Party, now: pendulum.DateTime,
+                        besides: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """The obligations still running that fall to the recipient's party, each with its due time and whether it has
     already passed: what the reader must do, and by when."""
     return [{"label": row["label"], "article": row["article"], "due_at": row["due_at"],
              "passed": row["status"] == "overdue"}
             for row in obligation_rows(session, incident, now)
-            if row["owner"] == party.value and row["status"] in ("open", "overdue")]
+            if row["owner"] == party.value and row["status"] in ("open", "overdue") and row["kind"] not in besides]
 
 
 def alert(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,
@@ -125,8 +125,13 @@ def receipt(session: Session, message: OutboxMessage, incident: Incident, partie
     obligation = session.get(Obligation, message.obligation_id)
     other = Party(incident.declared_by).other
     alerted = parties.operational_contacts(other, incident.municipality_insee)
+    declarant = Party(incident.declared_by)
     return {**incident_facts(session, incident, parties), **_recipient(message), **_obligation(obligation, now),
-            "alerted_party": other.label, "alerted": [contact.name for contact in alerted]}
+            "alerted_party": other.label, "alerted": [contact.name for contact in alerted],
+            "declared_by_academy": declarant is Party.ACADEMY,
+            # The alert is the engine's to send; what is left to the declarant is theirs.
+            "your_deadlines": recipient_deadlines(session, incident, declarant, now,
+                                                  besides=frozenset({ObligationKind.CROSS_PARTY_ALERT.value}))}
 
 
 def acknowledgement_reminder(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,

@@ -63,3 +63,13 @@ def test_the_overdue_notice_asks_only_the_owner_to_act(cli, smtp, tmp_path):
     assert "faire le nécessaire" not in to_other
     assert "Cette obligation ne vous incombe pas" in to_other
     assert view["ref"] in to_other
+
+
+def test_the_declarants_receipt_gives_their_own_deadlines_not_the_engines(cli, smtp, tmp_path):
+    declared(cli, tmp_path, declared_by="academy", categories=["directory", "personal_data"], personal_data="yes",
+             reporter=ACADEMY_REPORTER)
+
+    [receipt] = smtp.to(ACADEMY_ALERTS[0])  # the RSSI declared: the receipt is theirs
+    assert "Notification à la CNIL, au plus tard le mardi 1er décembre 2026 à 09h30 (heure de Paris)" in receipt.text
+    assert "Alerte de l'autre partie, au plus tard" not in receipt.text  # the engine's to send, not theirs
+    assert "que vous confirmez ou corrigez" in receipt.text
