@@ -53,6 +53,7 @@ def incident_facts(session: Session, incident: Incident, parties: Parties) -> di
     schools = {school.uai: school.name for school in (municipality.schools if municipality else [])}
     proposal = propose_scope(incident.categories, incident.personal_data)
     scope = Scope(incident.scope or proposal.scope)
+    personal_data = personal_data_now(session, incident)
     return {
         "ref": incident.ref,
         "title": incident.title,
@@ -63,8 +64,7 @@ def incident_facts(session: Session, incident: Incident, parties: Parties) -> di
         "municipality_insee": incident.municipality_insee,
         "schools": [f"{schools.get(uai, uai)} ({uai})" for uai in incident.schools],
         "categories": [RULES_BY_CATEGORY[c].label for c in incident.categories],
-        "personal_data": PERSONAL_DATA_LABELS[personal_data_now(session, incident)]
-                         + (UNKNOWN_MEANS if personal_data_now(session, incident) == "unknown" else ""),
+        "personal_data": PERSONAL_DATA_LABELS[personal_data] + (UNKNOWN_MEANS if personal_data == "unknown" else ""),
         "data_subjects": subjects_text(incident.data_subjects),
         "records": incident.records,
         "aware_at": incident.aware_at,
