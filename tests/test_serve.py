@@ -33,8 +33,13 @@ def wait_for(predicate, seconds, what):
     """Poll for work another process does on its own; this waits for an event, never for a deadline."""
     limit = time.monotonic() + seconds
     while time.monotonic() < limit:
-        if predicate():
-            return
+        try:
+            if predicate():
+                return
+        except urllib.error.HTTPError as error:
+            # A loaded Prefect server answers 503 for a moment (its database busy): not an answer, ask again.
+            if error.code < 500:
+                raise
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
 
