@@ -2,11 +2,14 @@
 late alerts, notified and not-notified breaches, triage overrides, a dismissal, closures and watchdog steps."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pendulum
+import pytest
 import yaml
 
 from tests.conftest import AUDITOR, DPD, TRIAGER, Cli, write_declaration
@@ -27,6 +30,27 @@ FIRST = pendulum.datetime(2026, 10, 5, 10, 0, tz="Europe/Paris")
 @dataclass
 class Seeded:
     refs: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def module_store(folder: Path) -> Iterator[None]:
+    """A store of its own under `folder` for a module's fixture, marked as a simulation (as every test store,
+    tests/conftest.py), set in the environment for the block."""
+    with pytest.MonkeyPatch.context() as patch:
+        use_store(patch, folder)
+        patch.delenv("INCIDENTS_SMTP_HOST", raising=False)
+        from models.db import session_scope
+        from models.store_mode import mark_as_simulation
+
+        with session_scope() as session:
+            mark_as_simulation(session)
+        yield
+
+
+def use_store(patch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Point the commands at the store and var/ folder under `folder`."""
+    patch.setenv("INCIDENTS_VAR_DIR", str(folder / "var"))
+    patch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{folder / 'incidents.db'}")
 
 
 def run(cli: Cli, *args: str) -> Any:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import ACADEMY_REPORTER, TRIAGER, Cli
+from tests.seed import module_store, use_store
 from tests.test_report_speaks_french import html_text, internal_codes, pdf_text
 from tests.walkers import declared
 
@@ -21,15 +22,7 @@ ZERO = {"academy": 0, "shared": 0, "municipality": 0, "pending": 0}
 def three_months_store(tmp_path_factory):
     """A commune's incident in September, an académie incident in November, and a November duplicate dismissed."""
     folder = tmp_path_factory.mktemp("three-months")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("INCIDENTS_VAR_DIR", str(folder / "var"))
-        patch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{folder / 'incidents.db'}")
-        patch.delenv("INCIDENTS_SMTP_HOST", raising=False)
-        from models.db import session_scope
-        from models.store_mode import mark_as_simulation
-
-        with session_scope() as session:
-            mark_as_simulation(session)
+    with module_store(folder):
         cli = Cli(CliRunner())
         september = declared(cli, folder, categories=["vendor"], aware_at="2026-09-10T09:00:00+02:00",
                              at="2026-09-10T10:00:00+02:00")["ref"]
@@ -46,8 +39,7 @@ def three_months_store(tmp_path_factory):
 @pytest.fixture
 def three_months(three_months_store, monkeypatch):
     folder, duplicate = three_months_store
-    monkeypatch.setenv("INCIDENTS_VAR_DIR", str(folder / "var"))
-    monkeypatch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{folder / 'incidents.db'}")
+    use_store(monkeypatch, folder)
     return folder, duplicate
 
 

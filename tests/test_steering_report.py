@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import Cli
-from tests.seed import seed
+from tests.seed import module_store, seed, use_store
 
 START, END = "2026-09-30 22:00:00", "2026-11-15 23:00:00"  # 1 Oct 00:00 and 16 Nov 00:00, Paris time, in UTC
 PARIS = ZoneInfo("Europe/Paris")
@@ -21,15 +21,7 @@ PARIS = ZoneInfo("Europe/Paris")
 @pytest.fixture(scope="module")
 def seeded_store(prefect_api, tmp_path_factory):
     folder = tmp_path_factory.mktemp("seeded")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("INCIDENTS_VAR_DIR", str(folder / "var"))
-        patch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{folder / 'incidents.db'}")
-        patch.delenv("INCIDENTS_SMTP_HOST", raising=False)
-        from models.db import session_scope
-        from models.store_mode import mark_as_simulation
-
-        with session_scope() as session:  # a simulation store, as every test store (tests/conftest.py)
-            mark_as_simulation(session)
+    with module_store(folder):
         seeded = seed(Cli(CliRunner()), folder)
     return folder, seeded
 
@@ -37,8 +29,7 @@ def seeded_store(prefect_api, tmp_path_factory):
 @pytest.fixture
 def seeded(seeded_store, monkeypatch):
     folder, seeded = seeded_store
-    monkeypatch.setenv("INCIDENTS_VAR_DIR", str(folder / "var"))
-    monkeypatch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{folder / 'incidents.db'}")
+    use_store(monkeypatch, folder)
     return folder, seeded
 
 
