@@ -4,6 +4,7 @@ commune's people read their commune's incidents only, and of another's nothing, 
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from models.errors import NotFound, Refused
@@ -73,17 +74,19 @@ def likely_duplicates_of(session: Session, incident: Incident, reader: Person) -
     return _likely_duplicates(session, incident, reader)
 
 
-def duplicates_for_its_parties(session: Session, incident: Incident) -> list[str]:
+def duplicates_for_its_parties(session: Session, incident: Incident, limit: int | None = None) -> list[str]:
     """The same, for a mail to the parties of `incident`'s commune: a likely duplicate is always of the same commune,
     which both the académie and that commune's people may read."""
-    return _likely_duplicates(session, incident, None)
+    return _likely_duplicates(session, incident, None, limit)
 
 
-def _likely_duplicates(session: Session, incident: Incident, reader: Person | None) -> list[str]:
+def _likely_duplicates(session: Session, incident: Incident, reader: Person | None,
+                       limit: int | None = None) -> list[str]:
     window = timedelta(hours=WINDOW_HOURS)
-    query = select(Incident).where(
+    query = columns(col(Incident.ref), col(Incident.municipality_insee), col(Incident.aware_at),
+                    col(Incident.title), col(Incident.status)).where(
         col(Incident.municipality_insee) == incident.municipality_insee, col(Incident.id) < incident.id,
         col(Incident.aware_at) >= incident.aware_at - window, col(Incident.aware_at) <= incident.aware_at + window,
     )
-    nearby = session.exec((visible(query, reader) if reader else query).order_by(col(Incident.id))).all()
-    return likely_duplicates(declared_facts(incident), [declared_facts(other) for other in nearby])
+    nearby = session.execute((visible(query, reader) if reader else query).order_by(col(Incident.id)))
+    return likely_duplicates(declared_facts(incident), (Declared(*row) for row in nearby), limit)

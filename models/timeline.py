@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.types import UTCDateTime
@@ -71,6 +73,13 @@ def _utc_iso(instant: datetime) -> str:
     return pendulum.instance(instant).in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss.SSSSSS[Z]")
 
 
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_chain_head(session: OrmSession, transaction: SessionTransaction) -> None:
+    """The head read by a transaction is that transaction's: the next one locks and reads it afresh."""
+    if transaction.parent is None:
+        session.info.pop("chain_head", None)
+
+
 def append_entry(
     session: Session,
     *,
@@ -84,10 +93,15 @@ def append_entry(
     payload: dict[str, Any],
 ) -> TimelineEntry:
     """Append one entry in the caller's transaction; the caller commits it with the change it records."""
-    head = session.exec(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
+    # The head is locked and read once per transaction: a transaction that writes many entries (a group of
+    # deliveries) keeps it until commit anyway.
+    head = session.info.get("chain_head")
     if head is None:
-        head = ChainHead()
-        session.add(head)
+        head = session.exec(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
+        if head is None:
+            head = ChainHead()
+            session.add(head)
+        session.info["chain_head"] = head
     entry = TimelineEntry(
         seq=head.seq + 1,
         incident_id=incident_id,

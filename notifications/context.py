@@ -14,7 +14,7 @@ from models.queries import duplicates_for_its_parties
 from models.report import IncidentReport
 from notifications import report_mail
 from policy.clocks import CLOCK_RULES, ObligationKind
-from policy.duplicates import duplicate_warning
+from policy.duplicates import NAMED, duplicate_warning
 from policy.parties import Party
 from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY, SCOPE_ARTICLES, SCOPE_LABELS, Scope, propose_scope
 from policy.steps import StepKind
@@ -116,8 +116,8 @@ def alert(session: Session, message: OutboxMessage, incident: Incident, parties:
 
 
 def _duplicate_warning(session: Session, incident: Incident) -> str | None:
-    duplicates = duplicates_for_its_parties(session, incident)
-    return duplicate_warning(duplicates) if duplicates else None
+    duplicates = duplicates_for_its_parties(session, incident, limit=NAMED + 1)
+    return duplicate_warning(duplicates, more=len(duplicates) > NAMED) if duplicates else None
 
 
 def receipt(session: Session, message: OutboxMessage, incident: Incident, parties: Parties,

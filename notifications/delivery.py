@@ -1,23 +1,32 @@
-"""Deliver outbox messages: claim a batch, then for each message still ours: render if needed, send, record.
-Safe to run twice or concurrently: claims carry a token and a lease on the wall clock, renewed while the pass
-runs, and a message is sent only while its claim is still this pass's. The only way a message leaves twice is a
-process that dies after the relay accepted it and before its delivery was recorded; it then leaves again with the
-same Message-ID, so that mail clients show it once."""
+"""Deliver outbox messages: claim a batch, prepare it (render what needs it, count the attempt, serialize), send
+over several SMTP connections side by side, and record what the relay accepted in small groups, each group one
+transaction through the door, while the sends go on.
+
+Safe to run twice or concurrently: claims carry a token and a lease on the wall clock, renewed while the pass runs,
+and a message is sent only while its claim is still this pass's. The only way a message leaves twice is a process
+that dies after the relay accepted it and before its delivery was recorded (at most the messages it was sending,
+and those waiting for their group's record); it then leaves again with the same Message-ID, so that mail clients
+show it once."""
 
 import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from functools import partial
+from typing import TypeVar
 
 import pendulum
+from sqlalchemy import select as columns
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from models.cadence import NOTICE_TEMPLATES
 from models.commands import RecordDelivery, RecordFailure
 from models.db import in_transaction, session_scope
-from models.door import ENGINE, run
+from models.door import ENGINE, run, run_all
 from models.incident import Incident
 from models.messaging import begin_attempt, claim_batch, due_for_delivery, release_claims, renew_claims, store_rendering
 from models.obligation import Obligation
@@ -26,21 +35,23 @@ from notifications.calendar import deadline_event
 from notifications.context import ATTACHED, CONTEXTS, CROSS_PARTY, OBLIGATION_LABELS, WITH_CALENDAR
 from notifications.transport import (
     DeliveryError,
+    Outgoing,
     Transport,
     build_email,
     configured_transport,
-    email_bytes,
     fallback_transport,
+    mark_as_drill,
     message_id_for,
     thread_id_for,
 )
 from policy.clocks import ObligationKind
 from policy.parties import Party
 from rendering.environment import render_message
-from settings.env import claim_lease_seconds
+from settings.env import claim_lease_seconds, smtp_connections
 from settings.parties import Parties
 
 BATCH_SIZE = 50
+T = TypeVar("T")
 
 
 def boot_clock() -> float:
@@ -59,11 +70,28 @@ class DeliveryReport:
 
 @dataclass(frozen=True)
 class Prepared:
-    email: EmailMessage
+    message_id: int
+    outgoing: Outgoing
     incident_id: int | None
     template: str
     too_large: str | None  # why it is refused before it reaches the relay
     attempt_started: float  # on the boot clock: the claim holds a lease from then
+
+
+@dataclass(frozen=True)
+class Claimed:
+    message_id: int
+    obligation_id: int | None
+    fulfils: bool  # delivering it meets its obligation
+    notice: bool  # a notice about its obligation, which meeting the obligation cancels
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A message the relay accepted, waiting for its delivery to be recorded."""
+
+    prepared: Prepared
+    transport: str
 
 
 def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> list[int]:
@@ -78,45 +106,121 @@ def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> l
 async def deliver(parties: Parties, now: pendulum.DateTime, incident_id: int | None = None,
                   transport: Transport | None = None) -> DeliveryReport:
     """Deliver every message due as of `now` (the replay instant, for the retry rule), batch after batch, those
-    queued meanwhile included (a failure notice): a failed message is due again only after its backoff."""
-    pass_ = _Pass(parties, now, transport or configured_transport(), fallback_transport())
+    queued meanwhile included (a failure notice): a failed message is due again only after its backoff. With
+    `transport`, over that one connection; else over `INCIDENTS_SMTP_CONNECTIONS` connections to the relay."""
+    transports = [transport] if transport else [configured_transport() for _ in range(smtp_connections())]
+    pass_ = _Pass(parties, now, transports, fallback_transport())
     try:
-        while batch := pass_.claim(incident_id):
-            await pass_.deliver_batch(batch)
+        await pass_.run(incident_id)
     finally:
         await pass_.close()
     return pass_.report
 
 
 class _Pass:
-    """One delivery pass: its claim token, its lease kept alive while it runs, its relays and what happened."""
+    """One delivery pass: its claim token, its lease kept alive while it runs, its relays, the messages prepared and
+    waiting for a connection, those accepted and waiting for their record, and what happened."""
 
-    def __init__(self, parties: Parties, now: pendulum.DateTime, transport: Transport,
+    def __init__(self, parties: Parties, now: pendulum.DateTime, transports: list[Transport],
                  fallback: Transport | None) -> None:
-        self.parties, self.now, self.transport, self.fallback = parties, now, transport, fallback
+        self.parties, self.now, self.transports, self.fallback = parties, now, transports, fallback
         self.token, self.lease = uuid.uuid4().hex, claim_lease_seconds()
         self.report = DeliveryReport()
         self._held_until = 0.0  # on the boot clock: until when this pass's claims surely hold
-        self._sending: asyncio.Timeout | None = None
+        self._sending: set[asyncio.Timeout] = set()
+        self._unsent: set[int] = set()  # claimed, not yet handed to a relay: given back if the pass stops early
+        self._meeting: set[int] = set()  # obligations that messages in flight will meet once recorded
+        self._to_send: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=2 * len(transports))
+        self._to_record: asyncio.Queue[Accepted | None] = asyncio.Queue()
         self._heartbeat = asyncio.create_task(self._keep_claims())
+        self._workers: list[asyncio.Task[None]] = []
+        self._store = ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-store")
 
-    def claim(self, incident_id: int | None) -> list[int]:
-        return in_transaction(lambda session: claim_batch(
-            session, token=self.token, replay_now=self.now, lease_seconds=self.lease, limit=BATCH_SIZE,
-            incident_id=incident_id))
+    async def run(self, incident_id: int | None) -> None:
+        self._workers = [asyncio.create_task(self._sender(transport)) for transport in self.transports]
+        self._workers.append(asyncio.create_task(self._recorder()))
+        try:
+            while True:
+                batch = await self._database(self._claim, incident_id)
+                if not batch:
+                    # What the records queue (a notice that mail got through) is due in this very pass.
+                    await self._drain()
+                    batch = await self._database(self._claim, incident_id)
+                    if not batch:
+                        break
+                await self._feed(batch)
+            for _ in self.transports:
+                await self._until(self._to_send.put(None))
+            await self._until(asyncio.gather(*self._workers[:-1]))
+            await self._until(self._to_record.put(None))
+            await self._until(self._workers[-1])
+        finally:
+            for worker in self._workers:
+                worker.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self._release(sorted(self._unsent))
 
-    async def deliver_batch(self, batch: list[int]) -> None:
-        for position, message_id in enumerate(batch):
-            try:
-                await self._deliver_one(message_id)
-            except BaseException:
-                self._release(batch[position + 1:])
-                raise
+    async def _feed(self, batch: list[Claimed]) -> None:
+        """Prepare and queue the batch for sending. A notice about an obligation (a reminder, a failure notice)
+        waits until the messages in flight that meet that obligation are recorded: meeting it cancels the notice,
+        which must then never leave, neither before nor after them."""
+        ready: list[int] = []
+        for claimed in batch:
+            if claimed.notice and claimed.obligation_id in self._meeting:
+                await self._send_all(ready)
+                ready = []
+                await self._drain()
+            ready.append(claimed.message_id)
+            if claimed.fulfils and claimed.obligation_id is not None:
+                self._meeting.add(claimed.obligation_id)
+        await self._send_all(ready)
+
+    async def _send_all(self, message_ids: list[int]) -> None:
+        if message_ids:
+            for prepared in await self._database(self._prepare_batch, message_ids):
+                await self._until(self._to_send.put(prepared))
+
+    async def _drain(self) -> None:
+        """Wait until everything queued is sent (or has failed) and recorded."""
+        await self._until(self._to_send.join())
+        await self._until(self._to_record.join())
+        self._meeting.clear()
+
+    async def _until(self, step: Awaitable[T]) -> T:
+        """Await `step`, unless a sender or the recorder stops first on an error: that error stops the pass."""
+        waiting = asyncio.ensure_future(step)
+        await asyncio.wait([waiting, *self._workers], return_when=asyncio.FIRST_COMPLETED)
+        for worker in self._workers:
+            if worker.done() and not worker.cancelled() and worker.exception() is not None:
+                waiting.cancel()
+                raise worker.exception()  # type: ignore[misc]
+        return await waiting
+
+    async def _database(self, work: Callable[..., T], *args: object) -> T:
+        """A transaction off the event loop, so that the sends in progress go on meanwhile; on the pass's one
+        database thread, so that its own transactions never wait on each other for SQLite's write lock (whose
+        busy handler sleeps)."""
+        return await asyncio.get_running_loop().run_in_executor(self._store, partial(work, *args))
+
+    def _claim(self, incident_id: int | None) -> list[Claimed]:
+        def work(session: Session) -> list[Claimed]:
+            ids = claim_batch(session, token=self.token, replay_now=self.now, lease_seconds=self.lease,
+                              limit=BATCH_SIZE, incident_id=incident_id)
+            rows = {row[0]: row for row in session.execute(columns(
+                col(OutboxMessage.id), col(OutboxMessage.obligation_id), col(OutboxMessage.fulfils),
+                col(OutboxMessage.template)).where(col(OutboxMessage.id).in_(ids)))}
+            return [Claimed(message_id, rows[message_id][1], rows[message_id][2],
+                            rows[message_id][3] in NOTICE_TEMPLATES) for message_id in ids]
+
+        claimed = in_transaction(work)
+        self._unsent.update(item.message_id for item in claimed)
+        return claimed
 
     def _release(self, untried: list[int]) -> None:
         """What this pass had not tried yet is due again at once, not after the lease."""
         if untried:
             in_transaction(lambda session: release_claims(session, self.token, untried))
+            self._unsent.difference_update(untried)
 
     async def _keep_claims(self) -> None:
         """Renew this pass's claims a few times per lease: they outlive a slow relay, not a dead or paused process.
@@ -125,64 +229,118 @@ class _Pass:
             await asyncio.sleep(self.lease / 4)
             renewed_at = boot_clock()
             with contextlib.suppress(DBAPIError):
-                in_transaction(lambda session: renew_claims(session, self.token, self.lease))
+                await self._database(in_transaction, lambda session: renew_claims(session, self.token, self.lease))
                 self._hold(renewed_at)
 
     def _hold(self, since: float) -> None:
         """The claims hold a lease from `since`; a send must end a quarter lease before another pass may take over."""
         self._held_until = max(self._held_until, since + self.lease)
-        if self._sending is not None and not self._sending.expired():
-            loop_deadline = asyncio.get_running_loop().time() + self._held_until - boot_clock() - self.lease / 4
-            self._sending.reschedule(loop_deadline)
+        loop_deadline = asyncio.get_running_loop().time() + self._held_until - boot_clock() - self.lease / 4
+        for sending in self._sending:
+            if not sending.expired():
+                sending.reschedule(loop_deadline)
 
     async def close(self) -> None:
         self._heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._heartbeat
-        await self.transport.close()
+        for transport in self.transports:
+            await transport.close()
         if self.fallback is not None:
             await self.fallback.close()
+        self._store.shutdown(wait=True)
 
-    async def _deliver_one(self, message_id: int) -> None:
+    def _prepare_batch(self, batch: list[int]) -> list[Prepared]:
+        """Prepare the batch in one transaction; if one message cannot be built, that transaction is undone and the
+        batch is prepared message by message, so that only that one fails."""
         try:
-            prepared = in_transaction(lambda session: self._prepare(session, message_id))
+            prepared = in_transaction(lambda session: [ready for message_id in batch
+                                                       if (ready := self._prepare(session, message_id))])
         except SQLAlchemyError:
             raise
-        except Exception as error:  # noqa: BLE001 - one message that cannot be built must not stop the pass
-            self._unbuildable(message_id, error)
-            return
-        if prepared is None:
-            return  # cancelled, settled or taken over meanwhile: not ours to send
-        if prepared.too_large:
-            self._record_failure(message_id, prepared.incident_id, prepared.too_large, permanent=True)
-            return
+        except Exception:  # noqa: BLE001 - retried one by one below, where the message at fault is named
+            prepared = []
+            for message_id in batch:
+                try:
+                    ready = in_transaction(partial(self._prepare, message_id=message_id))
+                except SQLAlchemyError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - one message that cannot be built must not stop the pass
+                    self._unsent.discard(message_id)
+                    self._unbuildable(message_id, error)
+                    continue
+                if ready is not None:
+                    prepared.append(ready)
+        taken = {ready.message_id for ready in prepared}
+        self._unsent.difference_update(message_id for message_id in batch if message_id not in taken)
+        for ready in [ready for ready in prepared if ready.too_large]:
+            self._unsent.discard(ready.message_id)
+            self._record_failure(ready.message_id, ready.incident_id, str(ready.too_large), permanent=True)
+        return [ready for ready in prepared if not ready.too_large]
+
+    async def _sender(self, transport: Transport) -> None:
+        while (prepared := await self._to_send.get()) is not None:
+            try:
+                await self._send(transport, prepared)
+            finally:
+                self._to_send.task_done()
+        self._to_send.task_done()
+
+    async def _send(self, transport: Transport, prepared: Prepared) -> None:
+        message_id = prepared.message_id
         # A send starts, and goes on, only while the claim surely is still this pass's: a process paused past its
         # lease (stopped, or on a suspended machine) must not send what another pass has taken over meanwhile.
         self._hold(prepared.attempt_started)
         remaining = self._held_until - boot_clock() - self.lease / 4
         if remaining <= 0:
-            self._release([message_id])
+            await self._database(self._release, [message_id])
             return
+        self._unsent.discard(message_id)
         # The notices that mail is failing go by the second relay when there is one: not through the one failing.
-        transport = self.fallback if prepared.template == "delivery_failure" and self.fallback else self.transport
+        if prepared.template == "delivery_failure" and self.fallback:
+            transport = self.fallback
         try:
-            async with asyncio.timeout(remaining) as self._sending:
-                await transport.send(prepared.email, str(prepared.email["X-Incident-Ref"] or "rapports"))
+            async with asyncio.timeout(remaining) as sending:
+                self._sending.add(sending)
+                try:
+                    await transport.send(prepared.outgoing)
+                finally:
+                    self._sending.discard(sending)
         except DeliveryError as error:
-            self._sending = None
-            self._record_failure(message_id, prepared.incident_id, str(error), permanent=error.permanent)
+            await self._database(self._record_failure, message_id, prepared.incident_id, str(error),
+                                 error.permanent)
             return
         except TimeoutError:  # a renewal failed to come (the process was paused): the message may be another's now
-            self._sending = None
             await transport.close()
-            self._record_failure(message_id, prepared.incident_id, "délai de la réservation dépassé pendant l'envoi",
-                                 permanent=False)
+            await self._database(self._record_failure, message_id, prepared.incident_id,
+                                 "délai de la réservation dépassé pendant l'envoi", False)
             return
-        self._sending = None
-        run(RecordDelivery(incident_id=prepared.incident_id, message_id=message_id, transport=transport.name,
-                           smtp_message_id=str(prepared.email["Message-ID"]), claim_token=self.token),
-            ENGINE, self.now, self.parties)
-        self.report.delivered.append(message_id)
+        self._to_record.put_nowait(Accepted(prepared, transport.name))
+
+    async def _recorder(self) -> None:
+        """Record the accepted messages as they come: all those waiting, in one transaction, while the next are
+        being sent."""
+        while True:
+            waiting = [await self._to_record.get()]
+            while not self._to_record.empty():
+                waiting.append(self._to_record.get_nowait())
+            accepted = [item for item in waiting if item is not None]
+            try:
+                if accepted:
+                    await self._database(self._record_deliveries, accepted)
+            finally:
+                for _ in waiting:
+                    self._to_record.task_done()
+            if None in waiting:
+                return
+
+    def _record_deliveries(self, accepted: list[Accepted]) -> None:
+        commands = [RecordDelivery(incident_id=item.prepared.incident_id, message_id=item.prepared.message_id,
+                                   transport=item.transport,
+                                   smtp_message_id=str(item.prepared.outgoing.email["Message-ID"]),
+                                   claim_token=self.token) for item in accepted]
+        run_all(commands, ENGINE, self.now, self.parties)
+        self.report.delivered.extend(command.message_id for command in commands)
 
     def _unbuildable(self, message_id: int, error: Exception) -> None:
         """A message that cannot be rendered (an académie's template with an error, say) counts as a failed attempt:
@@ -233,10 +391,13 @@ class _Pass:
             message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now, reply_to=reply_to,
             thread=thread_id_for(ref, domain) if incident is not None else None,
         )
+        if self.transports[0].drill:
+            mark_as_drill(email)
+        outgoing = Outgoing.of(email, ref)
         # Counted as it goes on the wire: its files, base64-encoded, included.
-        size, limit = len(email_bytes(email)), parties.engine.max_message_kilobytes * 1024
+        size, limit = len(outgoing.wire), parties.engine.max_message_kilobytes * 1024
         too_large = f"message trop volumineux ({size // 1024} Ko, limite {limit // 1024} Ko)" if size > limit else None
-        return Prepared(email, message.incident_id, message.template, too_large, attempt_started)
+        return Prepared(message_id, outgoing, message.incident_id, message.template, too_large, attempt_started)
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:

@@ -1,9 +1,11 @@
 """Hand a built e-mail to an SMTP relay (aiosmtplib) or, with no relay configured, to an .eml file."""
 
+import asyncio
 import email.policy
 import hashlib
 import os
 import re
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -118,10 +120,25 @@ def build_email(*, sender: str, sender_name: str, recipient: str, recipient_name
     return email
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for the wire: serialized once, so that its size is checked and it is sent as the same bytes
+    (serializing a message with files costs milliseconds: a burst must not pay it twice)."""
+
+    email: EmailMessage
+    wire: bytes
+    ref: str  # the incident's reference, or "rapports": the folder of its .eml file
+
+    @classmethod
+    def of(cls, email: EmailMessage, ref: str) -> "Outgoing":
+        return cls(email, email_bytes(email), ref)
+
+
 class Transport(Protocol):
     name: str
+    drill: bool  # a simulation's: every message is marked as an exercise before it is serialized
 
-    async def send(self, email: EmailMessage, ref: str) -> None: ...
+    async def send(self, outgoing: Outgoing) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -129,17 +146,23 @@ class Transport(Protocol):
 class SmtpTransport:
     """One SMTP connection reused across a batch; any error drops it and the next message reconnects."""
 
-    name = "smtp"
+    name, drill = "smtp", False
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         self._client: aiosmtplib.SMTP | None = None
+        self._turn = asyncio.Lock()  # one transaction at a time on the connection, whoever shares it
 
-    async def send(self, email: EmailMessage, ref: str) -> None:
+    async def send(self, outgoing: Outgoing) -> None:
+        async with self._turn:
+            await self._send(outgoing)
+
+    async def _send(self, outgoing: Outgoing) -> None:
+        email = outgoing.email
         try:
             client = await self._connected()
             await client.sendmail(email["From"].addresses[0].addr_spec, [email["To"].addresses[0].addr_spec],
-                                  email_bytes(email))
+                                  outgoing.wire)
         except (aiosmtplib.SMTPException, OSError) as error:
             await self.close()
             raise classify(error) from error
@@ -168,18 +191,18 @@ class SmtpTransport:
 class FileTransport:
     """The embedded default: one .eml file per message under var/mail/<ref>/."""
 
-    name = "file"
+    name, drill = "file", False
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    async def send(self, email: EmailMessage, ref: str) -> None:
-        folder = self.directory / ref
+    async def send(self, outgoing: Outgoing) -> None:
+        folder = self.directory / outgoing.ref
         folder.mkdir(parents=True, exist_ok=True)
-        name = str(email["Message-ID"]).strip("<>").split("@")[0]
+        name = str(outgoing.email["Message-ID"]).strip("<>").split("@")[0]
         target = folder / f"{name}.eml"
         partial = target.with_suffix(".eml.part")
-        partial.write_bytes(email_bytes(email))
+        partial.write_bytes(outgoing.wire)
         os.replace(partial, target)  # a reader never sees half a message
 
     async def close(self) -> None:
@@ -190,16 +213,25 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 DRILL_HEADER = "X-Incidents-Exercice"
 
 
+def mark_as_drill(email: EmailMessage) -> None:
+    if email[DRILL_HEADER] is None:
+        email[DRILL_HEADER] = "oui (registre de simulation)"
+
+
 class DrillTransport:
-    """A simulation's mail: marked as an exercise in a header of its own, then handed on."""
+    """A simulation's mail: marked as an exercise in a header of its own (`mark_as_drill`, before it is
+    serialized), then handed on; a message that comes unmarked is marked here."""
+
+    drill = True
 
     def __init__(self, inner: Transport) -> None:
         self.inner, self.name = inner, inner.name
 
-    async def send(self, email: EmailMessage, ref: str) -> None:
-        if email[DRILL_HEADER] is None:
-            email[DRILL_HEADER] = "oui (registre de simulation)"
-        await self.inner.send(email, ref)
+    async def send(self, outgoing: Outgoing) -> None:
+        if outgoing.email[DRILL_HEADER] is None:
+            mark_as_drill(outgoing.email)
+            outgoing = Outgoing.of(outgoing.email, outgoing.ref)
+        await self.inner.send(outgoing)
 
     async def close(self) -> None:
         await self.inner.close()

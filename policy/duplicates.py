@@ -4,6 +4,7 @@ awareness within three days of each other, and titles that say nearly the same t
 two incidents in one commune in one week do happen."""
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from difflib import SequenceMatcher
@@ -42,14 +43,30 @@ def is_likely_duplicate(candidate: Declared, other: Declared) -> bool:
             and similar_titles(candidate.title, other.title))
 
 
-def likely_duplicates(candidate: Declared, others: list[Declared]) -> list[str]:
-    """The references `candidate` likely repeats, oldest first."""
-    return [other.ref for other in others if is_likely_duplicate(candidate, other)]
+NAMED = 3  # a warning names this many earlier declarations at most: enough to find the original
 
 
-def duplicate_warning(refs: list[str]) -> str:
-    """What the declarant and the triager read about a likely duplicate."""
-    named = refs[0] if len(refs) == 1 else ", ".join(refs[:-1]) + " et " + refs[-1]
+def likely_duplicates(candidate: Declared, others: Iterable[Declared], limit: int | None = None) -> list[str]:
+    """The references `candidate` likely repeats, oldest first; the first `limit` only, when given (comparing
+    titles costs: a burst of look-alike declarations in one commune must not cost each mail a pass over all)."""
+    found: list[str] = []
+    for other in others:
+        if limit is not None and len(found) >= limit:
+            break
+        if is_likely_duplicate(candidate, other):
+            found.append(other.ref)
+    return found
+
+
+def duplicate_warning(refs: list[str], more: bool = False) -> str:
+    """What the declarant and the triager read about a likely duplicate: the first few it resembles (`more`: the
+    search stopped there, and there may be others)."""
+    shown = refs[:NAMED]
+    named = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " et " + shown[-1]
+    if len(refs) > NAMED:
+        named = f"{named} (et {len(refs) - NAMED} autres)"
+    if more or len(refs) > NAMED:
+        named = f"notamment {named}"
     return (f"Attention : cette déclaration ressemble à {named} (même commune, prise de connaissance à moins de "
             f"{WINDOW_HOURS} heures d'écart, intitulé proche). S'il s'agit du même incident, la cellule sécurité "
             "de l'académie pourra écarter le doublon.")

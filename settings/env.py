@@ -88,6 +88,12 @@ def claim_lease_seconds() -> float:
     return _number("INCIDENTS_CLAIM_LEASE_SECONDS", default, 1, 86400)
 
 
+def smtp_connections() -> int:
+    """How many SMTP connections a delivery pass keeps open at once: alerts leave side by side, not one after
+    the other, when a burst queues hundreds (a relay may cap connections per client: lower it then)."""
+    return int(_number("INCIDENTS_SMTP_CONNECTIONS", 4, 1, 32, integer=True))
+
+
 def mail_dir() -> Path:
     return var_dir() / "mail"
 
@@ -97,6 +103,7 @@ def check_settings() -> None:
     smtp_settings()
     fallback_smtp_settings()
     claim_lease_seconds()
+    smtp_connections()
 
 
 DEFAULT_PORTAL_PORT = 8080
