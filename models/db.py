@@ -136,8 +136,14 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 TRANSACTION_ATTEMPTS = 6
 
 
+SQLITE_BUSY = 5  # sqlite3.SQLITE_BUSY: the write lock stayed taken longer than the busy timeout
+
+
 def is_retryable(error: DBAPIError) -> bool:
-    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    """Rolled back whole, and worth running again: a PostgreSQL deadlock or serialization failure; SQLite's write
+    lock not obtained in time (its busy handler polls, so a writer can lose every turn to busier ones)."""
+    return (getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+            or getattr(error.orig, "sqlite_errorcode", None) == SQLITE_BUSY)
 
 
 def in_transaction(work: Callable[[Session], T], url: str | None = None) -> T:

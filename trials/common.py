@@ -213,6 +213,11 @@ class PassProcess:
             self.process = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=err)
         self.released_at: float | None = None
 
+    def wait_ready(self, timeout: float = 300) -> None:
+        """Wait until the process has imported the engine and waits for its release (or has ended)."""
+        ready = self.go.with_suffix(".ready")
+        wait_until(lambda: ready.exists() or not self.running, timeout, f"{ready.name} to appear")
+
     def release(self) -> None:
         self.go.touch()
         self.released_at = time.monotonic()

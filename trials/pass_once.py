@@ -1,7 +1,7 @@
 """One engine pass, without Prefect, as its own process: `python -m trials.pass_once [--at ISO] [--go FILE]`.
 
 The store, var/ folder, SMTP relay and claim lease come from the environment (INCIDENTS_*). With `--go`, the
-process imports the engine, then waits for FILE to exist before it acts (a trial releases it at a chosen moment).
+process imports the engine, says so (FILE with the suffix .ready), then waits for FILE to exist before it acts (a trial releases it at a chosen moment).
 Prints the pass's result as one JSON line.
 """
 
@@ -34,6 +34,7 @@ def main() -> int:
     arguments.add_argument("--go", type=Path, default=None, help="wait for this file to exist before acting")
     options = arguments.parse_args()
     if options.go is not None:
+        options.go.with_suffix(".ready").touch()  # imported: a trial may now release several passes at once
         deadline = time.monotonic() + GO_TIMEOUT_SECONDS
         while not options.go.exists():
             if time.monotonic() > deadline:
