@@ -176,8 +176,11 @@ class _Pass:
         await self._send_all(ready)
 
     async def _send_all(self, message_ids: list[int]) -> None:
-        if message_ids:
-            for prepared in await self._database(self._prepare_batch, message_ids):
+        # Prepared a few at a time, as the connections free up: each write transaction stays short, so that the
+        # renewal of the claims and the records of what was sent never wait long behind it.
+        step = self._to_send.maxsize
+        for start in range(0, len(message_ids), step):
+            for prepared in await self._database(self._prepare_batch, message_ids[start:start + step]):
                 await self._until(self._to_send.put(prepared))
 
     async def _drain(self) -> None:

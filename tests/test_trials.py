@@ -59,12 +59,11 @@ def test_steps_and_deliveries_meeting_obligations_concurrently_never_deadlock(po
 
 
 @pytest.mark.slow
-def test_passes_killed_while_delivering_lose_nothing_and_repeat_only_the_last_message_accepted() -> None:
+def test_passes_killed_while_delivering_lose_nothing_and_repeat_only_messages_in_flight() -> None:
     counts = crash.run(size=30, kills=4)
     report(counts)
 
     assert (counts.messages, counts.kills) == (90, 4)  # per declaration: two alerts and the declarant's receipt
     assert counts.lost == 0
-    assert counts.unexplained == 0
-    assert counts.explained <= counts.kills
+    assert counts.unexplained == 0  # every duplicate is of a message in flight when its pass was killed
     assert counts.failed_passes == 0

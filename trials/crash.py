@@ -7,9 +7,10 @@ at a time, each acting 5 minutes after the previous; K of them (default 20) are 
 delivering (after a random number of messages accepted by the relay, plus up to 50 ms). Then clean passes run until
 quiet. The claim lease is short (INCIDENTS_CLAIM_LEASE_SECONDS=2), so that a killed pass's claims are soon taken over.
 
-A kill can lose the record of at most the message the relay accepted last before it: that one may be sent again
-(an explained duplicate). It holds when nothing is lost, every duplicate is so explained, and no pass that was not
-killed failed.
+A kill can lose the records of the messages the relay had accepted from that pass and that it had not yet recorded
+as delivered (its messages in flight: at most one per SMTP connection, plus those waiting for their group's
+record): those may be sent again (explained duplicates).
+It holds when nothing is lost, every duplicate is so explained, and no pass that was not killed failed.
 """
 
 import random
@@ -37,7 +38,7 @@ from trials.common import (
     wait_for_arrivals,
 )
 from trials.postgres import free_port
-from trials.relay import Relay
+from trials.relay import Arrival, Relay
 
 LEASE_SECONDS = 2
 BETWEEN_PASSES = pendulum.duration(minutes=5)  # longer than any lease, in replayed time
@@ -53,7 +54,8 @@ class CrashCounts:
     received: int
     lost: int
     duplicates: int  # receptions beyond the first
-    explained: int  # of these, the last message accepted before a kill, once per kill
+    in_flight: int  # messages the relay had accepted from a killed pass that it had not recorded as delivered
+    explained: int  # of the duplicates, those of messages in flight at a kill
     failed_passes: int  # pass processes not killed that exited non-zero or printed a traceback
 
     @property
@@ -71,7 +73,8 @@ class CrashCounts:
                 f"réceptions par le relais : {self.received}",
                 f"messages perdus (doit être 0) : {self.lost}",
                 f"doublons (réceptions en trop) : {self.duplicates}",
-                f"doublons expliqués (dernier message accepté avant une mise à mort) : {self.explained}",
+                f"messages en vol aux mises à mort (acceptés par le relais, remise non consignée) : {self.in_flight}",
+                f"doublons expliqués (messages en vol à une mise à mort) : {self.explained}",
                 f"doublons inexpliqués (doit être 0) : {self.unexplained}",
                 f"passes non tuées en erreur : {self.failed_passes}"]
 
@@ -80,7 +83,8 @@ class CrashCounts:
 class KillLoop:
     passes: int = 0
     failed: int = 0  # passes not killed that failed
-    last_before_kill: list[str] = field(default_factory=list)  # the Message-ID the relay accepted last before each
+    kills: int = 0
+    in_flight: list[str] = field(default_factory=list)  # Message-IDs accepted, not recorded, when a pass was killed
     at: pendulum.DateTime = T0  # the instant the next pass acts as of
 
 
@@ -92,10 +96,11 @@ def run(size: int = 250, kills: int = 20, seed: int = 2026, postgres: str | None
         clean = passes_until_quiet(pass_in_process, loop.at, BETWEEN_PASSES, pause=LEASE_SECONDS + 1)
         stored, arrivals = stored_messages(), relay.arrivals()
         extra = duplicates(arrivals)
-        explained = sum(min(extra[message_id], times) for message_id, times in Counter(loop.last_before_kill).items())
-        return CrashCounts(messages=len(stored), kills=len(loop.last_before_kill), passes=loop.passes,
+        explained = sum(min(extra[message_id], times) for message_id, times in Counter(loop.in_flight).items())
+        return CrashCounts(messages=len(stored), kills=loop.kills, passes=loop.passes,
                            clean_passes=clean, received=len(arrivals), lost=len(lost(stored, arrivals)),
-                           duplicates=sum(extra.values()), explained=explained, failed_passes=loop.failed)
+                           duplicates=sum(extra.values()), in_flight=len(loop.in_flight), explained=explained,
+                           failed_passes=loop.failed)
 
 
 def kill_passes(store: Store, relay: Relay, expected: int, kills: int, rng: random.Random) -> KillLoop:
@@ -104,13 +109,13 @@ def kill_passes(store: Store, relay: Relay, expected: int, kills: int, rng: rand
     loop = KillLoop()
     upcoming = PassProcess(store, loop.at)
     try:
-        while len(loop.last_before_kill) < kills:
+        while loop.kills < kills:
             remaining = expected - len({arrival.message_id for arrival in relay.arrivals()})
             if remaining <= 0:
                 break
             current, loop.at = upcoming, loop.at + BETWEEN_PASSES
             before = relay.accepted
-            target = before + rng.randint(1, max(1, remaining // (kills - len(loop.last_before_kill) + 1)))
+            target = before + rng.randint(1, max(1, remaining // (kills - loop.kills + 1)))
             current.release()
             loop.passes += 1
             upcoming = PassProcess(store, loop.at)  # imports while the current pass delivers; acts when released
@@ -120,13 +125,21 @@ def kill_passes(store: Store, relay: Relay, expected: int, kills: int, rng: rand
                 current.kill()
             outcome = current.finish()
             relay.wait_idle(timeout=30)  # whatever the killed pass handed over has arrived
-            if outcome.killed:  # "": killed before the relay accepted anything from it
-                loop.last_before_kill.append(relay.arrivals()[-1].message_id if relay.accepted > before else "")
+            if outcome.killed:
+                loop.kills += 1
+                loop.in_flight += in_flight(relay.arrivals()[before:])
             loop.failed += outcome.crashed
     finally:
         upcoming.kill()  # never released: it did nothing
         upcoming.finish()
     return loop
+
+
+def in_flight(accepted_from_the_pass: list[Arrival]) -> list[str]:
+    """Of the messages a killed pass handed to the relay, those the store does not say delivered: it died between
+    the relay's acceptance and the record."""
+    unrecorded = {message.message_id for message in stored_messages() if message.status != "sent"}
+    return [arrival.message_id for arrival in accepted_from_the_pass if arrival.message_id in unrecorded]
 
 
 def main() -> int:

@@ -1,7 +1,8 @@
 """One engine pass, without Prefect, as its own process: `python -m trials.pass_once [--at ISO] [--go FILE]`.
 
 The store, var/ folder, SMTP relay and claim lease come from the environment (INCIDENTS_*). With `--go`, the
-process imports the engine, says so (FILE with the suffix .ready), then waits for FILE to exist before it acts (a trial releases it at a chosen moment).
+process imports the engine, says so (FILE with the suffix .ready), then waits for FILE to exist before it
+acts (a trial releases it at a chosen moment).
 Prints the pass's result as one JSON line.
 """
 
