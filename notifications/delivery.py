@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import pendulum
 from sqlalchemy import select as columns
@@ -25,12 +25,12 @@ from sqlmodel import Session, col, select
 
 from models.cadence import NOTICE_TEMPLATES
 from models.commands import RecordDelivery, RecordFailure
-from models.db import in_transaction, session_scope
+from models.db import in_transaction, read_scope, session_scope
 from models.door import ENGINE, run, run_all
 from models.incident import Incident
 from models.messaging import begin_attempt, claim_batch, due_for_delivery, release_claims, renew_claims, store_rendering
 from models.obligation import Obligation
-from models.outbox import OutboxMessage, files_of
+from models.outbox import MailFile, MessageStatus, OutboxMessage, files_of
 from notifications.calendar import deadline_event
 from notifications.context import ATTACHED, CONTEXTS, CROSS_PARTY, OBLIGATION_LABELS, WITH_CALENDAR
 from notifications.transport import (
@@ -76,6 +76,26 @@ class Prepared:
     template: str
     too_large: str | None  # why it is refused before it reaches the relay
     attempt_started: float  # on the boot clock: the claim holds a lease from then
+
+
+class Rendering(NamedTuple):
+    """What a message's first attempt rendered, stored with that attempt."""
+
+    subject: str
+    text: str
+    html: str
+    ics: str | None
+    files: tuple[MailFile, ...]
+
+
+@dataclass(frozen=True)
+class Composed:
+    message_id: int
+    rendering: Rendering | None  # rendered by this attempt, to be stored with it; None when it was stored already
+    outgoing: Outgoing
+    incident_id: int | None
+    template: str
+    too_large: str | None
 
 
 @dataclass(frozen=True)
@@ -232,7 +252,9 @@ class _Pass:
             await asyncio.sleep(self.lease / 4)
             renewed_at = boot_clock()
             with contextlib.suppress(DBAPIError):
-                await self._database(in_transaction, lambda session: renew_claims(session, self.token, self.lease))
+                # On a thread of its own, not behind the pass's other transactions: a renewal must come in time.
+                await asyncio.to_thread(in_transaction,
+                                        lambda session: renew_claims(session, self.token, self.lease))
                 self._hold(renewed_at)
 
     def _hold(self, since: float) -> None:
@@ -254,32 +276,30 @@ class _Pass:
         self._store.shutdown(wait=True)
 
     def _prepare_batch(self, batch: list[int]) -> list[Prepared]:
-        """Prepare the batch in one transaction; if one message cannot be built, that transaction is undone and the
-        batch is prepared message by message, so that only that one fails."""
-        try:
-            prepared = in_transaction(lambda session: [ready for message_id in batch
-                                                       if (ready := self._prepare(session, message_id))])
-        except SQLAlchemyError:
-            raise
-        except Exception:  # noqa: BLE001 - retried one by one below, where the message at fault is named
-            prepared = []
+        """Compose the batch's e-mails from one read snapshot (rendering what was never rendered), with no write lock
+        held; then, in one short write transaction, count each attempt and store what was rendered, for the
+        messages whose claim is still this pass's. A message that cannot be composed fails alone."""
+        composed: list[Composed] = []
+        with read_scope() as session:
             for message_id in batch:
                 try:
-                    ready = in_transaction(partial(self._prepare, message_id=message_id))
+                    item = self._compose(session, message_id)
                 except SQLAlchemyError:
                     raise
                 except Exception as error:  # noqa: BLE001 - one message that cannot be built must not stop the pass
                     self._unsent.discard(message_id)
                     self._unbuildable(message_id, error)
                     continue
-                if ready is not None:
-                    prepared.append(ready)
-        taken = {ready.message_id for ready in prepared}
+                if item is not None:
+                    composed.append(item)
+        prepared = in_transaction(lambda session: [begun for item in composed
+                                                   if (begun := self._begin(session, item))])
+        taken = {begun.message_id for begun in prepared}
         self._unsent.difference_update(message_id for message_id in batch if message_id not in taken)
-        for ready in [ready for ready in prepared if ready.too_large]:
-            self._unsent.discard(ready.message_id)
-            self._record_failure(ready.message_id, ready.incident_id, str(ready.too_large), permanent=True)
-        return [ready for ready in prepared if not ready.too_large]
+        for begun in [begun for begun in prepared if begun.too_large]:
+            self._unsent.discard(begun.message_id)
+            self._record_failure(begun.message_id, begun.incident_id, str(begun.too_large), permanent=True)
+        return [begun for begun in prepared if not begun.too_large]
 
     async def _sender(self, transport: Transport) -> None:
         while (prepared := await self._to_send.get()) is not None:
@@ -362,25 +382,29 @@ class _Pass:
         if escalated:
             self.report.escalated.append(message_id)
 
-    def _prepare(self, session: Session, message_id: int) -> Prepared | None:
-        """Count the attempt and build the e-mail (rendering it first if needed), if the claim is still ours."""
-        attempt_started = boot_clock()
-        message = begin_attempt(session, message_id, self.token, self.lease)
-        if message is None:
+    def _compose(self, session: Session, message_id: int) -> Composed | None:
+        """The e-mail as it will leave (rendered now if it never was), if the claim is still this pass's."""
+        message = session.get(OutboxMessage, message_id)
+        if message is None or message.status != MessageStatus.SENDING or message.claim_token != self.token:
             return None
         parties, now = self.parties, self.now
         incident = session.get(Incident, message.incident_id) if message.incident_id else None
         ref = incident.ref if incident else "rapports"
         domain = str(parties.academy.mail_from).split("@")[1]
+        rendering = None
         if not message.rendered:
             assert incident is not None  # only incident messages are rendered at delivery
             rendered = render_message(message.template,
                                       CONTEXTS[message.template](session, message, incident, parties, now))
             attach = ATTACHED.get(message.template)
-            store_rendering(session, message, rendered.subject, rendered.text, rendered.html,
-                            _calendar(session, message, ref, domain, now),
-                            attach(session, message, incident, parties, now) if attach else ())
-        assert message.subject is not None and message.body_text is not None and message.body_html is not None
+            rendering = Rendering(rendered.subject, rendered.text, rendered.html,
+                                  _calendar(session, message, ref, domain, now),
+                                  tuple(attach(session, message, incident, parties, now)) if attach else ())
+            subject, text, html, ics, files = rendering
+        else:
+            assert message.subject is not None and message.body_text is not None and message.body_html is not None
+            subject, text, html, ics = message.subject, message.body_text, message.body_html, message.attachment_ics
+            files = tuple(files_of(session, message_id))
         # An answer to what one party tells the other goes to the party that declared (the robot address reads
         # nothing); the mails of an incident form one thread.
         reply_to = [(c.name, str(c.email)) for c in parties.operational_contacts(Party(incident.declared_by),
@@ -388,9 +412,8 @@ class _Pass:
             if incident is not None and message.template in CROSS_PARTY else None
         email = build_email(
             sender=str(parties.academy.mail_from), sender_name=f"Incidents ENT – {parties.academy.name}",
-            recipient=message.recipient_email, recipient_name=message.recipient_name, subject=message.subject,
-            text=message.body_text, html=message.body_html, ics=message.attachment_ics,
-            files=files_of(session, message_id),
+            recipient=message.recipient_email, recipient_name=message.recipient_name, subject=subject,
+            text=text, html=html, ics=ics, files=files,
             message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now, reply_to=reply_to,
             thread=thread_id_for(ref, domain) if incident is not None else None,
         )
@@ -400,7 +423,20 @@ class _Pass:
         # Counted as it goes on the wire: its files, base64-encoded, included.
         size, limit = len(outgoing.wire), parties.engine.max_message_kilobytes * 1024
         too_large = f"message trop volumineux ({size // 1024} Ko, limite {limit // 1024} Ko)" if size > limit else None
-        return Prepared(message_id, outgoing, message.incident_id, message.template, too_large, attempt_started)
+        return Composed(message_id, rendering, outgoing, message.incident_id, message.template, too_large)
+
+    def _begin(self, session: Session, composed: Composed) -> Prepared | None:
+        """Count the attempt, hold the claim a full lease from now and store what was rendered, if the claim is
+        still this pass's (the rendering is stored once: resends carry the very same text)."""
+        attempt_started = boot_clock()
+        message = begin_attempt(session, composed.message_id, self.token, self.lease)
+        if message is None:
+            return None
+        if composed.rendering is not None:
+            subject, text, html, ics, files = composed.rendering
+            store_rendering(session, message, subject, text, html, ics, files)
+        return Prepared(composed.message_id, composed.outgoing, composed.incident_id, composed.template,
+                        composed.too_large, attempt_started)
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:

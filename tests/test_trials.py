@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from trials import crash, deadlock, outage, overlap
+from trials import crash, deadlock, four_passes, outage, overlap
 from trials.common import report
 from trials.postgres import postgres_server
 
@@ -67,3 +67,26 @@ def test_passes_killed_while_delivering_lose_nothing_and_repeat_only_messages_in
     assert counts.lost == 0
     assert counts.unexplained == 0  # every duplicate is of a message in flight when its pass was killed
     assert counts.failed_passes == 0
+
+
+def test_four_passes_started_together_on_sqlite_send_each_of_500_messages_exactly_once() -> None:
+    counts = four_passes.run(size=500, passes=4)
+    report(counts)
+
+    [run] = counts.runs
+    assert run.messages >= 500 and run.received == run.messages
+    assert (run.duplicates, run.lost, run.crashed) == (0, 0, 0), run.first_crash
+    assert sum(1 for delivered in run.delivered_by_pass if delivered) > 1  # they did share the work
+    assert run.chain_ok
+
+
+@pytest.mark.slow
+def test_four_passes_started_together_on_postgresql_send_each_of_500_messages_exactly_once(postgres: str) -> None:
+    counts = four_passes.run(size=500, passes=4, postgres=postgres, sqlite=False)
+    report(counts)
+
+    [run] = counts.runs
+    assert (run.store, run.received) == ("PostgreSQL", run.messages)
+    assert (run.duplicates, run.lost, run.crashed) == (0, 0, 0), run.first_crash
+    assert sum(1 for delivered in run.delivered_by_pass if delivered) > 1
+    assert run.chain_ok
