@@ -22,8 +22,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,10 +108,11 @@ def descendants(pid: int) -> list[int]:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(os.getpgid(pid), sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+    """Signal the process group of `pid`, never the trial's own."""
+    with suppress(ProcessLookupError, PermissionError):
+        group = os.getpgid(pid)
+        if group != os.getpgid(0):
+            os.killpg(group, sig)
 
 
 class Worker:
@@ -234,9 +235,11 @@ class Cluster:
         wait_until(done, timeout, f"flow runs {ids} to end (states {states})", poll=1.0)
         return states
 
-    def runners(self, ids: list[str], timeout: float = 120) -> dict[str, str]:
+    def runners(self, ids: list[str], timeout: float = 120,
+                enough: Callable[[dict[str, str]], bool] | None = None) -> dict[str, str]:
         """Which worker submitted each flow run, from the events the workers send to the Prefect server
-        (`prefect.worker.submitted-flow-run`, written by the server a moment later)."""
+        (`prefect.worker.submitted-flow-run`, written by the server a moment later): waits until every run is
+        named, or until `enough` says so (a killed worker's last events may never reach the server)."""
         wanted, found = set(ids), {}
 
         def read() -> bool:
@@ -254,7 +257,7 @@ class Cluster:
                     run_id = related["prefect.resource.id"].removeprefix("prefect.flow-run.")
                     if related.get("prefect.resource.role") == "flow-run" and run_id in wanted:
                         found[run_id] = worker
-            return wanted <= set(found)
+            return enough(found) if enough else wanted <= set(found)
 
         wait_until(read, timeout, "the workers' submitted-flow-run events", poll=1.0)
         return found
@@ -359,3 +362,167 @@ def _workers_online(cluster: Cluster) -> bool:
             raise RuntimeError(f"{worker.name} stopped at start: see {worker.log}")
     online = cluster._post(f"/work_pools/{POOL}/workers/filter", {})
     return {worker.name for worker in cluster.workers} <= {row["name"] for row in online}
+
+
+@dataclass(frozen=True)
+class Claim:
+    token: str | None
+    claimed_until: Any
+    attempts: int
+
+
+def claims() -> dict[int, Claim]:
+    """Messages being sent (claimed), by id: the claim's token, its lease and the message's attempts."""
+    with session_scope() as session:
+        rows = session.exec(select(OutboxMessage.id, OutboxMessage.claim_token, OutboxMessage.claimed_until,
+                                   OutboxMessage.attempts).where(
+            col(OutboxMessage.status) == MessageStatus.SENDING)).all()
+    return {message_id: Claim(token, until, attempts) for message_id, token, until, attempts in rows if message_id}
+
+
+def dead_claims(at_kill: dict[int, Claim], later: dict[int, Claim]) -> dict[int, Claim]:
+    """The claims of passes that died: held at the kill and, half a lease later, held still by the same token with
+    the same lease. A live pass renews its claims every quarter lease (or records them as sent)."""
+    tokens: dict[str | None, bool] = {}
+    for message_id, claim in at_kill.items():
+        unchanged = later.get(message_id) == claim
+        tokens[claim.token] = tokens.get(claim.token, True) and unchanged
+    return {message_id: claim for message_id, claim in at_kill.items() if tokens[claim.token]}
+
+
+@dataclass
+class DistributedCounts:
+    declarations: int = 0
+    messages: int = 0  # stored after the first part
+    received_once: int = 0  # of these, received exactly once
+    unexpected: int = 0  # receptions of a Message-ID the store does not hold, or beyond the first, first part
+    unsent: int = 0  # not marked sent in the store after the first part
+    runs_by_worker: dict[str, int] = field(default_factory=dict)
+    chain_verified: bool = False
+    first_seconds: float = 0.0
+    burst: int = 0
+    burst_messages: int = 0
+    killed_processes: int = 0  # the killed worker's processes: itself and its flow run's
+    received_at_kill: int = 0  # of the burst's messages, when the worker was killed
+    in_flight: int = 0  # the killed worker's messages whose attempt had begun, not recorded as sent
+    claimed_by_killed: int = 0  # all the messages it held claims on (attempt begun or not)
+    lost: int = 0  # after the survivor's passes, over both parts
+    duplicates: int = 0  # receptions beyond the first, over both parts
+    survivor_runs: int = 0  # flow runs on the surviving worker after the kill, until every message was sent
+    chain_verified_after: bool = False
+    second_seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return (not self.problems and self.received_once == self.messages > 0 and self.unexpected == 0
+                and self.unsent == 0 and len([w for w, n in self.runs_by_worker.items() if n > 0]) >= 2
+                and self.chain_verified and self.killed_processes >= 2 and self.lost == 0
+                and self.duplicates <= self.in_flight and self.chain_verified_after)
+
+    def lines(self) -> list[str]:
+        runs = ", ".join(f"{worker} {count}" for worker, count in sorted(self.runs_by_worker.items()))
+        return [f"déclarations : {self.declarations}, messages : {self.messages}",
+                f"reçus exactement une fois : {self.received_once}",
+                f"réceptions inattendues (doublons, inconnus ; doit être 0) : {self.unexpected}",
+                f"non envoyés selon le registre (doit être 0) : {self.unsent}",
+                f"flow runs par worker : {runs}",
+                f"chaîne vérifiée (incidents verify) : {'oui' if self.chain_verified else 'NON'}",
+                f"durée de la première partie : {self.first_seconds:.1f} s",
+                f"rafale : {self.burst} déclarations, {self.burst_messages} messages",
+                f"worker tué (SIGKILL, {self.killed_processes} processus) après {self.received_at_kill} messages "
+                f"de la rafale reçus",
+                f"messages en cours d'envoi par le worker tué : {self.in_flight} "
+                f"(réservés par lui : {self.claimed_by_killed})",
+                f"doublons (Message-ID reçu plus d'une fois ; au plus {self.in_flight}) : {self.duplicates}",
+                f"messages perdus (doit être 0) : {self.lost}",
+                f"flow runs du worker survivant après la mise à mort : {self.survivor_runs}",
+                f"chaîne vérifiée après la rafale : {'oui' if self.chain_verified_after else 'NON'}",
+                f"durée de la rafale : {self.second_seconds:.1f} s",
+                *[f"problème : {problem}" for problem in self.problems]]
+
+
+def run(size: int = 200, burst: int = 100, postgres: str | None = None, delay: float = 0.1) -> DistributedCounts:
+    counts = DistributedCounts()
+    with distributed(postgres) as cluster:
+        first_part(cluster, size, counts)
+        second_part(cluster, burst, delay, counts)
+    return counts
+
+
+def first_part(cluster: Cluster, size: int, counts: DistributedCounts) -> None:
+    """`size` declarations through the door, then engine passes on both workers until every message is sent."""
+    started = time.monotonic()
+    counts.declarations = len(declare(size, pendulum.now("UTC")))
+    runs = cluster.passes_until_settled(len(cluster.workers))
+    counts.first_seconds = time.monotonic() - started
+    stored, arrivals = stored_messages(), cluster.relay.arrivals()
+    received: dict[str, int] = {}
+    for arrival in arrivals:
+        received[arrival.message_id] = received.get(arrival.message_id, 0) + 1
+    counts.messages = len(stored)
+    counts.received_once = sum(1 for message in stored if received.get(message.message_id) == 1)
+    counts.unexpected = len(arrivals) - counts.received_once
+    counts.unsent = sum(1 for message in stored if message.status != "sent")
+    runners = cluster.runners(runs)
+    counts.runs_by_worker = {worker.name: list(runners.values()).count(worker.name) for worker in cluster.workers}
+    counts.chain_verified = _verified(cluster, counts)
+
+
+def second_part(cluster: Cluster, burst: int, delay: float, counts: DistributedCounts) -> None:
+    """A burst with a slow relay; once both workers are delivering it, the first is killed; the survivor's passes
+    then deliver everything, the killed one's claims once their lease has run out."""
+    relay, (victim, survivor) = cluster.relay, cluster.workers[:2]
+    relay.delay = delay
+    started, before = time.monotonic(), relay.accepted
+    counts.burst = len(declare(burst, pendulum.now("UTC"), start=counts.declarations))
+    counts.burst_messages = len(stored_messages()) - counts.messages
+    runs = cluster.trigger(count=2)
+
+    def both_delivering() -> bool:
+        tokens = {claim.token for claim in claims().values()}
+        return (len(tokens) >= 2 and bool(victim.flow_run_processes()) and bool(survivor.flow_run_processes())
+                and relay.accepted >= before + 5)
+
+    wait_until(both_delivering, RUN_TIMEOUT, "both workers delivering the burst", poll=0.05)
+    counts.killed_processes = victim.kill()
+    at_kill = claims()
+    counts.received_at_kill = relay.accepted - before
+    half_lease = time.monotonic() + LEASE_SECONDS / 2
+    wait_until(lambda: time.monotonic() >= half_lease, LEASE_SECONDS, "half a lease", poll=0.1)
+    dead = dead_claims(at_kill, claims())
+    counts.claimed_by_killed = len(dead)
+    counts.in_flight = sum(1 for claim in dead.values() if claim.attempts > 0)
+    runners = cluster.runners(runs, enough=lambda found: survivor.name in found.values())
+    survivor_runs = [run_id for run_id, worker in runners.items() if worker == survivor.name]
+    cluster.wait_runs_final(survivor_runs)
+    wait_until(claims_expired, LEASE_SECONDS * 4, "the killed worker's claims to run out", poll=0.2)
+    counts.survivor_runs = len(survivor_runs)
+    if unsettled_messages():
+        counts.survivor_runs += len(cluster.passes_until_settled(1))
+    counts.second_seconds = time.monotonic() - started
+    relay.wait_idle(timeout=60)
+    stored, arrivals = stored_messages(), relay.arrivals()
+    counts.lost = len(lost(stored, arrivals))
+    counts.duplicates = sum(duplicates(arrivals).values())
+    counts.chain_verified_after = _verified(cluster, counts)
+
+
+def _verified(cluster: Cluster, counts: DistributedCounts) -> bool:
+    done = cluster.incidents("verify", "--by", VERIFIER)
+    if done.returncode != 0:
+        counts.problems.append(f"incidents verify ({done.returncode}) : {done.stdout.strip()} {done.stderr.strip()}")
+    return done.returncode == 0
+
+
+def main() -> int:
+    arguments = trial_arguments(__doc__ or "", 200, "declarations of the first part (three mails each)")
+    arguments.add_argument("--burst", type=int, default=100, help="declarations of the burst (default 100)")
+    arguments.add_argument("--delay", type=float, default=0.1,
+                           help="seconds the relay takes per DATA during the burst (default 0.1)")
+    options = arguments.parse_args()
+    return report(run(options.size, options.burst, options.postgres, options.delay))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
