@@ -347,11 +347,11 @@ def distributed(postgres: str | None = None, workers: int = 2, relay_delay: floa
         cluster = Cluster(api_url, store, relay, [], env, folder)
         stack.callback(cluster.close)
         cluster.prefect("work-pool", "create", POOL, "--type", "process")
-        cluster.prefect("deploy", "--all")
-        for index in range(1, workers + 1):
+        for index in range(1, workers + 1):  # they start (imports) while the deployments are made
             worker = Worker(f"worker-{index}", env, folder, worker_limit)
             cluster.workers.append(worker)
             stack.callback(worker.stop)
+        cluster.prefect("deploy", "--all")
         wait_until(lambda: _workers_online(cluster), SERVER_STARTUP_TIMEOUT, "the workers to poll the pool", poll=1)
         yield cluster
 
@@ -409,6 +409,7 @@ class DistributedCounts:
     lost: int = 0  # after the survivor's passes, over both parts
     duplicates: int = 0  # receptions beyond the first, over both parts
     survivor_runs: int = 0  # flow runs on the surviving worker after the kill, until every message was sent
+    scheduled_runs: int = 0  # flow runs the deployments' schedules made meanwhile (the watchdog's, every 5 min)
     chain_verified_after: bool = False
     second_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -438,6 +439,7 @@ class DistributedCounts:
                 f"messages perdus (doit être 0) : {self.lost}",
                 f"flow runs du worker survivant après la mise à mort : {self.survivor_runs}",
                 f"chaîne vérifiée après la rafale : {'oui' if self.chain_verified_after else 'NON'}",
+                f"flow runs programmés par les déploiements pendant l'essai : {self.scheduled_runs}",
                 f"durée de la rafale : {self.second_seconds:.1f} s",
                 *[f"problème : {problem}" for problem in self.problems]]
 
@@ -506,6 +508,9 @@ def second_part(cluster: Cluster, burst: int, delay: float, counts: DistributedC
     counts.lost = len(lost(stored, arrivals))
     counts.duplicates = sum(duplicates(arrivals).values())
     counts.chain_verified_after = _verified(cluster, counts)
+    counts.scheduled_runs = len(cluster._post("/flow_runs/filter", {"flow_runs": {
+        "tags": {"is_null_": False}, "state": {"type": {"not_any_": ["SCHEDULED"]}}}, "limit": 200})) - len(
+        cluster._post("/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["trial"]}}, "limit": 200}))
 
 
 def _verified(cluster: Cluster, counts: DistributedCounts) -> bool:
