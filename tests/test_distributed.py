@@ -15,6 +15,7 @@ def test_two_workers_deliver_each_alert_once_and_a_killed_worker_loses_nothing()
     assert counts.problems == []
     # 200 declarations through two workers: every message received exactly once, all sent, the chain verifies.
     assert (counts.declarations, counts.messages) == (200, 600)  # two alerts and the declarant's receipt each
+    assert (counts.handed_over, counts.intake_runs) == (2, 2)  # `incidents declare` handed over to `intake`
     assert (counts.received_once, counts.unexpected, counts.unsent) == (600, 0, 0)
     assert sorted(counts.runs_by_worker) == ["worker-1", "worker-2"]
     assert all(runs >= 1 for runs in counts.runs_by_worker.values()), counts.runs_by_worker

@@ -3,8 +3,9 @@ work pool, the deployments of prefect.yaml deployed, and two `prefect worker` pr
 
     uv run python -m trials.distributed [--size N] [--burst M] [--postgres URL]
 
-First N declarations (default 200: two alerts and the declarant's receipt each) are committed through the door;
-engine passes (the `watchdog` deployment, one flow run batching everything due: queued incidents and the outbox)
+First N declarations (default 200: two alerts and the declarant's receipt each): two by `incidents declare`, which
+hands each one's intake over to the `intake` deployment, the others committed through the door meanwhile; then engine
+passes (the `watchdog` deployment, one flow run batching everything due: queued incidents and the outbox)
 are triggered until every message is sent, with each worker running at most one flow run at a time, so that both
 take part. Then a burst of M more declarations (default 100) with a slow relay: once both workers are delivering,
 one is killed with SIGKILL (its whole process tree: the worker and the flow-run process it started). The survivor
@@ -15,6 +16,7 @@ chain verifies (`incidents verify`), and after the kill nothing is lost and the 
 more than the messages the killed worker had in flight (attempt begun, delivery not recorded).
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -37,6 +39,9 @@ from sqlmodel import col, select
 from models.db import session_scope
 from models.outbox import MessageStatus, OutboxMessage
 from trials.common import (
+    AWARE_BEFORE,
+    COMMUNES,
+    REFERENTS,
     ROOT,
     Store,
     declare,
@@ -399,6 +404,8 @@ class DistributedCounts:
     unsent: int = 0  # not marked sent in the store after the first part
     runs_by_worker: dict[str, int] = field(default_factory=dict)
     chain_verified: bool = False
+    handed_over: int = 0  # declarations by `incidents declare` handed over to the `intake` deployment
+    intake_runs: int = 0  # flow runs of the `intake` deployment
     first_seconds: float = 0.0
     burst: int = 0
     burst_messages: int = 0
@@ -416,14 +423,17 @@ class DistributedCounts:
 
     @property
     def holds(self) -> bool:
-        return (not self.problems and self.received_once == self.messages > 0 and self.unexpected == 0
-                and self.unsent == 0 and len([w for w, n in self.runs_by_worker.items() if n > 0]) >= 2
+        both_ran = len([worker for worker, runs in self.runs_by_worker.items() if runs > 0]) >= 2
+        return (not self.problems and 0 < self.handed_over == self.intake_runs and both_ran
+                and self.received_once == self.messages > 0 and self.unexpected == 0 and self.unsent == 0
                 and self.chain_verified and self.killed_processes >= 2 and self.lost == 0
                 and self.duplicates <= self.in_flight and self.chain_verified_after)
 
     def lines(self) -> list[str]:
         runs = ", ".join(f"{worker} {count}" for worker, count in sorted(self.runs_by_worker.items()))
         return [f"déclarations : {self.declarations}, messages : {self.messages}",
+                f"déclarations par `incidents declare` confiées au déploiement intake : {self.handed_over} "
+                f"({self.intake_runs} flow runs intake)",
                 f"reçus exactement une fois : {self.received_once}",
                 f"réceptions inattendues (doublons, inconnus ; doit être 0) : {self.unexpected}",
                 f"non envoyés selon le registre (doit être 0) : {self.unsent}",
@@ -452,11 +462,42 @@ def run(size: int = 200, burst: int = 100, postgres: str | None = None, delay: f
     return counts
 
 
-def first_part(cluster: Cluster, size: int, counts: DistributedCounts) -> None:
-    """`size` declarations through the door, then engine passes on both workers until every message is sent."""
+def declare_by_command(cluster: Cluster, index: int, now: pendulum.DateTime) -> subprocess.Popen[str]:
+    """One declaration by a commune's referent with `incidents declare --json`, as a user does: it hands the
+    intake over to the `intake` deployment when a worker polls the pool (the incident's id only)."""
+    commune = COMMUNES[index % len(COMMUNES)]
+    path = cluster.folder / f"declaration-{index}.json"
+    path.write_text(json.dumps({
+        "title": f"Messagerie de l'ENT indisponible ({index})",
+        "description": "Le prestataire de l'ENT signale une panne de la messagerie.",
+        "declared_by": "municipality", "municipality": commune,
+        "reporter": {"name": "Référent ENT", "email": "referent@example.org"},
+        "aware_at": (now - AWARE_BEFORE).isoformat(), "categories": ["vendor"], "personal_data": "no"}),
+        encoding="utf-8")
+    return subprocess.Popen([str(BIN / "incidents"), "declare", str(path), "--json", "--by", REFERENTS[commune]],
+                            cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def first_part(cluster: Cluster, size: int, counts: DistributedCounts, by_command: int = 2) -> None:
+    """`size` declarations, `by_command` of them with `incidents declare` (each handing its intake over to the
+    `intake` deployment), the others through the door meanwhile; then engine passes on both workers until every
+    message is sent."""
     started = time.monotonic()
-    counts.declarations = len(declare(size, pendulum.now("UTC")))
+    commands = [declare_by_command(cluster, index, pendulum.now("UTC")) for index in range(by_command)]
+    counts.declarations = len(declare(size - by_command, pendulum.now("UTC"), start=by_command))
+    for command in commands:
+        stdout, stderr = command.communicate(timeout=RUN_TIMEOUT)
+        if command.returncode != 0:
+            counts.problems.append(f"incidents declare ({command.returncode}) : {stderr.strip()}")
+            continue
+        counts.declarations += 1
+        counts.handed_over += json.loads(stdout)["orchestration"] == "triggered"
+    intake = [run["id"] for run in cluster._post("/flow_runs/filter", {
+        "deployments": {"name": {"any_": ["intake"]}}, "limit": 200})]
+    counts.intake_runs = len(intake)
     runs = cluster.passes_until_settled(len(cluster.workers))
+    cluster.wait_runs_final(intake)
+    runs += intake
     counts.first_seconds = time.monotonic() - started
     stored, arrivals = stored_messages(), cluster.relay.arrivals()
     received: dict[str, int] = {}
@@ -508,9 +549,8 @@ def second_part(cluster: Cluster, burst: int, delay: float, counts: DistributedC
     counts.lost = len(lost(stored, arrivals))
     counts.duplicates = sum(duplicates(arrivals).values())
     counts.chain_verified_after = _verified(cluster, counts)
-    counts.scheduled_runs = len(cluster._post("/flow_runs/filter", {"flow_runs": {
-        "tags": {"is_null_": False}, "state": {"type": {"not_any_": ["SCHEDULED"]}}}, "limit": 200})) - len(
-        cluster._post("/flow_runs/filter", {"flow_runs": {"tags": {"all_": ["trial"]}}, "limit": 200}))
+    counts.scheduled_runs = sum(1 for run in cluster._post("/flow_runs/filter", {"flow_runs": {
+        "state": {"type": {"not_any_": ["SCHEDULED"]}}}, "limit": 200}) if run.get("auto_scheduled"))
 
 
 def _verified(cluster: Cluster, counts: DistributedCounts) -> bool:
