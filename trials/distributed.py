@@ -186,6 +186,7 @@ class Cluster:
     workers: list[Worker]
     env: dict[str, str]  # the environment of the workers (and of any `prefect` or `incidents` command)
     folder: Path
+    lease_seconds: int  # the claim lease of the workers' passes
     api: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -196,7 +197,7 @@ class Cluster:
         done = subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
-            raise RuntimeError(f"prefect {' '.join(args)} a échoué ({done.returncode}) :\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(f"prefect {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
 
     def incidents(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -278,7 +279,7 @@ class Cluster:
             self.wait_runs_final(ids)
             if not unsettled_messages():
                 return created
-            wait_until(lambda: claims_expired(), LEASE_SECONDS * 4, "the claims' leases to run out", poll=0.2)
+            wait_until(claims_expired, self.lease_seconds * 4, "the claims' leases to run out", poll=0.2)
         raise TimeoutError(f"messages still unsettled after {max_rounds} rounds of passes")
 
     def close(self) -> None:
@@ -349,14 +350,15 @@ def distributed(postgres: str | None = None, workers: int = 2, relay_delay: floa
                                       start_new_session=True)
         stack.callback(_stop, server)
         _wait_healthy(api_url, server, server_log)
-        cluster = Cluster(api_url, store, relay, [], env, folder)
+        cluster = Cluster(api_url, store, relay, [], env, folder, lease_seconds)
         stack.callback(cluster.close)
         cluster.prefect("work-pool", "create", POOL, "--type", "process")
         for index in range(1, workers + 1):  # they start (imports) while the deployments are made
             worker = Worker(f"worker-{index}", env, folder, worker_limit)
             cluster.workers.append(worker)
             stack.callback(worker.stop)
-        cluster.prefect("deploy", "--all")
+        deployed = cluster.prefect("deploy", "--all")
+        (folder / "deploy.log").write_text(deployed.stdout + deployed.stderr, encoding="utf-8")
         wait_until(lambda: _workers_online(cluster), SERVER_STARTUP_TIMEOUT, "the workers to poll the pool", poll=1)
         yield cluster
 
@@ -531,15 +533,15 @@ def second_part(cluster: Cluster, burst: int, delay: float, counts: DistributedC
     counts.killed_processes = victim.kill()
     at_kill = claims()
     counts.received_at_kill = relay.accepted - before
-    half_lease = time.monotonic() + LEASE_SECONDS / 2
-    wait_until(lambda: time.monotonic() >= half_lease, LEASE_SECONDS, "half a lease", poll=0.1)
+    half_lease = time.monotonic() + cluster.lease_seconds / 2
+    wait_until(lambda: time.monotonic() >= half_lease, cluster.lease_seconds, "half a lease", poll=0.1)
     dead = dead_claims(at_kill, claims())
     counts.claimed_by_killed = len(dead)
     counts.in_flight = sum(1 for claim in dead.values() if claim.attempts > 0)
     runners = cluster.runners(runs, enough=lambda found: survivor.name in found.values())
     survivor_runs = [run_id for run_id, worker in runners.items() if worker == survivor.name]
     cluster.wait_runs_final(survivor_runs)
-    wait_until(claims_expired, LEASE_SECONDS * 4, "the killed worker's claims to run out", poll=0.2)
+    wait_until(claims_expired, cluster.lease_seconds * 4, "the killed worker's claims to run out", poll=0.2)
     counts.survivor_runs = len(survivor_runs)
     if unsettled_messages():
         counts.survivor_runs += len(cluster.passes_until_settled(1))
