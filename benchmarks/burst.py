@@ -3,9 +3,10 @@ receipt, 3 N messages) delivered to a local SMTP server, timed whole, three ways
 
 - raw: the same work written directly with sqlite3, Jinja2 and aiosmtplib (benchmarks/raw_burst.py);
 - without Prefect: the engine's own functions (the door, one engine pass) called directly;
-- with Prefect: the same engine pass as one flow run against a real local Prefect server.
+- with Prefect: the same engine pass as one flow run against a real local Prefect server;
+- distributed (with --distributed): on PostgreSQL, two Prefect process workers (trials/distributed.py).
 
-    uv run python benchmarks/burst.py [--count 1000] [--connections 4]
+    uv run python benchmarks/burst.py [--count 1000] [--connections 4] [--distributed]
 
 Prints each time and its ratio to the raw baseline. Each run gets a fresh SQLite store and var/ folder in a
 temporary directory.
@@ -76,7 +77,7 @@ def use_fresh_store(label: str) -> None:
         mark_as_simulation(session)
 
 
-def accept_declarations(count: int) -> None:
+def accept_declarations(count: int, now: pendulum.DateTime = NOW) -> None:
     """What `incidents declare` commits, without the process start: validate, then one transaction each, through
     the door, by the commune's referent."""
     parties = load_parties()
@@ -89,12 +90,12 @@ def accept_declarations(count: int) -> None:
             "description": "Le prestataire de l'ENT signale un accès illégitime à sa base.",
             "declared_by": "municipality", "municipality": commune,
             "reporter": {"name": "Référent ENT", "email": "referent@example.org"},
-            "aware_at": NOW.subtract(hours=2).isoformat(), "categories": ["vendor", "personal_data"],
+            "aware_at": now.subtract(hours=2).isoformat(), "categories": ["vendor", "personal_data"],
             "personal_data": "yes",
         }
-        declaration = parse_declaration(raw, parties, NOW)
+        declaration = parse_declaration(raw, parties, now)
         with session_scope() as session:
-            execute(session, Declare(declaration), referent, NOW, parties)
+            execute(session, Declare(declaration), referent, now, parties)
 
 
 def timed(label: str, count: int, deliver: Callable[[], Any], handler: CountingHandler) -> float:
@@ -128,10 +129,35 @@ def raw(count: int, port: int) -> float:
     return elapsed
 
 
+def on_the_distributed_set_up(count: int) -> float:
+    """The same burst on the distributed set-up of trials.distributed: the store and Prefect's server on
+    PostgreSQL, two process workers; the declarations committed, then engine passes (the watchdog deployment, two
+    flow runs at a time, one per worker) until every message is sent. Its set-up is not counted."""
+    from trials.distributed import distributed
+
+    started = time.perf_counter()
+    with distributed(workers=2) as cluster:
+        print(f"(distributed set-up started in {time.perf_counter() - started:.1f} s, not counted)")
+        now = pendulum.now("UTC")  # a pass on the workers acts as of now: so do the declarations
+        started = time.perf_counter()
+        accept_declarations(count, now)
+        accepted = time.perf_counter() - started
+        cluster.passes_until_settled(worker_count=2)
+        elapsed = time.perf_counter() - started
+        delivered = cluster.relay.accepted
+    print(f"{'distributed':>16}: {elapsed:7.2f} s in all (accepting {accepted:6.2f} s), {delivered} messages "
+          "delivered")
+    if delivered != count * 3:
+        raise SystemExit(f"distributed: {delivered} messages delivered, {count * 3} expected")
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1000, help="declarations in the burst (default 1000)")
     parser.add_argument("--connections", type=int, default=4, help="SMTP connections of a pass (default 4)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="also on the distributed set-up (PostgreSQL, Prefect server, two process workers)")
     arguments = parser.parse_args()
     count = arguments.count
     os.environ["INCIDENTS_SMTP_CONNECTIONS"] = str(arguments.connections)
@@ -157,8 +183,11 @@ def main() -> None:
             print(f"(local Prefect server started in {time.perf_counter() - started:.1f} s, not counted)")
             orchestrated = timed("with Prefect", count, lambda: asyncio.run(engine_pass(at=NOW.isoformat())),
                                  handler)
+        spread = on_the_distributed_set_up(count) if arguments.distributed else None
     finally:
         controller.stop()
+    if spread is not None:
+        print(f"ratio to the raw baseline, distributed: {spread / baseline:.2f}")
     print(f"ratio to the raw baseline: without Prefect {bare / baseline:.2f}, "
           f"with Prefect {orchestrated / baseline:.2f} (target: 3 or less); "
           f"with/without Prefect: {orchestrated / bare:.2f}")
