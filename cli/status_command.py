@@ -1,5 +1,7 @@
 """`incidents status`: what an operator checks first — is the service up, when did the engine last pass and how did
-it end, what is queued, what mail is not getting through, which clocks have run out."""
+it end, what is queued, what mail is not getting through, which clocks have run out.
+
+The store is imported inside the command: see cli/app.py on start-up."""
 
 import base64
 import os
@@ -11,10 +13,6 @@ import typer
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
 from cli.orchestration import service_state
-from models.db import read_scope
-from models.engine_pass import PASS_OUTCOME_LABELS
-from models.health import store_health
-from models.queries import require_whole_store
 from rendering.formats import counted, duration_fr, paris_datetime
 from settings.env import fallback_smtp_settings
 
@@ -77,6 +75,10 @@ def attention(view: dict[str, Any]) -> list[str]:
 def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """L'état du moteur : service, dernière passe, incidents en file, messages non remis, obligations en retard ;
     code de sortie 3 quand quelque chose est à surveiller."""
+    from models.db import read_scope
+    from models.health import store_health
+    from models.queries import require_whole_store
+
     with user_errors():
         now, reader = instant(at, writes=False), person(by)
         require_whole_store(reader, "l'état du moteur")
@@ -96,6 +98,8 @@ def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None
 
 
 def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:
+    from models.engine_pass import PASS_OUTCOME_LABELS
+
     service, last = view["service"], view["last_pass"]
     typer.echo(f"État du moteur le {paris_datetime(now)}")
     if service["running"]:
