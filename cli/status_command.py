@@ -3,14 +3,13 @@ it end, what is queued, what mail is not getting through, which clocks have run 
 
 The store is imported inside the command: see cli/app.py on start-up."""
 
-import base64
 import os
-import urllib.request
 from typing import Any
 
 import pendulum
 import typer
 
+from cli import prefect_api
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
 from cli.orchestration import service_state
 from rendering.formats import counted, duration_fr, paris_datetime
@@ -22,26 +21,15 @@ STALE_QUEUE_SECONDS = 300
 NEEDS_ATTENTION = 3  # the exit status when something needs someone, for a monitoring probe
 
 
-def prefect_answers(api_url: str, auth: str | None) -> bool:
-    request = urllib.request.Request(f"{api_url}/health")
-    if auth:
-        request.add_header("Authorization", f"Basic {base64.b64encode(auth.encode()).decode()}")
-    try:
-        with urllib.request.urlopen(request, timeout=3) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 def service_view() -> dict[str, Any]:
     external = os.environ.get("PREFECT_API_URL")
     if external:
-        return {"running": prefect_answers(external, os.environ.get("PREFECT_API_AUTH_STRING")), "pid": None,
+        return {"running": prefect_api.answers(external, os.environ.get("PREFECT_API_AUTH_STRING")), "pid": None,
                 "api_url": external, "external": True}
     state = service_state()
     if state is None:
         return {"running": False, "pid": None, "api_url": None, "external": False}
-    return {"running": prefect_answers(str(state["api_url"]), state.get("auth")), "pid": state["pid"],
+    return {"running": prefect_api.answers(str(state["api_url"]), state.get("auth")), "pid": state["pid"],
             "api_url": state["api_url"], "external": False}
 
 
