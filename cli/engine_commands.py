@@ -2,7 +2,6 @@
 
 The store, the flows and the service are imported inside each command: see cli/app.py on start-up."""
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -58,6 +57,7 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOpti
 
 def _run_pass(now: "pendulum.DateTime", at: str | None) -> dict[str, Any]:
     """Through the service's Prefect server when one answers; otherwise the same pass without orchestration."""
+    import asyncio
     from dataclasses import asdict
 
     from sqlalchemy.exc import SQLAlchemyError

@@ -4,9 +4,11 @@ orchestration (never start a temporary Prefect server on the service's database,
 stopped service would swallow the run).
 
 Any failure leaves the work in the store, where the next engine pass (`incidents watch`) picks it up.
+
+Every command module imports this one: asyncio, the REST client and Prefect are imported where they are used (see
+cli/app.py on start-up).
 """
 
-import asyncio
 import fcntl
 import json
 import os
@@ -18,7 +20,6 @@ from typing import Any
 
 import typer
 
-from cli import prefect_api
 from settings.env import var_dir
 
 
@@ -126,6 +127,8 @@ def use_served_api() -> bool:
 
 
 def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
+    import asyncio
+
     if not use_served_api():
         _run_here(flow_name, incident_id, at)
         return Handover.DONE
@@ -140,6 +143,8 @@ def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Han
 
 def _run_here(flow_name: str, incident_id: int, at: str | None) -> None:
     """No service runs: the same work as the flow, in this process, without orchestration."""
+    import asyncio
+
     from flows import steps
 
     typer.echo("Aucun service en marche : le travail est fait par cette commande, sans orchestration.", err=True)
@@ -152,6 +157,8 @@ def _run_here(flow_name: str, incident_id: int, at: str | None) -> None:
 def _trigger_served(flow_name: str, incident_id: int, ref: str, at: str | None) -> bool:
     """Start the deployment `flow_name/flow_name` when a live process serves it (a run it picks up within seconds);
     False when nobody serves it. Through Prefect's REST API: the command returns without importing Prefect."""
+    from cli import prefect_api
+
     deployment = prefect_api.live_deployment(flow_name, flow_name)
     if deployment is None:
         return False
@@ -184,6 +191,8 @@ def trigger_if_served(flow_name: str, incident_id: int, ref: str, at: str | None
 
 def resume_paused_decision(ref: str, decision_id: int) -> int:
     """Resume the incident's paused breach-decision runs with the id of the decision just recorded (nothing else)."""
+    import asyncio
+
     if not use_served_api():
         return 0
     try:
@@ -193,6 +202,8 @@ def resume_paused_decision(ref: str, decision_id: int) -> int:
 
 
 async def _resume(ref: str, run_input: dict[str, object]) -> int:
+    import asyncio
+
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowFilter,

@@ -9,7 +9,6 @@ from typing import Any
 import pendulum
 import typer
 
-from cli import prefect_api
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
 from cli.orchestration import service_state
 from rendering.formats import counted, duration_fr, paris_datetime
@@ -22,6 +21,8 @@ NEEDS_ATTENTION = 3  # the exit status when something needs someone, for a monit
 
 
 def service_view() -> dict[str, Any]:
+    from cli import prefect_api
+
     external = os.environ.get("PREFECT_API_URL")
     if external:
         return {"running": prefect_api.answers(external, os.environ.get("PREFECT_API_AUTH_STRING")), "pid": None,
