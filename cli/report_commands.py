@@ -90,7 +90,6 @@ def timeline(ref: RefArgument,
     """La chronologie d'un incident : les deux instants, l'acteur, la partie, l'événement et l'empreinte."""
     from models.db import read_scope
     from models.queries import readable_incident
-    from rendering.environment import render_document
     from rendering.rows import timeline_rows
     from reports.timeline import render_rows, render_text, timeline_page
 
@@ -102,6 +101,8 @@ def timeline(ref: RefArgument,
     if as_json:
         emit_json([{k: v for k, v in row.items() if k not in ("description", "late")} for row in rows])
     elif page is not None:
+        from rendering.environment import render_document  # Jinja, for the HTML page only
+
         emit(render_document("reports/timeline.html.j2", page), output)
     elif fmt is TimelineFormat.TEXT:
         emit(render_text(incident.ref, rows), output)
