@@ -1,6 +1,7 @@
 """CLI start-up benchmark: whole-process times of `incidents` commands, as a user's shell runs them, each against its
 target (issue 12) and against `python -c pass` run by the same interpreter in the same rounds (the interpreter's own
-start-up: what any command costs at least).
+start-up: what any command costs at least), with its CPU time (user + system, as the operating system counts it for
+the finished process), which other work on a shared machine moves less than the wall time.
 
     uv run python benchmarks/cli.py [--runs 10] [--declarations 5]
 
@@ -18,6 +19,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -77,41 +79,54 @@ def environment() -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
-    began = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds and CPU seconds (user + system, the operating system's count for the reaped child)."""
+    cpu, began = children_cpu(), time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, check=False)
-    elapsed = time.perf_counter() - began
+    elapsed, used = time.perf_counter() - began, children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"« {' '.join(command)} » a échoué (code {done.returncode}) :\n{done.stderr[-2000:]}")
-    return elapsed, done
+    return elapsed, used, done
+
+
+Rounds = tuple[list[float], list[float], list[float]]  # the command's wall and CPU seconds, python -c pass's wall
 
 
 def rounds(command: list[str], env: dict[str, str], runs: int,
-           after: Callable[[subprocess.CompletedProcess[str]], None] | None = None) -> tuple[list[float], list[float]]:
+           after: Callable[[subprocess.CompletedProcess[str]], None] | None = None) -> Rounds:
     """`runs` rounds of `python -c pass` then the command; one of each first, not counted."""
     baseline = [sys.executable, "-c", "pass"]
     times: list[float] = []
+    cpus: list[float] = []
     passes: list[float] = []
     for index in range(runs + 1):
-        passed, _ = timed(baseline, env)
-        elapsed, done = timed(command, env)
+        passed, _, _ = timed(baseline, env)
+        elapsed, used, done = timed(command, env)
         if after is not None:
             after(done)
         if index:
             passes.append(passed)
             times.append(elapsed)
-    return times, passes
+            cpus.append(used)
+    return times, cpus, passes
 
 
-def report(name: str, times: list[float], passes: list[float]) -> dict[str, Any]:
+def report(name: str, measured: Rounds) -> dict[str, Any]:
+    times, cpus, passes = measured
     median, baseline = statistics.median(times), statistics.median(passes)
     target = TARGETS[name]
     verdict = "" if target is None else f" ; cible ≤ {fr(target, 1)} s : " + ("tenue" if median <= target else
                                                                               "MANQUÉE")
     print(f"  incidents {name:<28} médiane {fr(median)} s (min {fr(min(times))}, max {fr(max(times))}) ; "
-          f"{fr(median / baseline, 0)} × « python -c pass » ({fr(baseline * 1000, 0)} ms){verdict}", flush=True)
-    return {"command": name, "median": median, "min": min(times), "max": max(times), "python_c_pass": baseline,
-            "target": target}
+          f"{fr(median / baseline, 0)} × « python -c pass » ({fr(baseline * 1000, 0)} ms) ; temps CPU "
+          f"{fr(statistics.median(cpus))} s{verdict}", flush=True)
+    return {"command": name, "median": median, "min": min(times), "max": max(times), "cpu": statistics.median(cpus),
+            "python_c_pass": baseline, "target": target}
 
 
 # --- the service ----------------------------------------------------------------------------------------------------
@@ -186,7 +201,7 @@ def stop(service: subprocess.Popen[bytes]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def declare_with_service(env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
+def declare_with_service(env: dict[str, str], runs: int) -> Rounds:
     prefect_port, portal_port = free_port(), free_port()
     with open(WORKDIR / "serve.log", "wb") as log:
         service = subprocess.Popen([INCIDENTS, "serve", "--port", str(prefect_port), "--portal-port",
@@ -220,13 +235,13 @@ def main() -> None:
     print(f"Démarrage de la ligne de commande, processus entiers, {options.runs} mesures (médiane, min, max)\n"
           f"  {machine()} ; charge moyenne (1, 5, 15 min) {load()} ; dossier {WORKDIR}", flush=True)
     try:
-        refs = [timed([INCIDENTS, "declare", str(DECLARATION), "--by", REFERENT], env)[1].stdout  # no service:
+        refs = [timed([INCIDENTS, "declare", str(DECLARATION), "--by", REFERENT], env)[2].stdout  # no service:
                 .split("Incident enregistré : ")[1].split()[0] for _ in range(max(1, options.declarations))]
-        results = [report("--help", *rounds([INCIDENTS, "--help"], env, options.runs)),
-                   report("list", *rounds([INCIDENTS, "list"], env, options.runs)),
-                   report("show", *rounds([INCIDENTS, "show", refs[0]], env, options.runs)),
-                   report("verify", *rounds([INCIDENTS, "verify"], env, options.runs))]
-        results.append(report("declare (service en marche)", *declare_with_service(env, options.runs)))
+        results = [report("--help", rounds([INCIDENTS, "--help"], env, options.runs)),
+                   report("list", rounds([INCIDENTS, "list"], env, options.runs)),
+                   report("show", rounds([INCIDENTS, "show", refs[0]], env, options.runs)),
+                   report("verify", rounds([INCIDENTS, "verify"], env, options.runs))]
+        results.append(report("declare (service en marche)", declare_with_service(env, options.runs)))
         print(f"  charge moyenne à la fin : {load()}")
         missed = [result["command"] for result in results
                   if result["target"] is not None and result["median"] > result["target"]]
