@@ -231,6 +231,8 @@ def main() -> None:
                                                                        "(leurs alertes écrites en fichiers)")
     parser.add_argument("--keep", action="store_true")
     options = parser.parse_args()
+    # SIGTERM (or Ctrl-C in the background, where it is ignored) still stops the service and removes the folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env = environment()
     print(f"Démarrage de la ligne de commande, processus entiers, {options.runs} mesures (médiane, min, max)\n"
           f"  {machine()} ; charge moyenne (1, 5, 15 min) {load()} ; dossier {WORKDIR}", flush=True)
