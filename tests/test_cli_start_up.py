@@ -1,6 +1,7 @@
 """A command loads only what it uses: `--help` loads no store, orchestrator, migrations or renderer, and the read
-commands no orchestrator, migrations, renderer or template engine (issue 12: `incidents --help` in half a second, a read in one).
-What a whole process imported is read from its own `sys.modules`, not timed: a loaded machine cannot fail it."""
+commands no orchestrator, migrations, renderer or template engine (issue 12: `incidents --help` in half a second, a
+read in one). What a whole process imported is read from its own `sys.modules`, not timed: a loaded machine cannot
+fail it."""
 
 import json
 import subprocess
