@@ -1,24 +1,27 @@
-"""The Typer application and what every command shares: French errors, instants, JSON output."""
+"""The Typer application and what every command shares: French errors, instants, JSON output.
+
+Start-up: this module and the command modules load no store (SQLAlchemy, SQLModel), no Prefect, no renderer at
+import time, so that `incidents --help` answers at once; each command imports what it uses in its body
+(tests/test_cli_start_up.py)."""
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import pendulum
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli.french import FrenchTyper
-from models.bounds import MAX_EMAIL, text_defect
-from models.db import StoreUnavailable
 from models.errors import FieldError, InvalidInput, NotFound, Refused
 from settings.env import SettingsError
-from settings.parties import PartiesConfigError, Person, load_parties
 
 if TYPE_CHECKING:
+    import pendulum
+
     from models.commands import AnyCommand
+    from settings.parties import Person
 
 app = FrenchTyper(help="Coordination des incidents de sécurité de l'ENT entre l'académie et les collectivités.",
                   no_args_is_help=True)
@@ -49,15 +52,30 @@ def user_errors() -> Iterator[None]:
         fail(f"Refusé, rien n'a été enregistré :\n{lines}", 2)
     except SettingsError as error:
         fail(str(error), 2)
-    except (Refused, NotFound, PartiesConfigError, StoreUnavailable) as error:
+    except (Refused, NotFound) as error:
         fail(str(error))
-    except SQLAlchemyError as error:
-        # Never the driver's detail: it may quote the stored values (a title, a reporter's name).
-        fail(f"Le registre a refusé l'opération ({type(error).__name__}) ; rien n'a été enregistré.")
+    except Exception as error:
+        if isinstance(error, _loaded("settings.parties", "PartiesConfigError") + _loaded("models.db",
+                                                                                         "StoreUnavailable")):
+            fail(str(error))
+        if isinstance(error, _loaded("sqlalchemy.exc", "SQLAlchemyError")):
+            # Never the driver's detail: it may quote the stored values (a title, a reporter's name).
+            fail(f"Le registre a refusé l'opération ({type(error).__name__}) ; rien n'a été enregistré.")
+        raise
 
 
-def person(by: str | None) -> Person:
+def _loaded(module: str, name: str) -> tuple[type[Exception], ...]:
+    """The error class `name` of `module` if that module is loaded, else nothing: an error of a module never
+    imported cannot have been raised, and naming it here must not import the store or the parties' file."""
+    found = sys.modules.get(module)
+    return (getattr(found, name),) if found is not None else ()
+
+
+def person(by: str | None) -> "Person":
     """The person named by --by (or INCIDENTS_ACTOR), who must be declared in the parties' file."""
+    from models.bounds import MAX_EMAIL, text_defect
+    from settings.parties import load_parties
+
     value = by if by is not None else os.environ.get("INCIDENTS_ACTOR")
     if value is None or not value.strip():
         raise InvalidInput([FieldError("--by", "indiquez qui agit : --by adresse électronique, ou la variable "
@@ -80,7 +98,7 @@ def act(command: "AnyCommand", by: str | None, at: str | None) -> Any:
     return run(command, actor, now)
 
 
-def instant(at: str | None, writes: bool = True) -> pendulum.DateTime:
+def instant(at: str | None, writes: bool = True) -> "pendulum.DateTime":
     """The replay instant of `--at`: for a command that writes, on a simulation store only."""
     from models.clock import act_as_of
 

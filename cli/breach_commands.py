@@ -1,5 +1,7 @@
 """Commands on personal-data breaches: personal-data, assess, decide, drafts, cnil-filed, subjects-informed,
-register (GDPR Art. 33 and 34; convention Art. 4.2)."""
+register (GDPR Art. 33 and 34; convention Art. 4.2).
+
+The store, the drafting flow and the renderers are imported inside each command: see cli/app.py on start-up."""
 
 from enum import StrEnum
 from pathlib import Path
@@ -8,21 +10,12 @@ from typing import Annotated
 import typer
 
 from cli.app import AtOption, ByOption, JsonOption, RefArgument, act, app, emit_json, instant, person, user_errors
-from cli.files import read_document
 from cli.french import choices_help
 from cli.orchestration import Handover, hand_over, resume_paused_decision, trigger_if_served
 from cli.views import CNIL_CHOICES, decimal, formats_help
-from flows.drafting import decide_and_draft, redraft
-from models.breach_input import parse_assessment, parse_letter
-from models.clock import event_time, parse_instant
-from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
-from models.db import read_scope
-from models.queries import readable_incident
 from policy.scope import PERSONAL_DATA_LABELS
 from policy.severity import LEVEL_LABELS
 from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED
-from reports import register as breach_register
-from settings.parties import load_parties
 
 
 class RegisterFormat(StrEnum):
@@ -41,6 +34,9 @@ def personal_data(ref: RefArgument,
                   by: ByOption = None, at: AtOption = None) -> None:
     """Indiquer si des données personnelles sont concernées : « yes » ou « unknown » ouvre le délai CNIL de 72 h ;
     « no » le lève, avec un motif, et revient au DPD de la partie qui notifie la CNIL."""
+    from models.clock import parse_instant
+    from models.commands import RuleOutPersonalData, SetPersonalData
+
     with user_errors():
         command = RuleOutPersonalData if value == "no" else SetPersonalData
         act(command(ref=ref, value=value, aware_at=parse_instant(aware_at, "--aware-at"), reason=reason), by, at)
@@ -51,6 +47,12 @@ def personal_data(ref: RefArgument,
 def assess(ref: RefArgument, file: Annotated[Path, typer.Option("--file", help="Évaluation YAML (méthode ENISA).")],
            as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """Évaluer la gravité d'une violation (ENISA : SE = DPC × EI + CB) et recommander une décision."""
+    from cli.files import read_document
+    from models.breach_input import parse_assessment
+    from models.commands import Assess
+    from models.db import read_scope
+    from models.queries import readable_incident
+
     with user_errors():
         document = parse_assessment(read_document(file))
         _, severity = act(Assess(ref=ref, document=document), by, at)
@@ -92,6 +94,12 @@ def decide(ref: RefArgument,
                                                        "examples/letter.yaml).")] = None,
            at: AtOption = None) -> None:
     """Décision du DPD : notifier la CNIL ou non, informer les personnes concernées, ou invoquer une exemption."""
+    from cli.files import read_document
+    from flows.drafting import decide_and_draft
+    from models.breach_input import parse_letter
+    from models.clock import event_time
+    from models.commands import Decide
+
     with user_errors():
         now, actor = instant(at), person(by)
         written = parse_letter(read_document(letter)) if letter else None
@@ -113,6 +121,8 @@ def drafts(ref: RefArgument, complementary: Annotated[bool, typer.Option("--comp
                                                                  "complémentaire (RGPD art. 33(4)).")] = False,
            by: ByOption = None, at: AtOption = None) -> None:
     """Écrire à nouveau les projets (notification CNIL, lettre aux personnes) et les envoyer au DPD."""
+    from flows.drafting import redraft
+
     with user_errors():
         drafted = redraft(ref, complementary=complementary, actor=person(by), now=instant(at))
     for path in drafted.files:
@@ -130,6 +140,9 @@ def cnil_filed(ref: RefArgument,
                                                            "(RGPD art. 33(4)).")] = False,
                by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer la notification déposée auprès de la CNIL (initiale ou complémentaire)."""
+    from models.clock import event_time
+    from models.commands import FileCnil
+
     with user_errors():
         now = instant(at)
         act(FileCnil(ref=ref, filed_at=event_time(filed_at, "--filed-at", now), reference=reference,
@@ -145,6 +158,9 @@ def subjects_informed(ref: RefArgument,
                       = None,
                       by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer l'information des personnes concernées (RGPD art. 34)."""
+    from models.clock import event_time
+    from models.commands import InformSubjects
+
     with user_errors():
         now = instant(at)
         act(InformSubjects(ref=ref, informed_at=event_time(informed_at, "--informed-at", now), channel=channel),
@@ -156,6 +172,10 @@ def subjects_informed(ref: RefArgument,
 def register(fmt: Annotated[RegisterFormat, typer.Option("--format", help=f"{formats_help(RegisterFormat)}.")] =
              RegisterFormat.HTML, by: ByOption = None, at: AtOption = None) -> None:
     """Registre des violations (RGPD, article 33(5)) : toutes, notifiées ou non (une commune : les siennes)."""
+    from models.db import read_scope
+    from reports import register as breach_register
+    from settings.parties import load_parties
+
     with user_errors():
         now, reader = instant(at, writes=False), person(by)
         with read_scope() as session:

@@ -1,24 +1,20 @@
-"""Commands that run the engine: one pass (`watch`), or the whole service (`serve`)."""
+"""Commands that run the engine: one pass (`watch`), or the whole service (`serve`).
 
-import asyncio
+The store, the flows and the service are imported inside each command: see cli/app.py on start-up."""
+
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pendulum
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
 from cli.orchestration import use_served_api
 from cli.views import watch_step_text
-from models.db import StoreUnavailable, get_engine
-from models.errors import InvalidInput, NotFound, Refused
-from models.queries import require_whole_store
 from rendering.formats import counted, paris_datetime
-from settings.env import SettingsError, check_settings
-from settings.parties import load_parties
+from settings.env import check_settings
 
-USER_ERRORS = (InvalidInput, Refused, NotFound, StoreUnavailable, SQLAlchemyError, SettingsError)
+if TYPE_CHECKING:
+    import pendulum
 
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la passe ferait, sans rien écrire ni "
                                                               "envoyer.")]
@@ -28,6 +24,10 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la pa
 def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOption = None,
           at: AtOption = None) -> None:
     """Une passe du moteur : incidents en file, messages en attente, rappels, escalades et échéances dépassées."""
+    from models.db import get_engine
+    from models.queries import require_whole_store
+    from settings.parties import load_parties
+
     with user_errors():
         now = instant(at, writes=not dry_run)
         load_parties()  # a bad parties' file is refused here, not inside a flow run
@@ -55,11 +55,19 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOpti
         typer.echo(f"  {watch_step_text(step)}")
 
 
-def _run_pass(now: pendulum.DateTime, at: str | None) -> dict[str, Any]:
+def _run_pass(now: "pendulum.DateTime", at: str | None) -> dict[str, Any]:
     """Through the service's Prefect server when one answers; otherwise the same pass without orchestration."""
+    import asyncio
     from dataclasses import asdict
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from flows.steps import engine_pass_bare
+    from models.db import StoreUnavailable
+    from models.errors import InvalidInput, NotFound, Refused
+    from settings.env import SettingsError
+
+    user_refusals = (InvalidInput, Refused, NotFound, StoreUnavailable, SQLAlchemyError, SettingsError)
 
     if use_served_api():
         import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
@@ -67,7 +75,7 @@ def _run_pass(now: pendulum.DateTime, at: str | None) -> dict[str, Any]:
 
         try:
             return asyncio.run(engine_pass(at=at))
-        except USER_ERRORS:  # the pass's own refusals are the user's to read, not a reason to run it again
+        except user_refusals:  # the pass's own refusals are the user's to read, not a reason to run it again
             with user_errors():
                 raise
         except Exception as error:  # noqa: BLE001 - the store holds the work: the same pass runs without Prefect
@@ -120,8 +128,10 @@ def serve(port: Annotated[int, typer.Option("--port", help="Port du serveur Pref
                                                           "INCIDENTS_PORTAL_PORT, sinon 8080).")] = None) -> None:
     """Démarrer le service : serveur Prefect local (sauf PREFECT_API_URL), déploiements et portail web."""
     from cli.service import run_service
+    from models.db import get_engine
     from settings.env import oidc_settings, portal_url, trusted_proxies
     from settings.env import portal_port as configured_port
+    from settings.parties import load_parties
 
     with user_errors():
         load_parties()
@@ -140,8 +150,10 @@ def portal(port: Annotated[int | None, typer.Option("--port", help="Port du port
     """Servir le portail seul (sans Prefect : une déclaration est alors traitée par le portail lui-même)."""
     import uvicorn
 
+    from models.db import get_engine
     from portal.server import address, config
     from settings.env import oidc_settings, portal_port, portal_url, trusted_proxies
+    from settings.parties import load_parties
 
     with user_errors():
         load_parties()

@@ -1,26 +1,23 @@
-"""Commands on incidents: declare, list, show, triage, acknowledge, follow-up, close, dismiss."""
+"""Commands on incidents: declare, list, show, triage, acknowledge, follow-up, close, dismiss.
+
+The store, the parsers and the views are imported inside each command: see cli/app.py on start-up."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.app import AtOption, ByOption, JsonOption, RefArgument, act, app, emit_json, instant, person, user_errors
-from cli.files import read_document
 from cli.french import choices_help
 from cli.orchestration import Handover, hand_over
-from cli.text import commune_code, list_lines, obligation_text, show_lines
-from cli.views import incident_view, scope_text
-from models.commands import Acknowledge, Close, Declare, Dismiss, FollowUp, Triage
-from models.db import read_scope
-from models.declaration import parse_declaration
-from models.queries import likely_duplicates_of, readable_incident, readable_incidents
-from models.reports_input import parse_closure, parse_follow_up
+from cli.views import scope_text
 from policy.duplicates import duplicate_warning
 from policy.scope import SCOPE_LABELS, Scope
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from settings.env import check_settings
-from settings.parties import load_parties
+
+if TYPE_CHECKING:
+    from models.commands import Close, FollowUp
 
 HANDOVER_MESSAGES = {
     Handover.TRIGGERED: "Remise confiée au service Prefect en cours d'exécution.",
@@ -33,6 +30,15 @@ HANDOVER_MESSAGES = {
 def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON.")], as_json: JsonOption = False,
             by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer un incident, puis lancer l'alerte de l'autre partie."""
+    from cli.files import read_document
+    from cli.text import obligation_text
+    from cli.views import incident_view
+    from models.commands import Declare
+    from models.db import read_scope
+    from models.declaration import parse_declaration
+    from models.queries import likely_duplicates_of, readable_incident
+    from settings.parties import load_parties
+
     with user_errors():
         now = instant(at)
         reader = person(by)
@@ -76,6 +82,12 @@ def list_incidents(status: StatusFilter = None, scope: ScopeFilter = None, commu
                    overdue: OverdueFilter = False, as_json: JsonOption = False, by: ByOption = None,
                    at: AtOption = None) -> None:
     """Lister les incidents que vous pouvez consulter (une commune : les siens), avec ou sans filtre."""
+    from cli.text import commune_code, list_lines
+    from cli.views import incident_view
+    from models.db import read_scope
+    from models.queries import readable_incidents
+    from settings.parties import load_parties
+
     with user_errors():
         now, reader, parties = instant(at, writes=False), person(by), load_parties()
         insee = commune_code(commune, parties) if commune is not None else None
@@ -101,6 +113,12 @@ def list_incidents(status: StatusFilter = None, scope: ScopeFilter = None, commu
 @app.command()
 def show(ref: RefArgument, as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """Afficher un incident en entier : les faits déclarés, sa portée, ses obligations et ses messages."""
+    from cli.text import show_lines
+    from cli.views import incident_view
+    from models.db import read_scope
+    from models.queries import likely_duplicates_of, readable_incident
+    from settings.parties import load_parties
+
     with user_errors():
         now, reader, parties = instant(at, writes=False), person(by), load_parties()
         with read_scope() as session:
@@ -124,6 +142,8 @@ def triage(ref: RefArgument, scope: Annotated[Scope, typer.Option("--scope", hel
                                                                         "proposée est écartée).")] = None,
            by: ByOption = None, at: AtOption = None) -> None:
     """Confirmer ou corriger la portée proposée (agent de sécurité de l'académie)."""
+    from models.commands import Triage
+
     with user_errors():
         act(Triage(ref=ref, scope=scope, reason=reason), by, at)
     typer.echo(f"Portée de {ref} arrêtée : {scope_text(scope)}.")
@@ -132,13 +152,19 @@ def triage(ref: RefArgument, scope: Annotated[Scope, typer.Option("--scope", hel
 @app.command()
 def acknowledge(ref: RefArgument, by: ByOption = None, at: AtOption = None) -> None:
     """Accuser réception de l'alerte reçue de l'autre partie (une personne de la partie alertée)."""
+    from models.commands import Acknowledge
+
     with user_errors():
         act(Acknowledge(ref=ref), by, at)
     typer.echo(f"Accusé de réception de l'alerte de {ref} enregistré.")
 
 
-def _record_and_dispatch(command: FollowUp | Close, by: str | None, at: str | None, recorded: str, sent: str) -> None:
+def _record_and_dispatch(command: "FollowUp | Close", by: str | None, at: str | None, recorded: str,
+                         sent: str) -> None:
     """Record a report through the door, then hand its mails to orchestration."""
+    from models.db import read_scope
+    from models.queries import readable_incident
+
     with user_errors():
         act(command, by, at)
         typer.echo(recorded)
@@ -156,6 +182,10 @@ def follow_up(ref: RefArgument,
                                                  "actuel).")],
               by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer et envoyer un point de suivi à l'autre partie (Art. 4.2)."""
+    from cli.files import read_document
+    from models.commands import FollowUp
+    from models.reports_input import parse_follow_up
+
     with user_errors():
         content = parse_follow_up(read_document(file))
     _record_and_dispatch(FollowUp(ref=ref, content=content), by, at, f"Point de suivi de {ref} enregistré.",
@@ -169,6 +199,10 @@ def close(ref: RefArgument,
                                              "(cause première) et residual_risk (risque résiduel).")],
           by: ByOption = None, at: AtOption = None) -> None:
     """Clore un incident et envoyer le rapport final aux deux parties."""
+    from cli.files import read_document
+    from models.commands import Close
+    from models.reports_input import parse_closure
+
     with user_errors():
         content = parse_closure(read_document(file))
     _record_and_dispatch(Close(ref=ref, content=content), by, at, f"Incident {ref} clos.",
@@ -179,6 +213,8 @@ def close(ref: RefArgument,
 def dismiss(ref: RefArgument, reason: Annotated[str, typer.Option("--reason", help="Pourquoi (hors ENT, doublon…).")],
             by: ByOption = None, at: AtOption = None) -> None:
     """Classer sans suite une déclaration (hors ENT, doublon) ; elle reste dans la chronologie et les statistiques."""
+    from models.commands import Dismiss
+
     with user_errors():
         act(Dismiss(ref=ref, reason=reason), by, at)
     typer.echo(f"Incident {ref} classé sans suite.")

@@ -4,15 +4,16 @@ orchestration (never start a temporary Prefect server on the service's database,
 stopped service would swallow the run).
 
 Any failure leaves the work in the store, where the next engine pass (`incidents watch`) picks it up.
+
+Every command module imports this one: asyncio, the REST client and Prefect are imported where they are used (see
+cli/app.py on start-up).
 """
 
-import asyncio
 import fcntl
 import json
 import os
 import signal
 import time
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,6 @@ class Handover(StrEnum):
     TRIGGERED = "triggered"  # a served deployment, polled by a live process, will run it shortly
     DONE = "done"  # ran here (through Prefect if a server answers, else without it)
     QUEUED = "queued"  # orchestration unavailable: the next engine pass will do it
-
-
-# A served deployment is live when its process polled it this recently (`incidents serve` polls every 2 s).
-LIVE_POLL_SECONDS = 30
 
 
 def server_file() -> str:
@@ -130,11 +127,15 @@ def use_served_api() -> bool:
 
 
 def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
+    import asyncio
+
     if not use_served_api():
         _run_here(flow_name, incident_id, at)
         return Handover.DONE
     try:
-        return asyncio.run(_hand_over(flow_name, incident_id, ref, at))
+        if _trigger_served(flow_name, incident_id, ref, at):
+            return Handover.TRIGGERED
+        return asyncio.run(_run_through_prefect(flow_name, incident_id, ref, at))  # nobody serves it: run it here
     except Exception as error:  # noqa: BLE001 - the store holds the work; orchestration is retried later
         typer.echo(f"Orchestration indisponible ({type(error).__name__}).", err=True)
         return Handover.QUEUED
@@ -142,6 +143,8 @@ def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Han
 
 def _run_here(flow_name: str, incident_id: int, at: str | None) -> None:
     """No service runs: the same work as the flow, in this process, without orchestration."""
+    import asyncio
+
     from flows import steps
 
     typer.echo("Aucun service en marche : le travail est fait par cette commande, sans orchestration.", err=True)
@@ -151,38 +154,28 @@ def _run_here(flow_name: str, incident_id: int, at: str | None) -> None:
     asyncio.run(steps.deliver_due(now, incident_id))
 
 
-async def _live_deployment(name: str) -> bool:
-    """Whether a deployment exists, is not paused, and a live process polled it just now."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
+def _trigger_served(flow_name: str, incident_id: int, ref: str, at: str | None) -> bool:
+    """Start the deployment `flow_name/flow_name` when a live process serves it (a run it picks up within seconds);
+    False when nobody serves it. Through Prefect's REST API: the command returns without importing Prefect."""
+    from cli import prefect_api
 
-    async with get_client() as client:
-        try:
-            deployment = await client.read_deployment_by_name(name)
-        except ObjectNotFound:
-            return False
-    polled = deployment.last_polled
-    if deployment.paused or polled is None:
+    deployment = prefect_api.live_deployment(flow_name, flow_name)
+    if deployment is None:
         return False
-    return (datetime.now(UTC) - polled).total_seconds() < LIVE_POLL_SECONDS
+    prefect_api.create_flow_run(str(deployment["id"]), {"incident_id": incident_id, "at": at},
+                                name=f"{flow_name}-{ref}", tags=[ref])
+    return True
 
 
-async def _hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
+async def _run_through_prefect(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
     from prefect import tags
-    from prefect.deployments import arun_deployment
 
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
     from flows.intake import dispatch, intake
 
-    parameters = {"incident_id": incident_id, "at": at}
-    run_name = f"{flow_name}-{ref}"
-    if await _live_deployment(f"{flow_name}/{flow_name}"):
-        await arun_deployment(f"{flow_name}/{flow_name}", parameters=parameters, timeout=0, tags=[ref],
-                              flow_run_name=run_name, as_subflow=False)
-        return Handover.TRIGGERED
-    flow = {"intake": intake, "dispatch": dispatch}[flow_name]  # nobody serves it: run it here
+    flow = {"intake": intake, "dispatch": dispatch}[flow_name]
     with tags(ref, flow_name):
-        await flow.with_options(flow_run_name=run_name)(incident_id=incident_id, at=at)
+        await flow.with_options(flow_run_name=f"{flow_name}-{ref}")(incident_id=incident_id, at=at)
     return Handover.DONE
 
 
@@ -191,25 +184,15 @@ def trigger_if_served(flow_name: str, incident_id: int, ref: str, at: str | None
     if not use_served_api():
         return False
     try:
-        return asyncio.run(_trigger(flow_name, incident_id, ref, at))
+        return _trigger_served(flow_name, incident_id, ref, at)
     except Exception:  # noqa: BLE001 - optional: the CLI decision stands alone
         return False
 
 
-async def _trigger(flow_name: str, incident_id: int, ref: str, at: str | None) -> bool:
-    from prefect.deployments import arun_deployment
-
-    import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
-
-    if not await _live_deployment(f"{flow_name}/{flow_name}"):
-        return False
-    await arun_deployment(f"{flow_name}/{flow_name}", parameters={"incident_id": incident_id, "at": at},
-                          timeout=0, tags=[ref], flow_run_name=f"{flow_name}-{ref}", as_subflow=False)
-    return True
-
-
 def resume_paused_decision(ref: str, decision_id: int) -> int:
     """Resume the incident's paused breach-decision runs with the id of the decision just recorded (nothing else)."""
+    import asyncio
+
     if not use_served_api():
         return 0
     try:
@@ -219,6 +202,8 @@ def resume_paused_decision(ref: str, decision_id: int) -> int:
 
 
 async def _resume(ref: str, run_input: dict[str, object]) -> int:
+    import asyncio
+
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowFilter,

@@ -1,4 +1,6 @@
-"""Commands for auditors: timeline, audit, steering report, export, verify."""
+"""Commands for auditors: timeline, audit, steering report, export, verify.
+
+The store and the renderers are imported inside each command: see cli/app.py on start-up."""
 
 import sys
 from collections.abc import Callable
@@ -12,10 +14,6 @@ import typer
 from cli.app import AtOption, ByOption, JsonOption, RefArgument, app, emit_json, fail, instant, person, user_errors
 from cli.french import FrenchTyper
 from cli.views import formats_help
-from models.db import read_scope
-from models.queries import readable_incident, require_whole_store
-from models.timeline import verify_chain
-from settings.parties import load_parties
 
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Fichier de sortie (sinon la sortie "
                                                                           "standard).")]
@@ -90,7 +88,8 @@ def timeline(ref: RefArgument,
              = TimelineFormat.TEXT, as_json: JsonOption = False, output: OutputOption = None,
              by: ByOption = None, at: AtOption = None) -> None:
     """La chronologie d'un incident : les deux instants, l'acteur, la partie, l'événement et l'empreinte."""
-    from rendering.environment import render_document
+    from models.db import read_scope
+    from models.queries import readable_incident
     from rendering.rows import timeline_rows
     from reports.timeline import render_rows, render_text, timeline_page
 
@@ -102,6 +101,8 @@ def timeline(ref: RefArgument,
     if as_json:
         emit_json([{k: v for k, v in row.items() if k not in ("description", "late")} for row in rows])
     elif page is not None:
+        from rendering.environment import render_document  # Jinja, for the HTML page only
+
         emit(render_document("reports/timeline.html.j2", page), output)
     elif fmt is TimelineFormat.TEXT:
         emit(render_text(incident.ref, rows), output)
@@ -115,6 +116,8 @@ def audit(ref: RefArgument,
           = AuditFormat.HTML,
           output: OutputOption = None, by: ByOption = None, at: AtOption = None) -> None:
     """Le dossier d'audit d'un incident, avec la preuve d'intégrité de sa chronologie."""
+    from models.db import read_scope
+    from models.queries import readable_incident
     from reports.audit import audit_data
     from reports.render import audit_pdf, render_audit
 
@@ -135,8 +138,11 @@ def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AA
              = SteeringFormat.HTML,
              output: OutputOption = None, by: ByOption = None) -> None:
     """Rapport au comité de pilotage sur une période (personnes de l'académie)."""
+    from models.db import read_scope
+    from models.queries import require_whole_store
     from reports.render import render_steering, steering_pdf
     from reports.steering import steering_data
+    from settings.parties import load_parties
 
     if fmt is SteeringFormat.PDF:
         refuse_pdf_on_a_terminal(output)
@@ -159,6 +165,8 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl (JSON, une e
            by: ByOption = None, at: AtOption = None) -> None:
     """Exporter tout le registre (JSON, un objet par ligne) avec la tête de chaîne, pour l'archivage (personnes de
     l'académie)."""
+    from models.db import read_scope
+    from models.queries import require_whole_store
     from reports.export import export_lines
 
     with user_errors():
@@ -190,6 +198,9 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
                    f"{check.head_hash}.")
         return
+    from models.db import read_scope
+    from models.timeline import verify_chain
+
     with user_errors():
         person(by)  # any declared person may check the proof: it shows counts and hashes, nothing of an incident
         with read_scope() as session:

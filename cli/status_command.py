@@ -1,9 +1,9 @@
 """`incidents status`: what an operator checks first — is the service up, when did the engine last pass and how did
-it end, what is queued, what mail is not getting through, which clocks have run out."""
+it end, what is queued, what mail is not getting through, which clocks have run out.
 
-import base64
+The store is imported inside the command: see cli/app.py on start-up."""
+
 import os
-import urllib.request
 from typing import Any
 
 import pendulum
@@ -11,10 +11,6 @@ import typer
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, instant, person, user_errors
 from cli.orchestration import service_state
-from models.db import read_scope
-from models.engine_pass import PASS_OUTCOME_LABELS
-from models.health import store_health
-from models.queries import require_whole_store
 from rendering.formats import counted, duration_fr, paris_datetime
 from settings.env import fallback_smtp_settings
 
@@ -24,26 +20,17 @@ STALE_QUEUE_SECONDS = 300
 NEEDS_ATTENTION = 3  # the exit status when something needs someone, for a monitoring probe
 
 
-def prefect_answers(api_url: str, auth: str | None) -> bool:
-    request = urllib.request.Request(f"{api_url}/health")
-    if auth:
-        request.add_header("Authorization", f"Basic {base64.b64encode(auth.encode()).decode()}")
-    try:
-        with urllib.request.urlopen(request, timeout=3) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 def service_view() -> dict[str, Any]:
+    from cli import prefect_api
+
     external = os.environ.get("PREFECT_API_URL")
     if external:
-        return {"running": prefect_answers(external, os.environ.get("PREFECT_API_AUTH_STRING")), "pid": None,
+        return {"running": prefect_api.answers(external, os.environ.get("PREFECT_API_AUTH_STRING")), "pid": None,
                 "api_url": external, "external": True}
     state = service_state()
     if state is None:
         return {"running": False, "pid": None, "api_url": None, "external": False}
-    return {"running": prefect_answers(str(state["api_url"]), state.get("auth")), "pid": state["pid"],
+    return {"running": prefect_api.answers(str(state["api_url"]), state.get("auth")), "pid": state["pid"],
             "api_url": state["api_url"], "external": False}
 
 
@@ -77,6 +64,10 @@ def attention(view: dict[str, Any]) -> list[str]:
 def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """L'état du moteur : service, dernière passe, incidents en file, messages non remis, obligations en retard ;
     code de sortie 3 quand quelque chose est à surveiller."""
+    from models.db import read_scope
+    from models.health import store_health
+    from models.queries import require_whole_store
+
     with user_errors():
         now, reader = instant(at, writes=False), person(by)
         require_whole_store(reader, "l'état du moteur")
@@ -96,6 +87,8 @@ def status(as_json: JsonOption = False, by: ByOption = None, at: AtOption = None
 
 
 def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:
+    from models.engine_pass import PASS_OUTCOME_LABELS
+
     service, last = view["service"], view["last_pass"]
     typer.echo(f"État du moteur le {paris_datetime(now)}")
     if service["running"]:

@@ -12,8 +12,7 @@ from cli.views import (
     scope_text,
 )
 from models.bounds import grouped
-from models.breach_lifecycle import decision_of, latest_assessment, personal_data_now
-from models.declaration import communes_text
+from models.breach_reads import decision_of, latest_assessment, personal_data_now
 from models.errors import FieldError, InvalidInput
 from models.incident import Incident
 from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS
@@ -33,6 +32,8 @@ LIST_HEADINGS = ("Référence", "État", "Commune", "Portée", "Titre")
 
 def commune_code(value: str, parties: Parties) -> str:
     """The INSEE code of a configured commune named by its code or its name (case and accents aside)."""
+    from models.declaration import communes_text  # the declaration's model: loaded only to refuse
+
     wanted = _folded(value)
     for municipality in parties.municipalities:
         if value.strip() == municipality.insee or wanted == _folded(municipality.name):

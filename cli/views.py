@@ -1,16 +1,11 @@
-"""What the commands show: plain data for --json, built once, and the French labels of its text rendering."""
+"""What the commands show: plain data for --json, built once, and the French labels of its text rendering.
+
+The labels serve the commands' help: the store is imported only where a view reads it (see cli/app.py on start-up)."""
 
 from enum import StrEnum
-from typing import Any
-
-import pendulum
-from sqlmodel import Session, col, select
+from typing import TYPE_CHECKING, Any
 
 from cli.french import choices_help
-from models.incident import Incident
-from models.journal import obligations_of
-from models.obligation import Obligation
-from models.outbox import OutboxMessage
 from policy.clocks import CLOCK_RULES, OBLIGATION_STATUS_LABELS, ObligationKind
 from policy.scope import SCOPE_LABELS, Scope
 from policy.steps import step_label
@@ -18,8 +13,16 @@ from policy.transitions import ENTRY_LABELS as ENTRY_KIND_LABELS
 from policy.transitions import INCIDENT_STATE_LABELS
 from rendering.formats import iso as iso_paris
 
+if TYPE_CHECKING:
+    import pendulum
+    from sqlmodel import Session
 
-def obligation_view(obligation: Obligation, now: pendulum.DateTime) -> dict[str, Any]:
+    from models.incident import Incident
+    from models.obligation import Obligation
+    from models.outbox import OutboxMessage
+
+
+def obligation_view(obligation: "Obligation", now: "pendulum.DateTime") -> dict[str, Any]:
     return {
         "kind": obligation.kind,
         "owner": obligation.owner,
@@ -32,7 +35,7 @@ def obligation_view(obligation: Obligation, now: pendulum.DateTime) -> dict[str,
     }
 
 
-def message_view(message: OutboxMessage, obligation: str | None = None) -> dict[str, Any]:
+def message_view(message: "OutboxMessage", obligation: str | None = None) -> dict[str, Any]:
     return {
         "template": message.template,
         "step": message.step,
@@ -47,8 +50,13 @@ def message_view(message: OutboxMessage, obligation: str | None = None) -> dict[
     }
 
 
-def incident_view(session: Session, incident: Incident, now: pendulum.DateTime,
+def incident_view(session: "Session", incident: "Incident", now: "pendulum.DateTime",
                   with_messages: bool = False) -> dict[str, Any]:
+    from sqlmodel import col, select
+
+    from models.journal import obligations_of
+    from models.outbox import OutboxMessage
+
     obligations = obligations_of(session, incident)
     view = {
         "ref": incident.ref,

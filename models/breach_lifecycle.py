@@ -8,6 +8,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
+from models.breach_reads import decision_of, latest_assessment
 from models.cadence import meet, open_obligation, record_opened, waive
 from models.commands import Assess, Decide, FileCnil, InformSubjects, Redraft, RuleOutPersonalData, SetPersonalData
 from models.errors import FieldError, InvalidInput, Refused
@@ -32,23 +33,6 @@ BREACH_CLOCKS = (ObligationKind.CNIL_NOTIFICATION, ObligationKind.SUBJECTS_COMMU
 def obligation_of(session: Session, incident: Incident, kind: ObligationKind) -> Obligation | None:
     return session.exec(select(Obligation).where(Obligation.incident_id == incident.id, Obligation.kind == kind)
                         .order_by(col(Obligation.id).desc())).first()
-
-
-def latest_assessment(session: Session, incident: Incident) -> Assessment | None:
-    return session.exec(select(Assessment).where(Assessment.incident_id == incident.id)
-                        .order_by(col(Assessment.id).desc())).first()
-
-
-def personal_data_now(session: Session, incident: Incident) -> str:
-    """Whether personal data is concerned, as of now: a declaration's « unknown » is a yes once the DPD has assessed
-    the breach (an assessment weighs the personal data concerned)."""
-    if incident.personal_data == "unknown" and latest_assessment(session, incident) is not None:
-        return "yes"
-    return incident.personal_data
-
-
-def decision_of(session: Session, incident: Incident) -> Decision | None:
-    return session.exec(select(Decision).where(Decision.incident_id == incident.id)).first()
 
 
 def set_personal_data(session: Session, command: SetPersonalData, incident: Incident, actor: Person,

@@ -6,7 +6,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session
 
-from models.breach_lifecycle import personal_data_now
+from models.breach_reads import personal_data_now
 from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import MailFile, MessageStatus, OutboxMessage

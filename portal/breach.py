@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from flows.drafting import decide_and_draft
 from models.breach_input import AssessmentDocument, LetterDocument, parse_assessment, parse_letter
-from models.breach_lifecycle import latest_assessment
+from models.breach_reads import latest_assessment
 from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
 from models.door import run
 from models.errors import InvalidInput, Refused

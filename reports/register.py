@@ -8,7 +8,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
-from models.breach_lifecycle import personal_data_now
+from models.breach_reads import personal_data_now
 from models.incident import Incident
 from models.obligation import Obligation
 from models.queries import visible
