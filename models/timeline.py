@@ -3,16 +3,18 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pendulum
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, String, type_coerce
+from sqlalchemy import select as select_columns
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.types import UTCDateTime
 
 GENESIS_HASH = "0" * 64
+VERIFY_BATCH = 5000  # rows fetched at a time by verify_chain
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -44,16 +46,22 @@ class ChainHead(SQLModel, table=True):
 
 def canonical_fields(entry: TimelineEntry) -> dict[str, Any]:
     """Every field an auditor relies on, in the exact form the hash covers (also the form exports carry)."""
+    return _canonical(entry.seq, entry.incident_ref, entry.occurred_at, entry.recorded_at, entry.actor, entry.party,
+                      entry.kind, entry.payload, entry.prev_hash)
+
+
+def _canonical(seq: int, incident_ref: str | None, occurred_at: datetime | str, recorded_at: datetime | str,
+               actor: str, party: str, kind: str, payload: dict[str, Any], prev_hash: str) -> dict[str, Any]:
     return {
-        "seq": entry.seq,
-        "incident_ref": entry.incident_ref,
-        "occurred_at": _utc_iso(entry.occurred_at),
-        "recorded_at": _utc_iso(entry.recorded_at),
-        "actor": entry.actor,
-        "party": entry.party,
-        "kind": entry.kind,
-        "payload": entry.payload,
-        "prev_hash": entry.prev_hash,
+        "seq": seq,
+        "incident_ref": incident_ref,
+        "occurred_at": _utc_iso(occurred_at),
+        "recorded_at": _utc_iso(recorded_at),
+        "actor": actor,
+        "party": party,
+        "kind": kind,
+        "payload": payload,
+        "prev_hash": prev_hash,
     }
 
 
@@ -67,8 +75,16 @@ def entry_digest(entry: TimelineEntry) -> str:
     return digest(canonical_fields(entry))
 
 
-def _utc_iso(instant: datetime) -> str:
-    return pendulum.instance(instant).in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss.SSSSSS[Z]")
+def _utc_iso(instant: datetime | str) -> str:
+    """`2026-11-20T09:00:00.000000Z`. A naive instant, or the text SQLite keeps, is in UTC already (models.types)."""
+    if isinstance(instant, str):
+        if len(instant) == 26 and instant[10] == " ":  # SQLite's form, `2026-11-20 09:00:00.000000`: no parsing
+            return f"{instant[:10]}T{instant[11:]}Z"
+        instant = datetime.fromisoformat(instant)
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    return (f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d}T{instant.hour:02d}:{instant.minute:02d}:"
+            f"{instant.second:02d}.{instant.microsecond:06d}Z")
 
 
 def append_entry(
@@ -119,22 +135,32 @@ class ChainReport:
 
 
 def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
-    """Recompute every link (up to `up_to_seq` if given); report the first entry whose content or link fails."""
+    """Recompute every link (up to `up_to_seq` if given); report the first entry whose content or link fails.
+
+    Rows are streamed in batches as plain tuples, not model objects: a million entries must verify in seconds. The
+    instants are read as stored (SQLite's UTC text, PostgreSQL's datetime) and put in canonical form by the same
+    function the hash was computed with."""
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    query = select(TimelineEntry).order_by(TimelineEntry.seq)  # type: ignore[arg-type]
+    columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
+    query = select_columns(columns.seq, columns.incident_ref, type_coerce(columns.occurred_at, String),
+                   type_coerce(columns.recorded_at, String), columns.actor, columns.party, columns.kind,
+                   columns.payload, columns.prev_hash, columns.hash).order_by(columns.seq)
     if up_to_seq is not None:
-        query = query.where(TimelineEntry.seq <= up_to_seq)
-    for entry in session.exec(query):
+        query = query.where(columns.seq <= up_to_seq)
+    rows = session.connection().execution_options(yield_per=VERIFY_BATCH).execute(query)
+    for seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev, stored_hash in rows:
         problem = None
-        if entry.seq != expected_seq:
+        if seq != expected_seq:
             problem = f"entrée n° {expected_seq} manquante"
-        elif entry.prev_hash != prev_hash:
+        elif stored_prev != prev_hash:
             problem = "lien vers l'entrée précédente rompu"
-        elif entry_digest(entry) != entry.hash:
+        elif digest(_canonical(seq, ref, occurred_at, recorded_at, actor, party, kind, payload,
+                               stored_prev)) != stored_hash:
             problem = "contenu modifié : l'empreinte ne correspond plus"
         if problem:
-            return ChainReport(False, count, prev_hash, entry.seq, entry.incident_ref, problem)
-        prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+            rows.close()
+            return ChainReport(False, count, prev_hash, seq, ref, problem)
+        prev_hash, expected_seq, count = stored_hash, expected_seq + 1, count + 1
     if up_to_seq is not None:
         ok = count == up_to_seq
         return ChainReport(ok, count, prev_hash, None if ok else count + 1, None, None if ok else "entrée manquante")
