@@ -105,13 +105,14 @@ def _database() -> Path:
     return Path(os.environ["INCIDENTS_DATABASE_URL"].removeprefix("sqlite:///"))
 
 
-def clone_incidents(template_ids: Sequence[int], copies: int) -> int:
-    """Append `copies` clones of each template incident (see the module's docstring); returns how many were added."""
+def clone_incidents(template_ids: Sequence[int], copies: int, *, with_outbox: bool = True) -> int:
+    """Append `copies` clones of each template incident (see the module's docstring); returns how many were added.
+    Without the outbox, the clones carry no mail rows (their timeline still tells of the mails delivered)."""
     templates = _template_entries(template_ids)
     connection = sqlite3.connect(_database())
     try:
         with connection:
-            return _Cloner(connection, template_ids, templates).run(copies)
+            return _Cloner(connection, template_ids, templates, with_outbox).run(copies)
     finally:
         connection.close()
 
@@ -132,9 +133,10 @@ def _template_entries(template_ids: Sequence[int]) -> dict[int, list[dict[str, A
 
 class _Cloner:
     def __init__(self, connection: sqlite3.Connection, template_ids: Sequence[int],
-                 entries: dict[int, list[dict[str, Any]]]) -> None:
+                 entries: dict[int, list[dict[str, Any]]], with_outbox: bool) -> None:
         self.connection, self.template_ids, self.entries = connection, list(template_ids), entries
-        self.rows = {table: self._rows(table, "incident_id") for table, _ in CHILD_TABLES}
+        self.rows = {table: self._rows(table, "incident_id") if with_outbox or table != "outbox_message" else []
+                     for table, _ in CHILD_TABLES}
         self.rows["incident"] = self._rows("incident", "id")
         message_ids = [row["id"] for row in self.rows["outbox_message"]]
         marks = ",".join("?" * len(message_ids))
