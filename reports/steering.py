@@ -11,6 +11,7 @@ from statistics import median
 from typing import Any
 
 import pendulum
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models.breach import CnilFiling, Decision, SubjectsNotice
@@ -62,6 +63,11 @@ def _before(value: Any, end: pendulum.DateTime) -> bool:
     return value is not None and pendulum.instance(value) < end
 
 
+def _not_before(column: Any, end: pendulum.DateTime) -> Any:
+    """In SQL, the negation of `_before`: not set, or set at `end` or later."""
+    return or_(column.is_(None), column >= end)
+
+
 def steering_data(session: Session, start: date, end: date, parties: Parties) -> dict[str, Any]:
     begin, finish = period_bounds(start, end)
     declared = session.exec(select(Incident).where(col(Incident.declared_at) >= begin,
@@ -69,7 +75,9 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
                             .order_by(col(Incident.id))).all()
     dismissed = [i for i in declared if _before(i.dismissed_at, finish)]
     incidents = [i for i in declared if not _before(i.dismissed_at, finish)]
-    ids = [i.id for i in incidents]
+    # The same incidents as a subquery: the database joins them, however many they are (no list of ids sent back).
+    ids = select(Incident.id).where(col(Incident.declared_at) >= begin, col(Incident.declared_at) < finish,
+                                    _not_before(col(Incident.dismissed_at), finish))
     obligations = session.exec(select(Obligation).where(col(Obligation.incident_id).in_(ids))).all()
     refs = {i.id: i.ref for i in incidents}
 
@@ -112,15 +120,19 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
     notices = session.exec(select(SubjectsNotice).where(col(SubjectsNotice.incident_id).in_(ids),
                                                         col(SubjectsNotice.informed_at) < finish)).all()
 
-    open_at_end = session.exec(select(Incident).where(col(Incident.declared_at) < finish)).all()
-    still_open = [i for i in open_at_end if not _before(i.closed_at, finish) and not _before(i.dismissed_at, finish)]
-    all_before = session.exec(select(Obligation).where(col(Obligation.incident_id).in_([i.id for i in still_open]),
-                                                       col(Obligation.due_at) <= finish)).all()
-    overdue = [{"ref": next(i.ref for i in still_open if i.id == o.incident_id), "kind": o.kind,
-                "label": CLOCK_RULES[ObligationKind(o.kind)].label,
+    still_open = session.exec(select(Incident.id, Incident.ref).where(
+        col(Incident.declared_at) < finish, _not_before(col(Incident.closed_at), finish),
+        _not_before(col(Incident.dismissed_at), finish))).all()
+    open_refs = dict(still_open)
+    all_before = session.exec(select(Obligation).join(Incident, col(Incident.id) == Obligation.incident_id).where(
+        col(Incident.declared_at) < finish, _not_before(col(Incident.closed_at), finish),
+        _not_before(col(Incident.dismissed_at), finish), col(Obligation.due_at) <= finish,
+        _not_before(col(Obligation.met_at), finish), _not_before(col(Obligation.waived_at), finish))
+        .order_by(col(Obligation.id))).all()
+    overdue = [{"ref": open_refs[o.incident_id], "kind": o.kind, "label": CLOCK_RULES[ObligationKind(o.kind)].label,
                 "due_at": paris(pendulum.instance(o.due_at)).isoformat(),
                 "overdue_by_seconds": int((finish - pendulum.instance(o.due_at)).total_seconds())}
-               for o in all_before if not _before(o.met_at, finish) and not _before(o.waived_at, finish)]
+               for o in all_before]
 
     communes = {m.insee: m.name for m in parties.municipalities}
     return {
@@ -156,7 +168,7 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
         },
         "subjects": {"decided": sum(1 for d in decisions if d.subjects == "yes"),
                      "informed": len({n.incident_id for n in notices})},
-        "open_at_end": sorted(i.ref for i in still_open),
+        "open_at_end": sorted(open_refs.values()),
         "overdue_at_end": sorted(overdue, key=lambda o: (o["ref"], o["kind"])),
         "on_time_by_kind": {kind: {**counts, "label": CLOCK_RULES[ObligationKind(kind)].label,
                                    "share": _share(counts["on_time"], counts["on_time"] + counts["late"]
