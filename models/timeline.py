@@ -3,11 +3,13 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import pendulum
-from sqlalchemy import JSON, Column, event
+from sqlalchemy import JSON, Column, String, event, type_coerce
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Field, Session, SQLModel, select
@@ -15,6 +17,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from models.types import UTCDateTime
 
 GENESIS_HASH = "0" * 64
+VERIFY_BATCH = 5000  # rows fetched at a time by verify_chain
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -46,31 +49,44 @@ class ChainHead(SQLModel, table=True):
 
 def canonical_fields(entry: TimelineEntry) -> dict[str, Any]:
     """Every field an auditor relies on, in the exact form the hash covers (also the form exports carry)."""
+    return _canonical(entry.seq, entry.incident_ref, entry.occurred_at, entry.recorded_at, entry.actor, entry.party,
+                      entry.kind, entry.payload, entry.prev_hash)
+
+
+def _canonical(seq: int, incident_ref: str | None, occurred_at: datetime | str, recorded_at: datetime | str,
+               actor: str, party: str, kind: str, payload: dict[str, Any], prev_hash: str) -> dict[str, Any]:
     return {
-        "seq": entry.seq,
-        "incident_ref": entry.incident_ref,
-        "occurred_at": _utc_iso(entry.occurred_at),
-        "recorded_at": _utc_iso(entry.recorded_at),
-        "actor": entry.actor,
-        "party": entry.party,
-        "kind": entry.kind,
-        "payload": entry.payload,
-        "prev_hash": entry.prev_hash,
+        "seq": seq,
+        "incident_ref": incident_ref,
+        "occurred_at": _utc_iso(occurred_at),
+        "recorded_at": _utc_iso(recorded_at),
+        "actor": actor,
+        "party": party,
+        "kind": kind,
+        "payload": payload,
+        "prev_hash": prev_hash,
     }
 
 
 def digest(fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of an entry's fields, the previous hash included."""
-    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _text_digest(json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
 def entry_digest(entry: TimelineEntry) -> str:
     return digest(canonical_fields(entry))
 
 
-def _utc_iso(instant: datetime) -> str:
-    return pendulum.instance(instant).in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss.SSSSSS[Z]")
+def _utc_iso(instant: datetime | str) -> str:
+    """`2026-11-20T09:00:00.000000Z`. A naive instant, or the text SQLite keeps, is in UTC already (models.types)."""
+    if isinstance(instant, str):
+        if len(instant) == 26 and instant[10] == " ":  # SQLite's form, `2026-11-20 09:00:00.000000`: no parsing
+            return f"{instant[:10]}T{instant[11:]}Z"
+        instant = datetime.fromisoformat(instant)
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    return (f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d}T{instant.hour:02d}:{instant.minute:02d}:"
+            f"{instant.second:02d}.{instant.microsecond:06d}Z")
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -133,22 +149,38 @@ class ChainReport:
 
 
 def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
-    """Recompute every link (up to `up_to_seq` if given); report the first entry whose content or link fails."""
+    """Recompute every link (up to `up_to_seq` if given); report the first entry whose content or link fails.
+
+    Rows are streamed in batches as the database driver gives them, without SQLAlchemy's processing: a million
+    entries must verify in seconds. Each entry's canonical text is written directly (`_canonical_text`, the same text
+    `digest` hashes)."""
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    query = select(TimelineEntry).order_by(TimelineEntry.seq)  # type: ignore[arg-type]
+    columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
+    query = select_columns(columns.seq, columns.incident_ref, type_coerce(columns.occurred_at, String),
+                           type_coerce(columns.recorded_at, String), columns.actor, columns.party, columns.kind,
+                           type_coerce(columns.payload, String), columns.prev_hash, columns.hash).order_by(columns.seq)
     if up_to_seq is not None:
-        query = query.where(TimelineEntry.seq <= up_to_seq)
-    for entry in session.exec(query):
-        problem = None
-        if entry.seq != expected_seq:
-            problem = f"entrée n° {expected_seq} manquante"
-        elif entry.prev_hash != prev_hash:
-            problem = "lien vers l'entrée précédente rompu"
-        elif entry_digest(entry) != entry.hash:
-            problem = "contenu modifié : l'empreinte ne correspond plus"
-        if problem:
-            return ChainReport(False, count, prev_hash, entry.seq, entry.incident_ref, problem)
-        prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+        query = query.where(columns.seq <= up_to_seq)
+    connection = session.connection()
+    compiled = query.compile(dialect=connection.dialect)
+    cursor = connection.connection.cursor()  # the DBAPI cursor, in the session's transaction
+    try:
+        cursor.execute(str(compiled), _driver_parameters(compiled, connection.dialect))
+        while rows := cursor.fetchmany(VERIFY_BATCH):
+            for seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev, stored_hash in rows:
+                problem = None
+                if seq != expected_seq:
+                    problem = f"entrée n° {expected_seq} manquante"
+                elif stored_prev != prev_hash:
+                    problem = "lien vers l'entrée précédente rompu"
+                elif _text_digest(_canonical_text(seq, ref, occurred_at, recorded_at, actor, party, kind, payload,
+                                                  stored_prev)) != stored_hash:
+                    problem = "contenu modifié : l'empreinte ne correspond plus"
+                if problem:
+                    return ChainReport(False, count, prev_hash, seq, ref, problem)
+                prev_hash, expected_seq, count = stored_hash, expected_seq + 1, count + 1
+    finally:
+        cursor.close()
     if up_to_seq is not None:
         ok = count == up_to_seq
         return ChainReport(ok, count, prev_hash, None if ok else count + 1, None, None if ok else "entrée manquante")
@@ -157,3 +189,33 @@ def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
         return ChainReport(False, count, prev_hash, head.seq, None,
                            "les dernières entrées de la chaîne ont disparu")
     return ChainReport(True, count, prev_hash)
+
+
+def _driver_parameters(compiled: Any, dialect: Any) -> Any:
+    """The compiled query's bound values in the driver's own style (positional for SQLite, named for psycopg)."""
+    params = compiled.params
+    if dialect.positional:
+        return tuple(params[name] for name in compiled.positiontup)
+    return params
+
+
+def _canonical_text(seq: int, incident_ref: str | None, occurred_at: datetime | str, recorded_at: datetime | str,
+                    actor: str, party: str, kind: str, payload: str | dict[str, Any], prev_hash: str) -> str:
+    """The exact text `digest` hashes for these fields, written directly: the keys in their sorted order, each value
+    encoded as `json.dumps` encodes it; the payload as read (JSON text, or already decoded by the driver)."""
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    return (f'{{"actor":{_json(actor)},"incident_ref":{_json(incident_ref)},"kind":{_json(kind)},'
+            f'"occurred_at":"{_utc_iso(occurred_at)}","party":{_json(party)},"payload":{_CANONICAL.encode(payload)},'
+            f'"prev_hash":{_json(prev_hash)},"recorded_at":"{_utc_iso(recorded_at)}","seq":{_CANONICAL.encode(seq)}}}')
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(value: Any) -> str:
+    return encode_basestring(value) if type(value) is str else _CANONICAL.encode(value)
+
+
+def _text_digest(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,10 +1,10 @@
 """Column types shared by the tables."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pendulum
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -30,3 +30,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             value = value.replace(tzinfo=pendulum.UTC)
         return pendulum.instance(value).in_timezone("UTC")
+
+
+class PlainUTCDateTime(TypeDecorator[datetime]):
+    """Read-only twin of UTCDateTime for reads over many rows: a plain aware `datetime` in UTC, no pendulum object."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def plain_instant(column: Any) -> Any:
+    """A UTCDateTime column, selected as a plain aware datetime (PlainUTCDateTime), under its own name."""
+    return type_coerce(column, PlainUTCDateTime).label(column.name)

@@ -1,24 +1,41 @@
 """French formats shared by every output: instants in Paris time, durations, counts of people."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pendulum
 
-from policy.clocks import paris
+from policy.clocks import PARIS_ZONE, paris
 
 SUBJECT_LABELS = {"pupils": ("élève", "élèves"), "staff": ("personnel", "personnels"), "parents": ("parent", "parents")}
 
 
+DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+               "novembre", "décembre")
+
+
 def paris_datetime(value: datetime | str | None) -> str:
-    """An instant as a French reader expects it, in Paris time."""
+    """An instant as a French reader expects it, in Paris time: « vendredi 20 novembre 2026 à 10h00 (heure de
+    Paris) ». Written without pendulum's formatter: a report may show thousands of them."""
     if value is None:
         return "date non précisée"
-    instant = pendulum.parse(value) if isinstance(value, str) else pendulum.instance(value)
-    assert isinstance(instant, pendulum.DateTime)
-    local = paris(instant)
+    if isinstance(value, str):
+        value = _parsed(value)
+    local = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(PARIS_ZONE)
     day = "1er" if local.day == 1 else str(local.day)  # « le 1er octobre », as French writes it
-    return local.format(f"dddd [{day}] MMMM YYYY [à] HH[h]mm", locale="fr") + " (heure de Paris)"
+    return (f"{DAY_NAMES[local.weekday()]} {day} {MONTH_NAMES[local.month - 1]} {local.year} à "
+            f"{local.hour:02d}h{local.minute:02d} (heure de Paris)")
+
+
+def _parsed(text: str) -> datetime:
+    """ISO 8601 text as an instant (without an offset, in UTC); pendulum for the forms the stdlib does not read."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        parsed = pendulum.parse(text)
+        assert isinstance(parsed, pendulum.DateTime)
+        return parsed
 
 
 def paris_date(value: datetime | None) -> str:

@@ -5,18 +5,19 @@ Dismissed declarations (duplicates, out of the ENT's scope) are counted apart: t
 category or commune, and their clocks are in no on-time statistic."""
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from statistics import median
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, and_, case, distinct, func, or_, select
+from sqlmodel import Session, col
 
 from models.breach import CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
 from models.obligation import Obligation
-from policy.clocks import CLOCK_RULES, ObligationKind, paris
+from models.types import plain_instant
+from policy.clocks import CLOCK_RULES, PARIS_ZONE, ObligationKind, paris
 from policy.scope import NO_SCOPE_LABEL, SCOPE_LABELS, Scope
 from rendering.describe import category_label
 from settings.parties import Parties
@@ -54,73 +55,105 @@ def day_label(day: date) -> str:
     return str(pendulum.date(day.year, day.month, day.day).format(f"[{first}] MMMM YYYY", locale="fr"))
 
 
-def _at(value: Any) -> pendulum.DateTime | None:
-    return pendulum.instance(value) if value is not None else None
+def _utc(instant: pendulum.DateTime) -> datetime:
+    """A bound of the period as a plain aware datetime, comparable with the rows read by `plain_instant`."""
+    return datetime.fromtimestamp(instant.timestamp(), UTC)
 
 
-def _before(value: Any, end: pendulum.DateTime) -> bool:
-    return value is not None and pendulum.instance(value) < end
+def _month(instant: datetime) -> str:
+    local = instant.astimezone(PARIS_ZONE)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def _not_before(column: Any, end: pendulum.DateTime) -> Any:
+    """In SQL: not set, or set at `end` or later (the instant had not come by the end of the period)."""
+    return or_(column.is_(None), column >= end)
 
 
 def steering_data(session: Session, start: date, end: date, parties: Parties) -> dict[str, Any]:
+    """The report's figures. Only the columns needed are read, as plain tuples (no model object, no pendulum instant
+    per row); clocks are counted in SQL; only the values a median or a list needs come back row by row."""
     begin, finish = period_bounds(start, end)
-    declared = session.exec(select(Incident).where(col(Incident.declared_at) >= begin,
-                                                   col(Incident.declared_at) < finish)
-                            .order_by(col(Incident.id))).all()
-    dismissed = [i for i in declared if _before(i.dismissed_at, finish)]
-    incidents = [i for i in declared if not _before(i.dismissed_at, finish)]
-    ids = [i.id for i in incidents]
-    obligations = session.exec(select(Obligation).where(col(Obligation.incident_id).in_(ids))).all()
-    refs = {i.id: i.ref for i in incidents}
-
-    def month(incident: Incident) -> str:
-        return str(paris(pendulum.instance(incident.declared_at)).format("YYYY-MM"))
+    limit = _utc(finish)
+    connection = session.connection()
+    incident = Incident.__table__.c  # type: ignore[attr-defined]
+    declared = connection.execute(
+        select(incident.id, incident.ref, plain_instant(incident.declared_at),
+               plain_instant(incident.dismissed_at), plain_instant(incident.acknowledged_at),
+               incident.confirmed_scope, incident.proposed_scope,
+               incident.categories, incident.municipality_insee)
+        .where(col(Incident.declared_at) >= begin, col(Incident.declared_at) < finish)
+        .order_by(col(Incident.id))).all()
+    dismissed = [row for row in declared if row.dismissed_at is not None and row.dismissed_at < limit]
+    incidents = [row for row in declared if row.dismissed_at is None or row.dismissed_at >= limit]
+    # The same incidents as a subquery: the database joins them, however many they are (no list of ids sent back).
+    ids = select(incident.id).where(col(Incident.declared_at) >= begin, col(Incident.declared_at) < finish,
+                                                _not_before(col(Incident.dismissed_at), finish))
+    refs = {row.id: row.ref for row in incidents}
 
     scopes_by_month: dict[str, Counter[str]] = defaultdict(Counter)
-    for incident in incidents:
-        scopes_by_month[month(incident)][incident.scope or UNSCOPED] += 1
-    dismissed_by_month = Counter(month(i) for i in dismissed)
+    for row in incidents:
+        scopes_by_month[_month(row.declared_at)][row.confirmed_scope or row.proposed_scope or UNSCOPED] += 1
+    dismissed_by_month = Counter(_month(row.declared_at) for row in dismissed)
     by_month = {m: {"label": month_label(m), "incidents": sum(scopes_by_month[m].values()),
                     "by_scope": {scope: scopes_by_month[m][scope] for scope in SCOPES},
                     "dismissed": dismissed_by_month[m]} for m in months_of(start, end)}
-    by_category = Counter(c for i in incidents for c in i.categories)
+    by_scope = Counter(row.confirmed_scope or row.proposed_scope or UNSCOPED for row in incidents)
+    by_category = Counter(c for row in incidents for c in row.categories)
 
-    alerts = [o for o in obligations if o.kind == ObligationKind.CROSS_PARTY_ALERT]
-    alert_hours = sorted(round((met - pendulum.instance(o.anchor_at)).total_seconds() / 3600, 2)
-                         for o in alerts if (met := _at(o.met_at)) is not None and met < finish)
-    alert_status = _clock_counts(alerts, finish)
-    alert_met = {o.incident_id: met for o in alerts if (met := _at(o.met_at)) is not None}
+    clocks = _clock_counts(connection, ids, finish)
+    alert_status = clocks.get(ObligationKind.CROSS_PARTY_ALERT, _no_clocks())
+    obligations = Obligation.__table__.c  # type: ignore[attr-defined]
+    alerts = connection.execute(
+        select(obligations.incident_id, plain_instant(obligations.anchor_at), plain_instant(obligations.met_at))
+        .where(obligations.incident_id.in_(ids), obligations.kind == ObligationKind.CROSS_PARTY_ALERT,
+               obligations.met_at.is_not(None)).order_by(obligations.id)).all()
+    alert_hours = sorted(round((met - anchor).total_seconds() / 3600, 2) for _, anchor, met in alerts if met < limit)
+    alert_met = {incident_id: met for incident_id, _, met in alerts}
     acknowledgement_hours = sorted(
-        round(max(0.0, (acknowledged - alert_met[i.id]).total_seconds()) / 3600, 2) for i in incidents
-        if (acknowledged := _at(i.acknowledged_at)) is not None and acknowledged < finish and i.id in alert_met)
+        round(max(0.0, (row.acknowledged_at - alert_met[row.id]).total_seconds()) / 3600, 2) for row in incidents
+        if row.acknowledged_at is not None and row.acknowledged_at < limit and row.id in alert_met)
 
-    decisions = session.exec(select(Decision).where(col(Decision.incident_id).in_(ids),
-                                                    col(Decision.decided_at) < finish)).all()
-    filings = session.exec(select(CnilFiling).where(col(CnilFiling.incident_id).in_(ids),
-                                                    col(CnilFiling.filed_at) < finish,
-                                                    col(CnilFiling.complementary).is_(False))).all()
-    cnil_by_incident = {o.incident_id: o for o in obligations if o.kind == ObligationKind.CNIL_NOTIFICATION}
+    decisions = Decision.__table__.c  # type: ignore[attr-defined]
+    decided, notify, against, inform = connection.execute(
+        select(func.count(), _count_if(decisions.notify_cnil), _count_if(decisions.against_recommendation),
+               _count_if(decisions.subjects == "yes"))
+        .where(decisions.incident_id.in_(ids), decisions.decided_at < finish)).one()
+    filed = CnilFiling.__table__.c  # type: ignore[attr-defined]
+    filings = connection.execute(
+        select(filed.incident_id, plain_instant(filed.filed_at))
+        .where(filed.incident_id.in_(ids), filed.filed_at < finish, filed.complementary.is_(False))).all()
+    cnil_due: dict[int, datetime] = dict(connection.execute(
+        select(obligations.incident_id, plain_instant(obligations.due_at))
+        .where(obligations.incident_id.in_(ids), obligations.kind == ObligationKind.CNIL_NOTIFICATION)
+        .order_by(obligations.id)).all())
     late_filings = []
     on_time_filings = 0
-    for filing in filings:
-        due = pendulum.instance(cnil_by_incident[filing.incident_id].due_at)
-        late_by = int((pendulum.instance(filing.filed_at) - due).total_seconds())
+    for incident_id, filed_at in filings:
+        late_by = int((filed_at - cnil_due[incident_id]).total_seconds())
         if late_by > 0:
-            late_filings.append({"ref": refs[filing.incident_id], "late_by_seconds": late_by})
+            late_filings.append({"ref": refs[incident_id], "late_by_seconds": late_by})
         else:
             on_time_filings += 1
-    notices = session.exec(select(SubjectsNotice).where(col(SubjectsNotice.incident_id).in_(ids),
-                                                        col(SubjectsNotice.informed_at) < finish)).all()
+    notices = SubjectsNotice.__table__.c  # type: ignore[attr-defined]
+    informed = connection.execute(select(func.count(distinct(notices.incident_id)))
+                                  .where(notices.incident_id.in_(ids), notices.informed_at < finish)).scalar_one()
 
-    open_at_end = session.exec(select(Incident).where(col(Incident.declared_at) < finish)).all()
-    still_open = [i for i in open_at_end if not _before(i.closed_at, finish) and not _before(i.dismissed_at, finish)]
-    all_before = session.exec(select(Obligation).where(col(Obligation.incident_id).in_([i.id for i in still_open]),
-                                                       col(Obligation.due_at) <= finish)).all()
-    overdue = [{"ref": next(i.ref for i in still_open if i.id == o.incident_id), "kind": o.kind,
-                "label": CLOCK_RULES[ObligationKind(o.kind)].label,
-                "due_at": paris(pendulum.instance(o.due_at)).isoformat(),
-                "overdue_by_seconds": int((finish - pendulum.instance(o.due_at)).total_seconds())}
-               for o in all_before if not _before(o.met_at, finish) and not _before(o.waived_at, finish)]
+    still_open = connection.execute(select(incident.id, incident.ref).where(
+        col(Incident.declared_at) < finish, _not_before(col(Incident.closed_at), finish),
+        _not_before(col(Incident.dismissed_at), finish))).all()
+    open_refs: dict[int, str] = dict(still_open)  # type: ignore[arg-type]
+    all_before = connection.execute(
+        select(obligations.incident_id, obligations.kind, plain_instant(obligations.due_at))
+        .join(incident.id.table, incident.id == obligations.incident_id).where(
+            col(Incident.declared_at) < finish, _not_before(col(Incident.closed_at), finish),
+            _not_before(col(Incident.dismissed_at), finish), obligations.due_at <= finish,
+            _not_before(obligations.met_at, finish), _not_before(obligations.waived_at, finish))
+        .order_by(obligations.id)).all()
+    overdue = [{"ref": open_refs[incident_id], "kind": kind, "label": CLOCK_RULES[ObligationKind(kind)].label,
+                "due_at": due_at.astimezone(PARIS_ZONE).isoformat(),
+                "overdue_by_seconds": int((limit - due_at).total_seconds())}
+               for incident_id, kind, due_at in all_before]
 
     communes = {m.insee: m.name for m in parties.municipalities}
     return {
@@ -130,11 +163,11 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
         "declarations": len(declared),
         "incidents": len(incidents),
         "dismissed": len(dismissed),
-        "dismissed_refs": [i.ref for i in dismissed],
-        "by_scope": {scope: sum(1 for i in incidents if (i.scope or UNSCOPED) == scope) for scope in SCOPES},
+        "dismissed_refs": [row.ref for row in dismissed],
+        "by_scope": {scope: by_scope[scope] for scope in SCOPES},
         "by_category": dict(sorted(by_category.items())),
         "by_commune": {insee: {"name": communes.get(insee, insee), "incidents": n}
-                       for insee, n in sorted(Counter(i.municipality_insee for i in incidents).items())},
+                       for insee, n in sorted(Counter(row.municipality_insee for row in incidents).items())},
         "by_month": by_month,
         "labels": {"scopes": SCOPE_NAMES, "categories": {c: category_label(c) for c in sorted(by_category)}},
         "alerts": {**alert_status,
@@ -147,42 +180,48 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
                    "median_time_to_acknowledge_hours": median(acknowledgement_hours) if acknowledgement_hours
                    else None},
         "cnil": {
-            "decisions": len(decisions),
-            "notify": sum(1 for d in decisions if d.notify_cnil),
-            "not_notify": sum(1 for d in decisions if not d.notify_cnil),
-            "against_recommendation": sum(1 for d in decisions if d.against_recommendation),
+            "decisions": decided,
+            "notify": notify,
+            "not_notify": decided - notify,
+            "against_recommendation": against,
             "filings_on_time": on_time_filings,
             "filings_late": late_filings,
         },
-        "subjects": {"decided": sum(1 for d in decisions if d.subjects == "yes"),
-                     "informed": len({n.incident_id for n in notices})},
-        "open_at_end": sorted(i.ref for i in still_open),
+        "subjects": {"decided": inform, "informed": informed},
+        "open_at_end": sorted(open_refs.values()),
         "overdue_at_end": sorted(overdue, key=lambda o: (o["ref"], o["kind"])),
         "on_time_by_kind": {kind: {**counts, "label": CLOCK_RULES[ObligationKind(kind)].label,
                                    "share": _share(counts["on_time"], counts["on_time"] + counts["late"]
                                                    + counts["overdue"])}
-                            for kind, counts in _by_kind(obligations, finish).items()},
+                            for kind, counts in sorted(clocks.items())},
     }
 
 
-def _clock_counts(obligations: Sequence[Obligation], finish: pendulum.DateTime) -> dict[str, int]:
-    counts = {"total": len(obligations), "on_time": 0, "late": 0, "overdue": 0, "pending": 0, "not_required": 0}
-    for o in obligations:
-        met, due = _at(o.met_at), pendulum.instance(o.due_at)
-        if _before(o.waived_at, finish):
-            counts["not_required"] += 1
-        elif met is not None and met < finish:
-            counts["on_time" if met <= due else "late"] += 1
-        else:
-            counts["overdue" if due <= finish else "pending"] += 1
+def _no_clocks() -> dict[str, int]:
+    return {"total": 0, "on_time": 0, "late": 0, "overdue": 0, "pending": 0, "not_required": 0}
+
+
+def _count_if(condition: Any) -> Any:
+    """In SQL, how many rows meet `condition` (0 over no row)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _clock_counts(connection: Connection, ids: Any, finish: pendulum.DateTime) -> dict[str, dict[str, int]]:
+    """Per kind, the period's obligations by their state at `finish`, counted in SQL: not required (waived before
+    the end), met in time or late (met before the end), overdue or pending (not met before the end)."""
+    obligations = Obligation.__table__.c  # type: ignore[attr-defined]
+    met = obligations.met_at < finish
+    state = case((obligations.waived_at < finish, "not_required"),
+                 (and_(met, obligations.met_at <= obligations.due_at), "on_time"), (met, "late"),
+                 (obligations.due_at <= finish, "overdue"), else_="pending").label("state")
+    states = select(obligations.kind, state).where(obligations.incident_id.in_(ids)).subquery()
+    counts: dict[str, dict[str, int]] = {}
+    for kind, name, number in connection.execute(
+            select(states.c.kind, states.c.state, func.count()).group_by(states.c.kind, states.c.state)):
+        row = counts.setdefault(kind, _no_clocks())
+        row[name] = number
+        row["total"] += number
     return counts
-
-
-def _by_kind(obligations: Sequence[Obligation], finish: pendulum.DateTime) -> dict[str, dict[str, int]]:
-    grouped: dict[str, list[Obligation]] = defaultdict(list)
-    for o in obligations:
-        grouped[o.kind].append(o)
-    return {kind: _clock_counts(items, finish) for kind, items in sorted(grouped.items())}
 
 
 def _share(part: int, whole: int) -> float | None:
