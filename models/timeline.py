@@ -203,11 +203,11 @@ def _canonical_text(seq: int, incident_ref: str | None, occurred_at: datetime | 
                     actor: str, party: str, kind: str, payload: str | dict[str, Any], prev_hash: str) -> str:
     """The exact text `digest` hashes for these fields, written directly: the keys in their sorted order, each value
     encoded as `json.dumps` encodes it; the payload as read (JSON text, or already decoded by the driver)."""
-    if isinstance(payload, str):
-        payload = json.loads(payload)
     return (f'{{"actor":{_json(actor)},"incident_ref":{_json(incident_ref)},"kind":{_json(kind)},'
-            f'"occurred_at":"{_utc_iso(occurred_at)}","party":{_json(party)},"payload":{_CANONICAL.encode(payload)},'
-            f'"prev_hash":{_json(prev_hash)},"recorded_at":"{_utc_iso(recorded_at)}","seq":{_CANONICAL.encode(seq)}}}')
+            f'"occurred_at":"{_utc_iso(occurred_at)}","party":{_json(party)},'
+            f'"payload":{_CANONICAL.encode(json.loads(payload) if type(payload) is str else payload)},'
+            f'"prev_hash":{_json(prev_hash)},"recorded_at":"{_utc_iso(recorded_at)}",'
+            f'"seq":{int.__repr__(seq) if type(seq) is int else _CANONICAL.encode(seq)}}}')
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
