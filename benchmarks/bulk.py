@@ -27,6 +27,7 @@ from models.declaration import parse_declaration
 from models.door import execute
 from models.store_mode import mark_as_simulation
 from models.timeline import TimelineEntry, canonical_fields, digest
+from models.types import canonical_json
 from notifications.transport import message_id_for
 from settings.parties import Parties, load_parties
 
@@ -236,7 +237,7 @@ class _Cloner:
             self.head = digest(entry)
             timeline.append((self._take_id("timeline_entry"), self.seq, new_id, new_ref, _stored(fields["occurred_at"]),
                              _stored(fields["recorded_at"]), fields["actor"], fields["party"], fields["kind"],
-                             json.dumps(payload), entry["prev_hash"], self.head))
+                             canonical_json(payload), entry["prev_hash"], self.head))  # as the store writes it
 
     def _flush(self, batches: dict[str, list[dict[str, Any]]], timeline: list[tuple[Any, ...]]) -> None:
         for table in ("incident", *(t for t, _ in CHILD_TABLES), "outbox_attachment"):

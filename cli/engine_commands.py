@@ -2,6 +2,7 @@
 
 The store, the flows and the service are imported inside each command: see cli/app.py on start-up."""
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,6 +16,8 @@ from settings.env import check_settings
 
 if TYPE_CHECKING:
     import pendulum
+
+    from settings.parties import Person
 
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dire ce que la passe ferait, sans rien écrire ni "
                                                               "envoyer.")]
@@ -41,7 +44,9 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOpti
     if dry_run:
         _print_preview(preview, as_json)
         return
-    result = _run_pass(now, at)
+    with user_errors():
+        reader = person(by) if by is not None or os.environ.get("INCIDENTS_ACTOR") else None
+    result = _shown_to(reader, _run_pass(now, at))
     if as_json:
         emit_json(result)
         return
@@ -53,6 +58,19 @@ def watch(as_json: JsonOption = False, dry_run: DryRunOption = False, by: ByOpti
     typer.echo(f"Passe du moteur du {paris_datetime(result['at'])} : {', '.join(counts)}.")
     for step in result["steps"]:
         typer.echo(f"  {watch_step_text(step)}")
+
+
+def _shown_to(reader: "Person | None", result: dict[str, Any]) -> dict[str, Any]:
+    """What a pass did, as `reader` may see it: the references taken in and the steps of the incidents they may read
+    (a commune's people, their commune's; nobody named, none); the counts of messages are the pass's own."""
+    from models.db import read_scope
+    from models.queries import readable_refs
+
+    refs = set(result["taken_in"]) | {step["ref"] for step in result["steps"]}
+    with read_scope() as session:
+        shown = readable_refs(session, reader, refs) if reader is not None and refs else set()
+    return {**result, "taken_in": [ref for ref in result["taken_in"] if ref in shown],
+            "steps": [step for step in result["steps"] if step["ref"] in shown]}
 
 
 def _run_pass(now: "pendulum.DateTime", at: str | None) -> dict[str, Any]:

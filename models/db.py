@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
+from models.types import canonical_json
 from settings.env import database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -50,7 +51,9 @@ def get_engine(url: str | None = None) -> Engine:
 
 def configured_engine(url: str) -> Engine:
     """An engine with our transaction settings, before any look at its schema."""
-    engine = create_engine(url)
+    # JSON is stored in the timeline's canonical form (sorted keys, no spaces): `verify` then hashes a payload as
+    # it reads it.
+    engine = create_engine(url, json_serializer=canonical_json)
     if engine.dialect.name == "sqlite":
         _serialize_sqlite_writers(engine)
     else:

@@ -33,6 +33,14 @@ def readable_incidents(session: Session, reader: Person) -> list[Incident]:
     return list(session.exec(visible(select(Incident), reader).order_by(col(Incident.id))).all())
 
 
+def readable_refs(session: Session, reader: Person, refs: set[str]) -> set[str]:
+    """Of `refs`, those of incidents `reader` may see."""
+    if reads_everything(reader):
+        return refs
+    return set(session.execute(visible(columns(col(Incident.ref)).where(col(Incident.ref).in_(refs)),
+                                       reader)).scalars())
+
+
 def readable_incident(session: Session, ref: str, reader: Person) -> Incident:
     """One incident, if `reader` may see it; another commune's is answered exactly as a missing one."""
     incident = None if "\x00" in ref or len(ref) > 32 or not ref.isprintable() or _undecodable(ref) else \

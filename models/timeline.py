@@ -173,8 +173,8 @@ def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
                     problem = f"entrée n° {expected_seq} manquante"
                 elif stored_prev != prev_hash:
                     problem = "lien vers l'entrée précédente rompu"
-                elif _text_digest(_canonical_text(seq, ref, occurred_at, recorded_at, actor, party, kind, payload,
-                                                  stored_prev)) != stored_hash:
+                elif not _holds(stored_hash, seq, ref, occurred_at, recorded_at, actor, party, kind, payload,
+                                stored_prev):
                     problem = "contenu modifié : l'empreinte ne correspond plus"
                 if problem:
                     return ChainReport(False, count, prev_hash, seq, ref, problem)
@@ -199,15 +199,34 @@ def _driver_parameters(compiled: Any, dialect: Any) -> Any:
     return params
 
 
+def _holds(stored_hash: str, seq: int, incident_ref: str | None, occurred_at: datetime | str,
+           recorded_at: datetime | str, actor: str, party: str, kind: str, payload: str | dict[str, Any],
+           prev_hash: str) -> bool:
+    """Whether the entry's fields hash to its stored hash. The payload is stored in canonical form (the store's JSON
+    serializer): its text is hashed as read, with no decoding and encoding again; only an entry whose stored text is
+    not canonical (written before, or by a database that reformats JSON) takes the longer way. Both ways hash the
+    same canonical text when they agree, so that neither accepts what the other would refuse."""
+    fields = (seq, incident_ref, occurred_at, recorded_at, actor, party, kind)
+    if type(payload) is str and _text_digest(_canonical_text(*fields, payload, prev_hash, as_stored=True)) == \
+            stored_hash:
+        return True
+    return _text_digest(_canonical_text(*fields, payload, prev_hash)) == stored_hash
+
+
 def _canonical_text(seq: int, incident_ref: str | None, occurred_at: datetime | str, recorded_at: datetime | str,
-                    actor: str, party: str, kind: str, payload: str | dict[str, Any], prev_hash: str) -> str:
+                    actor: str, party: str, kind: str, payload: str | dict[str, Any], prev_hash: str,
+                    as_stored: bool = False) -> str:
     """The exact text `digest` hashes for these fields, written directly: the keys in their sorted order, each value
     encoded as `json.dumps` encodes it; the payload as read (JSON text, or already decoded by the driver)."""
     return (f'{{"actor":{_json(actor)},"incident_ref":{_json(incident_ref)},"kind":{_json(kind)},'
             f'"occurred_at":"{_utc_iso(occurred_at)}","party":{_json(party)},'
-            f'"payload":{_CANONICAL.encode(json.loads(payload) if type(payload) is str else payload)},'
+            f'"payload":{payload if as_stored else _canonical_payload(payload)},'
             f'"prev_hash":{_json(prev_hash)},"recorded_at":"{_utc_iso(recorded_at)}",'
             f'"seq":{int.__repr__(seq) if type(seq) is int else _CANONICAL.encode(seq)}}}')
+
+
+def _canonical_payload(payload: str | dict[str, Any]) -> str:
+    return _CANONICAL.encode(json.loads(payload) if type(payload) is str else payload)
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))

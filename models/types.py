@@ -1,5 +1,6 @@
 """Column types shared by the tables."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,3 +48,11 @@ class PlainUTCDateTime(TypeDecorator[datetime]):
 def plain_instant(column: Any) -> Any:
     """A UTCDateTime column, selected as a plain aware datetime (PlainUTCDateTime), under its own name."""
     return type_coerce(column, PlainUTCDateTime).label(column.name)
+
+
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical_json(value: Any) -> str:
+    """JSON in the timeline's canonical form (sorted keys, no spaces, UTF-8 as is): the store writes its JSON so."""
+    return _CANONICAL_JSON.encode(value)

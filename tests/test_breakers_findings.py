@@ -1,6 +1,8 @@
 """What a tester broke, kept broken-proof: text that no document can hold is refused by name; the académie, not the
 commune, hears that its DPD's drafts did not get through; a reference of undecodable bytes is simply not found."""
 
+import json
+
 import pytest
 
 from models.bounds import text_defect
@@ -50,3 +52,18 @@ def test_a_reference_of_undecodable_bytes_is_not_found(plain_cli) -> None:
     result = plain_cli("show", "\udcff\udcfe", "--by", AUDITOR)
     assert result.exit_code == 1
     assert "Aucun incident ne porte la référence" in result.output
+
+
+def test_a_pass_run_by_another_communes_referent_names_none_of_this_communes_incidents(cli, smtp, tmp_path) -> None:
+    """A commune's referent may run a pass (it acts for the engine), but learns of no other commune's incident: not
+    its reference, nor that it carries a CNIL clock."""
+    ref = declared(cli, tmp_path, at="2026-11-28T10:00:00+01:00", **BREACH)["ref"]
+    other = "numerique@montigny-sur-exemple.example.org"
+    late = "2026-12-01T12:00:00+01:00"  # every clock of the incident is past due: the pass takes steps for it
+
+    seen_by_other = cli("watch", "--json", "--at", late, "--by", other)
+    assert seen_by_other.exit_code == 0, seen_by_other.output
+    assert ref not in seen_by_other.output
+    assert json.loads(seen_by_other.stdout)["steps"] == []
+
+    assert json.loads(seen_by_other.stdout)["delivered"] > 0  # it did act for that incident: its overdue notices
