@@ -84,7 +84,9 @@ def run(size: int = 20, postgres: str = "", declarations: int = 10) -> DeadlockC
         raise ValueError("the deadlock trial runs on PostgreSQL only: give the URL of a server")
     relay = Relay("trial", free_port())
     outcomes: list[PassOutcome] = []
-    with relay, fresh_store(postgres, **relay_env(relay)) as store:
+    # One SMTP connection: the deliverer must still be delivering while the stepper takes its steps (over four, the
+    # few alerts are all delivered, and their obligations met, before the stepper starts).
+    with relay, fresh_store(postgres, **relay_env(relay), INCIDENTS_SMTP_CONNECTIONS="1") as store:
         def pair(repetition: int) -> tuple[PassProcess, PassProcess]:
             at = T0 + BETWEEN_REPETITIONS * repetition
             return PassProcess(store, at + DELIVERER_AT), PassProcess(store, at + STEPPER_AT)
