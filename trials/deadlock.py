@@ -7,7 +7,7 @@ obligation's row).
 Each of R repetitions (default 20), in one store, ten days of replayed time after the previous: N declarations
 (default 10) whose alert's 50 % step falls a few minutes later, and passes while the relay answers every DATA with
 a 451, so that the alerts stay undelivered (four attempts, not enough to escalate). Then, the relay back but slow
-(0.05 s per DATA), two pass processes: the deliverer, acting once the alerts are due again, delivers them (each
+(0.5 s per DATA), two pass processes: the deliverer, acting once the alerts are due again, delivers them (each
 last alert mail meets its obligation); the stepper, released once the deliverer has delivered a message and acting
 as of an instant when the 50 % step is due but the alerts are not, takes the deadline steps of the same
 obligations meanwhile.
@@ -47,7 +47,7 @@ BETWEEN_REPETITIONS = pendulum.duration(days=10)
 AWARE_BEFORE = pendulum.duration(hours=23, minutes=51)
 STEPPER_AT = pendulum.duration(minutes=12)
 DELIVERER_AT = pendulum.duration(minutes=16)
-SLOW_DATA_SECONDS = 0.05
+SLOW_DATA_SECONDS = 0.5
 
 
 @dataclass
