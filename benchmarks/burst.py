@@ -107,7 +107,7 @@ def timed(label: str, count: int, deliver: Callable[[], Any], handler: CountingH
     deliver()
     elapsed = time.perf_counter() - started
     delivered = handler.received - before
-    print(f"{label:>16}: {elapsed:7.2f} s in all (accepting {accepted:6.2f} s), {delivered} alerts delivered")
+    print(f"{label:>16}: {elapsed:7.2f} s in all (accepting {accepted:6.2f} s), {delivered} messages delivered")
     expected = count * 3  # two alert contacts at the académie, and the declarant's receipt
     if delivered != expected:
         raise SystemExit(f"{label}: {delivered} messages delivered, {expected} expected")
