@@ -2,7 +2,7 @@
 
     uv run python -m trials.crash [--size N] [--kills K] [--seed S] [--postgres URL]
 
-N declarations (default 250, two alert mails each: 500 messages) are delivered by successive pass processes, one
+N declarations (default 250, three messages each: 750) are delivered by successive pass processes, one
 at a time, each acting 5 minutes after the previous; K of them (default 20) are killed at a random moment while
 delivering (after a random number of messages accepted by the relay, plus up to 50 ms). Then clean passes run until
 quiet. The claim lease is short (INCIDENTS_CLAIM_LEASE_SECONDS=2), so that a killed pass's claims are soon taken over.
@@ -143,7 +143,7 @@ def in_flight(accepted_from_the_pass: list[Arrival]) -> list[str]:
 
 
 def main() -> int:
-    arguments = trial_arguments(__doc__ or "", 250, "declarations (two alert mails each)")
+    arguments = trial_arguments(__doc__ or "", 250, "declarations (two alerts and a receipt each)")
     arguments.add_argument("--kills", type=int, default=20, help="passes killed while delivering (default 20)")
     arguments.add_argument("--seed", type=int, default=2026, help="seed of the kill moments (default 2026)")
     options = arguments.parse_args()

@@ -2,7 +2,7 @@
 
     uv run python -m trials.overlap [--size N] [--delay S] [--postgres URL]
 
-N declarations (default 30, two alert mails each) wait in the outbox of a fresh store; the SMTP relay answers each
+N declarations (default 30, three messages each) wait in the outbox of a fresh store; the SMTP relay answers each
 DATA after `--delay` seconds (default 0.1), so that a pass takes a while. Two schedules:
 
 - lease: the claim lease is short (INCIDENTS_CLAIM_LEASE_SECONDS=2); both passes act as of now (the wall clock), and
@@ -144,7 +144,7 @@ def overlapping_passes(store: Store, relay: Relay, first_at: pendulum.DateTime |
 
 
 def main() -> int:
-    arguments = trial_arguments(__doc__ or "", 30, "declarations (two alert mails each)")
+    arguments = trial_arguments(__doc__ or "", 30, "declarations (two alerts and a receipt each)")
     arguments.add_argument("--delay", type=float, default=0.1, help="seconds the relay takes per DATA (default 0.1)")
     options = arguments.parse_args()
     return report(run(options.size, options.postgres, options.delay))
