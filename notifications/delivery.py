@@ -114,6 +114,13 @@ class Accepted:
     transport: str
 
 
+def _drained(queue: "asyncio.Queue[T]") -> list[T]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
 def deliverable_ids(now: pendulum.DateTime, incident_id: int | None = None) -> list[int]:
     """Messages a pass would claim as of `now` (read only)."""
     with session_scope() as session:
@@ -150,6 +157,8 @@ class _Pass:
         self._sending: set[asyncio.Timeout] = set()
         self._unsent: set[int] = set()  # claimed, not yet handed to a relay: given back if the pass stops early
         self._meeting: set[int] = set()  # obligations that messages in flight will meet once recorded
+        self._claimed: set[int] = set()  # every message this pass claimed: each is tried at most once per pass
+        self._stopped = False  # the pass ended early (an error, a cancellation): connections are dropped, not quit
         self._to_send: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=2 * len(transports))
         self._to_record: asyncio.Queue[Accepted | None] = asyncio.Queue()
         self._heartbeat = asyncio.create_task(self._keep_claims())
@@ -174,10 +183,18 @@ class _Pass:
             await self._until(asyncio.gather(*self._workers[:-1]))
             await self._until(self._to_record.put(None))
             await self._until(self._workers[-1])
+        except BaseException:
+            self._stopped = True
+            raise
         finally:
             for worker in self._workers:
                 worker.cancel()
             await asyncio.gather(*self._workers, return_exceptions=True)
+            # What the relay accepted is recorded even when the pass stops early (Ctrl-C, an error): only a process
+            # that dies may send a message again.
+            accepted = [item for item in _drained(self._to_record) if item is not None]
+            if accepted:
+                self._record_deliveries(accepted)
             self._release(sorted(self._unsent))
 
     async def _feed(self, batch: list[Claimed]) -> None:
@@ -228,7 +245,7 @@ class _Pass:
     def _claim(self, incident_id: int | None) -> list[Claimed]:
         def work(session: Session) -> list[Claimed]:
             ids = claim_batch(session, token=self.token, replay_now=self.now, lease_seconds=self.lease,
-                              limit=BATCH_SIZE, incident_id=incident_id)
+                              limit=BATCH_SIZE, incident_id=incident_id, tried=self._claimed)
             rows = {row[0]: row for row in session.execute(columns(
                 col(OutboxMessage.id), col(OutboxMessage.obligation_id), col(OutboxMessage.fulfils),
                 col(OutboxMessage.template)).where(col(OutboxMessage.id).in_(ids)))}
@@ -237,6 +254,7 @@ class _Pass:
 
         claimed = in_transaction(work)
         self._unsent.update(item.message_id for item in claimed)
+        self._claimed.update(item.message_id for item in claimed)
         return claimed
 
     def _release(self, untried: list[int]) -> None:
@@ -269,10 +287,11 @@ class _Pass:
         self._heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._heartbeat
-        for transport in self.transports:
-            await transport.close()
-        if self.fallback is not None:
-            await self.fallback.close()
+        for transport in [*self.transports, *([self.fallback] if self.fallback else [])]:
+            if self._stopped:
+                transport.abort()  # a QUIT would let the relay finish a message cut off mid-DATA: sent, unrecorded
+            else:
+                await transport.close()
         self._store.shutdown(wait=True)
 
     def _prepare_batch(self, batch: list[int]) -> list[Prepared]:
@@ -334,7 +353,7 @@ class _Pass:
                                  error.permanent)
             return
         except TimeoutError:  # a renewal failed to come (the process was paused): the message may be another's now
-            await transport.close()
+            transport.abort()  # dropped, not quit: a QUIT would let the relay finish and accept the message cut off
             await self._database(self._record_failure, message_id, prepared.incident_id,
                                  "délai de la réservation dépassé pendant l'envoi", False)
             return

@@ -142,6 +142,9 @@ class Transport(Protocol):
 
     async def close(self) -> None: ...
 
+    def abort(self) -> None:
+        """Drop the connection at once, without QUIT: a message cut off mid-DATA must not be completed."""
+
 
 class SmtpTransport:
     """One SMTP connection reused across a batch; any error drops it and the next message reconnects."""
@@ -187,6 +190,11 @@ class SmtpTransport:
             except (aiosmtplib.SMTPException, OSError):
                 client.close()
 
+    def abort(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
 
 class FileTransport:
     """The embedded default: one .eml file per message under var/mail/<ref>/."""
@@ -206,6 +214,9 @@ class FileTransport:
         os.replace(partial, target)  # a reader never sees half a message
 
     async def close(self) -> None:
+        return None
+
+    def abort(self) -> None:
         return None
 
 
@@ -235,6 +246,9 @@ class DrillTransport:
 
     async def close(self) -> None:
         await self.inner.close()
+
+    def abort(self) -> None:
+        self.inner.abort()
 
 
 def configured_transport() -> Transport:

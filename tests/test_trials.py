@@ -1,13 +1,19 @@
 """The issue's trials at a small size, as a user would run them (`python -m trials.<name>`): each sets up its own
 store, relays and environment, and returns the counts it prints."""
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import select
 
+from flows.steps import engine_pass_bare, propose_scopes, queued_incident_ids
+from models.db import read_scope
+from models.outbox import OutboxMessage
 from trials import crash, deadlock, four_passes, outage, overlap
-from trials.common import report
-from trials.postgres import postgres_server
+from trials.common import T0, declare, fresh_store, relay_env, report
+from trials.postgres import free_port, postgres_server
+from trials.relay import Mode, Relay
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +96,22 @@ def test_four_passes_started_together_on_postgresql_send_each_of_500_messages_ex
     assert (run.duplicates, run.lost, run.crashed) == (0, 0, 0), run.first_crash
     assert sum(1 for delivered in run.delivered_by_pass if delivered) > 1
     assert run.chain_ok
+
+
+def test_a_pass_during_an_outage_tries_each_message_once_per_round_and_ends() -> None:
+    """Sixty alerts refused by the relay while their reminders are due (which pull the alerts forward): each of the
+    pass's two delivery rounds (before its deadline steps, then for their messages) tries each message once, then
+    ends; it does not go round the failing alerts again and again (it did, with more than a batch of alerts)."""
+    relay = Relay("trial", free_port())
+    relay.mode = Mode.REFUSE
+    with relay, fresh_store(**relay_env(relay)):
+        declare(30, T0)
+        propose_scopes(queued_incident_ids(), T0)
+        result = asyncio.run(asyncio.wait_for(engine_pass_bare(T0.add(hours=30)), timeout=600))
+        with read_scope() as session:
+            attempts = session.exec(select(OutboxMessage.template, OutboxMessage.attempts)).all()
+
+    assert result.steps  # the reminders were due
+    assert {template for template, _ in attempts} >= {"cross_party_alert", "deadline_step"}
+    assert max(count for _, count in attempts) <= 2, sorted(set(attempts))
+    assert result.failed == sum(count for _, count in attempts)  # every attempt failed, and is counted once
