@@ -4,7 +4,6 @@ delivered (which may meet an obligation) or failed (backoff, escalation to the s
 Claims live on the wall clock, whatever instant the rules are replayed at: a pass claims a batch under a token of
 its own, renews the batch's lease while it runs, and sends a message only while the claim is still its own."""
 
-from collections.abc import Collection
 from typing import Any
 
 import pendulum
@@ -98,7 +97,7 @@ def locked_now(session: Session) -> pendulum.DateTime:
 
 
 def claim_batch(session: Session, *, token: str, replay_now: pendulum.DateTime, lease_seconds: float, limit: int,
-                incident_id: int | None = None, tried: Collection[int] = ()) -> list[int]:
+                incident_id: int | None = None) -> list[int]:
     """Claim up to `limit` due messages for the pass holding `token`, the messages that meet an obligation (the
     alerts) first; rows another pass is claiming are skipped, not waited for (PostgreSQL's SKIP LOCKED; SQLite
     serializes writers)."""
@@ -107,8 +106,9 @@ def claim_batch(session: Session, *, token: str, replay_now: pendulum.DateTime, 
     query = select(OutboxMessage.id).where(due_for_delivery(replay_now, wall_now))
     if incident_id is not None:
         query = query.where(OutboxMessage.incident_id == incident_id)
-    if tried:  # once a pass: a failed alert that its due reminders pull forward is not tried again at once
-        query = query.where(col(OutboxMessage.id).not_in(sorted(tried)))
+    # Once a pass: what this pass claimed already (a failed alert that its due reminders pull forward again) waits
+    # for the next one, or the pass would go round the failing messages for ever.
+    query = query.where(or_(col(OutboxMessage.claim_token).is_(None), col(OutboxMessage.claim_token) != token))
     query = query.order_by(col(OutboxMessage.fulfils).desc(), col(OutboxMessage.id)).limit(limit)
     ids = [message_id for message_id in session.exec(query.with_for_update(skip_locked=True)) if message_id]
     if ids:

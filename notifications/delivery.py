@@ -157,7 +157,6 @@ class _Pass:
         self._sending: set[asyncio.Timeout] = set()
         self._unsent: set[int] = set()  # claimed, not yet handed to a relay: given back if the pass stops early
         self._meeting: set[int] = set()  # obligations that messages in flight will meet once recorded
-        self._claimed: set[int] = set()  # every message this pass claimed: each is tried at most once per pass
         self._stopped = False  # the pass ended early (an error, a cancellation): connections are dropped, not quit
         self._to_send: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=2 * len(transports))
         self._to_record: asyncio.Queue[Accepted | None] = asyncio.Queue()
@@ -245,7 +244,7 @@ class _Pass:
     def _claim(self, incident_id: int | None) -> list[Claimed]:
         def work(session: Session) -> list[Claimed]:
             ids = claim_batch(session, token=self.token, replay_now=self.now, lease_seconds=self.lease,
-                              limit=BATCH_SIZE, incident_id=incident_id, tried=self._claimed)
+                              limit=BATCH_SIZE, incident_id=incident_id)
             rows = {row[0]: row for row in session.execute(columns(
                 col(OutboxMessage.id), col(OutboxMessage.obligation_id), col(OutboxMessage.fulfils),
                 col(OutboxMessage.template)).where(col(OutboxMessage.id).in_(ids)))}
@@ -254,7 +253,6 @@ class _Pass:
 
         claimed = in_transaction(work)
         self._unsent.update(item.message_id for item in claimed)
-        self._claimed.update(item.message_id for item in claimed)
         return claimed
 
     def _release(self, untried: list[int]) -> None:
