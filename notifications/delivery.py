@@ -51,6 +51,7 @@ from settings.env import claim_lease_seconds, smtp_connections
 from settings.parties import Parties
 
 BATCH_SIZE = 50
+SEND_GRACE_SECONDS = 30  # how long a stopping pass lets the sends under way end
 T = TypeVar("T")
 
 
@@ -186,6 +187,8 @@ class _Pass:
             self._stopped = True
             raise
         finally:
+            if self._stopped:
+                await self._let_sends_end()
             for worker in self._workers:
                 worker.cancel()
             await asyncio.gather(*self._workers, return_exceptions=True)
@@ -224,6 +227,18 @@ class _Pass:
         await self._until(self._to_send.join())
         await self._until(self._to_record.join())
         self._meeting.clear()
+
+    async def _let_sends_end(self) -> None:
+        """On an early stop (Ctrl-C, an error), the sends under way end and are recorded — their messages have reached
+        the relay, or nearly: cut off, they would be sent again — while nothing more starts (what waits is given
+        back). A second interruption cuts it short."""
+        for _ in _drained(self._to_send):
+            self._to_send.task_done()
+        senders = [worker for worker in self._workers[:-1] if not worker.done()]
+        for _ in senders:
+            self._to_send.put_nowait(None)
+        if senders:
+            await asyncio.wait(senders, timeout=min(self.lease / 2, SEND_GRACE_SECONDS))
 
     async def _until(self, step: Awaitable[T]) -> T:
         """Await `step`, unless a sender or the recorder stops first on an error: that error stops the pass."""
