@@ -239,6 +239,10 @@ class _Pass:
             self._to_send.put_nowait(None)
         if senders:
             await asyncio.wait(senders, timeout=min(self.lease / 2, SEND_GRACE_SECONDS))
+        recorder = self._workers[-1]
+        if not recorder.done():  # it records what the sends left, then ends
+            self._to_record.put_nowait(None)
+            await asyncio.wait([recorder], timeout=SEND_GRACE_SECONDS)
 
     async def _until(self, step: Awaitable[T]) -> T:
         """Await `step`, unless a sender or the recorder stops first on an error: that error stops the pass."""

@@ -2,6 +2,7 @@
 store, relays and environment, and returns the counts it prints."""
 
 import asyncio
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +12,19 @@ from flows.steps import engine_pass_bare, propose_scopes, queued_incident_ids
 from models.db import read_scope
 from models.outbox import OutboxMessage
 from trials import crash, deadlock, four_passes, outage, overlap
-from trials.common import T0, declare, fresh_store, relay_env, report
+from trials.common import (
+    T0,
+    PassProcess,
+    declare,
+    duplicates,
+    fresh_store,
+    lost,
+    pass_in_process,
+    relay_env,
+    report,
+    stored_messages,
+    wait_for_arrivals,
+)
 from trials.postgres import free_port, postgres_server
 from trials.relay import Mode, Relay
 
@@ -115,3 +128,27 @@ def test_a_pass_during_an_outage_tries_each_message_once_per_round_and_ends() ->
     assert {template for template, _ in attempts} >= {"cross_party_alert", "deadline_step"}
     assert max(count for _, count in attempts) <= 2, sorted(set(attempts))
     assert result.failed == sum(count for _, count in attempts)  # every attempt failed, and is counted once
+
+
+def test_a_pass_interrupted_with_ctrl_c_records_what_the_relay_accepted() -> None:
+    """Ctrl-C (SIGINT) while a pass delivers over a slow relay: the sends under way end and are recorded, nothing more
+    starts and what waits is given back; no message the relay accepted is left to be sent again."""
+    relay = Relay("trial", free_port(), delay=0.3)
+    with relay, fresh_store(**relay_env(relay, lease_seconds=600)) as store:
+        declare(20, T0)
+        process = PassProcess(store, T0.add(minutes=1))
+        process.release()
+        wait_for_arrivals(relay, 8, process, timeout=300)
+        process.process.send_signal(signal.SIGINT)
+        outcome = process.finish()
+        accepted = {arrival.message_id for arrival in relay.arrivals()}
+        unrecorded = [message for message in stored_messages()
+                      if message.message_id in accepted and message.status != "sent"]
+        left_claimed = [message for message in stored_messages() if message.status == "sending"]
+        pass_in_process(T0.add(minutes=2))  # the next pass sends the rest, not the lease's: nothing is held
+        arrivals, after = relay.arrivals(), stored_messages()
+
+    assert outcome.returncode != 0 and "KeyboardInterrupt" in outcome.stderr  # it was interrupted mid-pass
+    assert unrecorded == [] and left_claimed == [], outcome.stderr[-3000:]
+    assert sum(duplicates(arrivals).values()) == 0
+    assert lost(after, arrivals) == []
