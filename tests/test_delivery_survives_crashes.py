@@ -46,7 +46,7 @@ def test_killed_between_commit_and_delivery_then_run_again_delivers_exactly_once
     assert row_counts(store)["incident"] == 1  # committed before the process died
     assert smtp.received == []
     ref = "INC-2026-0001"
-    assert obligation(shown(cli, ref))["status"] == "open"
+    assert obligation(shown(cli, ref, at="2026-11-28T10:05:00+01:00"))["status"] == "open"  # not today's date
 
     # The interrupted attempt holds its claim for a lease on the wall clock, whatever the replay instant: a pass
     # before it runs out leaves the message alone; a pass after it takes the message over.
