@@ -3,10 +3,19 @@ keeps failing is escalated and stays visible."""
 
 import json
 
+import pytest
+
 from tests.conftest import ACADEMY_ALERTS, MUNICIPALITY_ESCALATION, REFERENT
 from tests.walkers import declared, obligation, shown, timeline_of
 
 T0 = "2026-11-28T10:00:00+01:00"
+
+
+@pytest.fixture(autouse=True)
+def one_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test relay refuses "the next N messages": over one connection, they are those at the head of the queue
+    (alerts by id), which the tests name; over several, whichever arrives first."""
+    monkeypatch.setenv("INCIDENTS_SMTP_CONNECTIONS", "1")
 
 
 def watch(cli, at):
