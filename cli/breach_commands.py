@@ -55,20 +55,18 @@ def assess(ref: RefArgument, file: Annotated[Path, typer.Option("--file", help="
 
     with user_errors():
         document = parse_assessment(read_document(file))
-        _, severity = act(Assess(ref=ref, document=document), by, at)
+        _, advice = act(Assess(ref=ref, document=document), by, at)
         with read_scope() as session:
             incident_id = readable_incident(session, ref, person(by)).id
     assert incident_id is not None
-    result = {"dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb, "se": severity.se,
-              "level": severity.level.value, "recommendation": severity.recommendation.value,
-              "reasons": list(severity.reasons)}
+    severity = advice.severity
     triggered = trigger_if_served("breach-decision", incident_id, ref, at)
     if as_json:
-        emit_json(result)
+        emit_json(advice.summary())
         return
     typer.echo(f"Évaluation de {ref} : DPC {severity.dpc}, EI {decimal(severity.ei)}, CB {decimal(severity.cb)}, "
                f"SE {decimal(severity.se)} (gravité {LEVEL_LABELS[severity.level]}).")
-    for reason in severity.reasons:
+    for reason in advice.reasons:
         typer.echo(f"  - {reason}")
     if triggered:
         typer.echo("Le déroulé Prefect de la décision attend la décision du DPD (« incidents decide »).")

@@ -24,6 +24,9 @@ class Assessment(SQLModel, table=True):
     level: str = Field(max_length=16)
     recommendation: str = Field(max_length=32)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # What decided the recommendation (policy.recommendation.Advice.stored); empty for assessments made before the
+    # EDPB's criteria were weighed.
+    basis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     data_categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     nature: str = ""
     consequences: str = ""

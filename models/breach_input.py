@@ -11,7 +11,9 @@ from policy.severity import DpcAdjustment, Factors
 
 # The codes of policy.severity.DATA_CATEGORY_LABELS (a test keeps them the same).
 DataCategory = Literal["identification", "contact", "credentials", "school_life", "messages", "health",
-                       "social_financial", "identity_documents", "images", "connection_logs", "location"]
+                       "social_financial", "bank_details", "social_security_number", "identity_documents",
+                       "professional", "images", "connection_logs", "location"]
+HOURS_BOUND = 24 * 366 * 10  # ten years: beyond, a typing slip
 
 
 class Adjustment(BaseModel):
@@ -34,6 +36,17 @@ class AssessmentDocument(BaseModel):
     unintelligible: bool = False
     # What the CNIL's form asks (Art. 33(3)(a)); empty in an older file: the draft then says « à compléter ».
     data_categories: list[DataCategory] = Field(default=[], max_length=MAX_ITEMS)
+    # What the EDPB's criteria weigh (policy/breach_criteria.py); left out in an older file: not known, which never
+    # lowers the recommendation.
+    people_concerned: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    data_fate: Literal["exposed", "exfiltrated", "published"] | None = None
+    trusted_recipient: bool = False
+    data_retrieved: bool = False
+    malicious_insider: bool = False
+    unavailable_hours: float | None = Field(default=None, ge=0, le=HOURS_BOUND, allow_inf_nan=False)
+    tolerable_hours: float | None = Field(default=None, ge=0, le=HOURS_BOUND, allow_inf_nan=False)
+    backup_restored: bool | None = None
+    critical_service: bool = False
     nature: LongText
     consequences: LongText
     measures: LongText
@@ -51,6 +64,11 @@ class AssessmentDocument(BaseModel):
             confidentiality=self.confidentiality, integrity=self.integrity, availability=self.availability,
             malicious=self.malicious, unintelligible=self.unintelligible, vulnerable_subjects=vulnerable,
             dpc_adjustments=tuple(DpcAdjustment(a.step, a.reason) for a in self.dpc_adjustments),
+            data_categories=tuple(self.data_categories), people_concerned=self.people_concerned,
+            data_fate=self.data_fate, trusted_recipient=self.trusted_recipient, data_retrieved=self.data_retrieved,
+            malicious_insider=self.malicious_insider, unavailable_hours=self.unavailable_hours,
+            tolerable_hours=self.tolerable_hours, backup_restored=self.backup_restored,
+            critical_service=self.critical_service,
         )
 
 

@@ -8,6 +8,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
+from models.breach_input import AssessmentDocument
 from models.breach_reads import decision_of, latest_assessment
 from models.cadence import meet, open_obligation, record_opened, waive
 from models.commands import Assess, Decide, FileCnil, InformSubjects, Redraft, RuleOutPersonalData, SetPersonalData
@@ -19,7 +20,8 @@ from models.obligation import Obligation
 from policy import clocks
 from policy.clocks import ObligationKind
 from policy.parties import Party
-from policy.severity import Recommendation, Severity, assess
+from policy.recommendation import Advice, recommend
+from policy.severity import Factors, Recommendation
 from policy.transitions import EntryKind
 from settings.parties import Parties, Person
 
@@ -75,19 +77,20 @@ def set_personal_data(session: Session, command: SetPersonalData, incident: Inci
 
 
 def record_assessment(session: Session, command: Assess, incident: Incident, actor: Person, parties: Parties,
-                      now: pendulum.DateTime) -> tuple[Assessment, Severity]:
+                      now: pendulum.DateTime) -> tuple[Assessment, Advice]:
     """Several assessments over time; the latest counts."""
     if incident.personal_data == "no":
         raise Refused(f"L'incident {incident.ref} est indiqué sans données personnelles : indiquez d'abord qu'il en "
                       "concerne (commande « incidents personal-data »).")
     document = command.document
     assert incident.id is not None
-    factors = document.factors(pupils_involved=(incident.data_subjects.get("pupils") or 0) > 0)
-    severity = assess(factors, parties.breach.minors_uplift)
+    advice = advice_for(document, incident, parties)
+    severity = advice.severity
     assessment = Assessment(
-        incident_id=incident.id, assessed_at=now, assessed_by=actor.email, factors=_jsonable(asdict(factors)),
+        incident_id=incident.id, assessed_at=now, assessed_by=actor.email,
+        factors=_jsonable(asdict(advice_factors(document, incident))),
         dpc=severity.dpc, ei=severity.ei, cb=severity.cb, se=severity.se, level=severity.level,
-        recommendation=severity.recommendation, reasons=list(severity.reasons),
+        recommendation=advice.recommendation, reasons=list(advice.reasons), basis=advice.stored(),
         data_categories=list(document.data_categories), nature=document.nature,
         consequences=document.consequences, measures=document.measures,
     )
@@ -95,9 +98,23 @@ def record_assessment(session: Session, command: Assess, incident: Incident, act
     session.flush()
     record(session, incident, now=now, actor=actor.email, party=actor.party, kind=EntryKind.BREACH_ASSESSED, payload={
         "assessment_id": assessment.id, "dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb,
-        "se": severity.se, "level": severity.level.value, "recommendation": severity.recommendation.value,
-        "reasons": list(severity.reasons), "data_categories": list(document.data_categories)})
-    return assessment, severity
+        "se": severity.se, "level": severity.level.value, "recommendation": advice.recommendation.value,
+        "enisa_recommendation": severity.recommendation.value, "criteria": list(assessment.basis["criteria"]),
+        "deciding": list(assessment.basis["deciding"]), "nearest_example": advice.example.number,
+        "reasons": list(advice.reasons), "data_categories": list(document.data_categories)})
+    return assessment, advice
+
+
+def advice_factors(document: AssessmentDocument, incident: Incident) -> Factors:
+    return document.factors(pupils_involved=(incident.data_subjects.get("pupils") or 0) > 0)
+
+
+def advice_for(document: AssessmentDocument, incident: Incident, parties: Parties) -> Advice:
+    """The recommendation for this assessment of this incident: the declaration's count of people concerned stands
+    in for the DPD's when the assessment gives none."""
+    declared = sum(count for count in incident.data_subjects.values() if isinstance(count, int)) or None
+    return recommend(advice_factors(document, incident), parties.breach.minors_uplift, declared,
+                     parties.breach.large_scale_from)
 
 
 def decide(session: Session, command: Decide, incident: Incident, actor: Person, parties: Parties,

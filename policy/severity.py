@@ -7,7 +7,8 @@ RG-SEV-03 CB: confidentiality, integrity, availability, plus malicious intent, a
 RG-SEV-04 data unintelligible to whoever obtained it: confidentiality counts 0 and EI is negligible.
 RG-SEV-05 levels: low < 2 ≤ medium < 3 ≤ high < 4 ≤ very high.
 RG-SEV-06 recommendation: low → register only; medium → notify the CNIL (GDPR 33); high, very high → notify the
-CNIL and communicate to data subjects (GDPR 34).
+CNIL and communicate to data subjects (GDPR 34). It is the starting point of the recommendation made to the DPD, which
+the EDPB's criteria then raise or lower (policy/breach_criteria.py, policy/recommendation.py).
 """
 
 from dataclasses import dataclass
@@ -39,8 +40,11 @@ DATA_CATEGORY_LABELS = {
     "school_life": "vie scolaire (absences, évaluations, notes, appréciations)",
     "messages": "contenu des échanges (messagerie, documents partagés, cahier de textes)",
     "health": "données de santé (projet d'accueil individualisé, handicap, aménagements)",
-    "social_financial": "situation sociale ou financière (bourses, restauration, coordonnées bancaires)",
+    "social_financial": "situation sociale ou financière (bourses, restauration, montants facturés)",
+    "bank_details": "coordonnées bancaires (IBAN, carte de paiement)",
+    "social_security_number": "numéro de sécurité sociale (NIR) ou autre identifiant national",
     "identity_documents": "copies de pièces d'identité",
+    "professional": "vie professionnelle (CV, parcours, rémunération des personnels)",
     "images": "photographies, vidéos ou enregistrements",
     "connection_logs": "données de connexion (journaux, adresses IP)",
     "location": "données de localisation",
@@ -50,6 +54,12 @@ BREACH_TYPE_LABELS = {
     "confidentiality": "atteinte à la confidentialité (accès ou divulgation non autorisés)",
     "integrity": "atteinte à l'intégrité (modification non autorisée ou accidentelle)",
     "availability": "atteinte à la disponibilité (perte d'accès ou destruction)",
+}
+# What became of data whose confidentiality was lost: the EDPB weighs data taken or published far above data exposed.
+DATA_FATE_LABELS = {
+    "exposed": "exposées : accessibles ou vues par des personnes non autorisées, sans copie connue",
+    "exfiltrated": "emportées ou copiées hors du contrôle du responsable (vol, téléchargement, transfert)",
+    "published": "rendues publiques",
 }
 EASE_OF_IDENTIFICATION = {"negligible": 0.25, "limited": 0.5, "significant": 0.75, "maximum": 1.0}
 EI_LABELS = {"negligible": "négligeable", "limited": "limitée", "significant": "significative", "maximum": "maximale"}
@@ -83,6 +93,17 @@ class Factors:
     unintelligible: bool = False
     vulnerable_subjects: bool = False
     dpc_adjustments: tuple[DpcAdjustment, ...] = ()
+    # What the EDPB's criteria weigh beyond the ENISA score (policy/breach_criteria.py); None: not known.
+    data_categories: tuple[str, ...] = ()
+    people_concerned: int | None = None
+    data_fate: str | None = None  # DATA_FATE_LABELS
+    trusted_recipient: bool = False
+    data_retrieved: bool = False
+    malicious_insider: bool = False
+    unavailable_hours: float | None = None
+    tolerable_hours: float | None = None
+    backup_restored: bool | None = None
+    critical_service: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,7 +173,7 @@ def assess(factors: Factors, minors_uplift: int = 1) -> Severity:
     recommendation = RECOMMENDATIONS[level]
     reasons.append(f"Gravité SE = DPC × EI + CB = {dpc} × {_fr(ei)} + {_fr(cb)} = {_fr(se)} : "
                    f"{LEVEL_LABELS[level]}.")
-    reasons.append(f"Recommandation : {RECOMMENDATION_LABELS[recommendation]}.")
+    reasons.append(f"Recommandation de la seule méthode ENISA : {RECOMMENDATION_LABELS[recommendation]}.")
     return Severity(dpc, ei, cb, se, level, recommendation, tuple(reasons))
 
 

@@ -152,12 +152,10 @@ def personal_data(request: Request, ref: str, document: Document) -> JSONRespons
     return _done(ref)
 
 
-@router.post("/incidents/{ref}/assessment", summary="Évaluation ENISA (mêmes champs que le fichier YAML)")
+@router.post("/incidents/{ref}/assessment", summary="Évaluation de la gravité (mêmes champs que le fichier YAML)")
 def assessment(request: Request, ref: str, document: Document) -> dict[str, Any]:
-    _, severity = run(Assess(ref=ref, document=parse_assessment(document)), _bearer(request), now())
-    return {"dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb, "se": severity.se,
-            "level": severity.level.value, "recommendation": severity.recommendation.value,
-            "reasons": list(severity.reasons)}
+    _, advice = run(Assess(ref=ref, document=parse_assessment(document)), _bearer(request), now())
+    return advice.summary()
 
 
 @router.post("/incidents/{ref}/decision", summary="Décision du DPD (cnil, subjects, exemption, rationale, "

@@ -1,5 +1,6 @@
-"""The DPD's pages: personal data or not, the ENISA assessment (its computation shown as the factors change), the
-decision with its rationale, the drafts to read and download, the CNIL filing and the information of the people."""
+"""The DPD's pages: personal data or not, the assessment (the ENISA computation and the EDPB's criteria, shown as
+the facts change), the decision with its rationale, the drafts to read and download, the CNIL filing and the
+information of the people."""
 
 from pathlib import Path
 from typing import Any
@@ -10,19 +11,20 @@ from starlette.datastructures import FormData
 
 from flows.drafting import decide_and_draft
 from models.breach_input import AssessmentDocument, LetterDocument, parse_assessment, parse_letter
+from models.breach_lifecycle import advice_for
 from models.breach_reads import latest_assessment
 from models.commands import Assess, Decide, FileCnil, InformSubjects, RuleOutPersonalData, SetPersonalData
 from models.door import run
 from models.errors import InvalidInput, Refused
 from models.queries import readable_incident
+from policy.recommendation import Advice
 from policy.severity import (
     DATA_CATEGORY_LABELS,
+    DATA_FATE_LABELS,
     DATA_TYPE_LABELS,
     EI_LABELS,
     LEVEL_LABELS,
     RECOMMENDATION_LABELS,
-    Severity,
-    assess,
 )
 from portal.delivery import hand_over_soon
 from portal.forms import PostedForm, field_errors, required_instant, text
@@ -42,7 +44,12 @@ CHOICES = {
                   "altération irréparable"},
     "availability": {"none": "aucune perte", "temporary": "indisponibilité temporaire",
                      "permanent": "perte définitive"},
+    "data_fate": DATA_FATE_LABELS,
+    "backup_restored": {"yes": "oui, depuis une sauvegarde", "no": "non : pas de sauvegarde utilisable"},
 }
+YES_NO_FIELDS = ("malicious", "unintelligible", "trusted_recipient", "data_retrieved", "malicious_insider",
+                 "critical_service")
+NUMBER_FIELDS = ("people_concerned", "unavailable_hours", "tolerable_hours")
 
 
 DRAFT_TYPES = {".odt": "application/vnd.oasis.opendocument.text",
@@ -62,7 +69,7 @@ def _drafts(ref: str) -> list[str]:
 
 
 def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, Any], status: int = 200,
-          preview: Severity | None = None, refusal: str = "") -> Response:
+          preview: Advice | None = None, refusal: str = "") -> Response:
     person = signed_in(request)
     page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
     return render(request, "breach.html.j2", {"incident": page, "errors": errors, "values": values,
@@ -87,11 +94,16 @@ def _last_assessment(session: Any, ref: str, person: Any) -> dict[str, Any]:
     factors = assessment.factors
     yes = {True: "yes", False: ""}
     return {"data_types": list(factors.get("data_types", [])), "data_categories": list(assessment.data_categories),
-            **{key: factors.get(key, "") for key in ("ease_of_identification", "confidentiality", "integrity",
-                                                      "availability")},
-            "malicious": yes[bool(factors.get("malicious"))],
-            "unintelligible": yes[bool(factors.get("unintelligible"))],
+            **{key: factors.get(key) or "" for key in ("ease_of_identification", "confidentiality", "integrity",
+                                                        "availability", "data_fate")},
+            **{key: yes[bool(factors.get(key))] for key in YES_NO_FIELDS},
+            **{key: _number_text(factors.get(key)) for key in NUMBER_FIELDS},
+            "backup_restored": {True: "yes", False: "no", None: ""}[factors.get("backup_restored")],
             "nature": assessment.nature, "consequences": assessment.consequences, "measures": assessment.measures}
+
+
+def _number_text(value: Any) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _refused(request: Request, ref: str, form: FormData, error: InvalidInput | Refused,
@@ -107,12 +119,14 @@ def _assessment(form: FormData, preview: bool = False) -> AssessmentDocument:
     """The assessment as filed; for the live preview, the free texts (not part of the score) may still be empty."""
     raw: dict[str, Any] = {key: text(form, key) for key in ("ease_of_identification", "confidentiality", "integrity",
                                                              "availability", "nature", "consequences", "measures")}
+    raw.update({key: text(form, key) for key in NUMBER_FIELDS + ("data_fate",) if text(form, key)})
     if preview:
         raw.update({key: raw[key] or "-" for key in ("nature", "consequences", "measures")})
     raw["data_types"] = form.getlist("data_types")
     raw["data_categories"] = form.getlist("data_categories")
-    raw["malicious"] = text(form, "malicious") == "yes"
-    raw["unintelligible"] = text(form, "unintelligible") == "yes"
+    raw.update({key: text(form, key) == "yes" for key in YES_NO_FIELDS})
+    if text(form, "backup_restored") in ("yes", "no"):
+        raw["backup_restored"] = text(form, "backup_restored") == "yes"
     if text(form, "vulnerable_subjects") in ("yes", "no"):
         raw["vulnerable_subjects"] = text(form, "vulnerable_subjects") == "yes"
     for key in ("confidentiality", "integrity", "availability"):
@@ -135,7 +149,7 @@ def preview(request: Request, ref: str, form: PostedForm) -> Response:
     """The ENISA computation for the factors as they stand, without recording anything (the form's live panel)."""
     person = signed_in(request)
     check_csrf(request, form)
-    pupils = read(lambda session: (readable_incident(session, ref, person).data_subjects.get("pupils") or 0) > 0)
+    read(lambda session: readable_incident(session, ref, person))  # another commune's: as if it did not exist
     panel_only = request.headers.get("x-apercu") == "1"  # the script's request; without it, the whole page
     try:
         document_ = _assessment(form, preview=True)
@@ -144,10 +158,10 @@ def preview(request: Request, ref: str, form: PostedForm) -> Response:
             return _page(request, ref, field_errors(error), _values(form), status=400)
         return render(request, "_severity.html.j2", {"preview": None, "errors": field_errors(error),
                                                      "level_labels": LEVEL_LABELS})
-    severity = assess(document_.factors(pupils), parties().breach.minors_uplift)
+    advice = read(lambda session: advice_for(document_, readable_incident(session, ref, person), parties()))
     if not panel_only:
-        return _page(request, ref, {}, _values(form), preview=severity)
-    return render(request, "_severity.html.j2", {"preview": severity, "errors": {}, "level_labels": LEVEL_LABELS})
+        return _page(request, ref, {}, _values(form), preview=advice)
+    return render(request, "_severity.html.j2", {"preview": advice, "errors": {}, "level_labels": LEVEL_LABELS})
 
 
 @router.post("/incidents/{ref}/donnees-personnelles")

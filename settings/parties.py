@@ -117,6 +117,8 @@ class Breach(BaseModel):
     # "selon le module concerné" (Art. 4.2): a category may hand the CNIL notification to the other party.
     cnil_owner_by_category: dict[str, Party] = {}
     minors_uplift: int = Field(default=1, ge=0, le=3)
+    # From how many people concerned a breach counts as "large scale" (policy/breach_criteria.py, RG-CRIT-01).
+    large_scale_from: int = Field(default=10_000, ge=1)
     subjects_communication_hours: int = Field(default=72, ge=1)
     decision_margin_hours: int = Field(default=6, ge=0)
 
