@@ -81,7 +81,8 @@ def test_recommendation_follows_the_level():
     assert score(data_types=("behavioural",)).recommendation is Recommendation.NOTIFY_CNIL
     assert score(data_types=("financial",)).recommendation is Recommendation.NOTIFY_CNIL_AND_SUBJECTS
     assert score(data_types=("sensitive",)).recommendation is Recommendation.NOTIFY_CNIL_AND_SUBJECTS
-    assert score().reasons[-1] == "Recommandation de la seule méthode ENISA : inscrire la violation au registre, sans notification."
+    assert score().reasons[-1] == ("Recommandation de la seule méthode ENISA : inscrire la violation au registre, "
+                                   "sans notification.")
 
 
 def test_unintelligible_data_neutralise_confidentiality_and_identification_and_say_why():
