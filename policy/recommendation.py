@@ -38,6 +38,9 @@ class Advice:
 
     def basis_lines(self) -> list[str]:
         lines = [f"Recommandation : {RECOMMENDATION_LABELS[self.recommendation]}."]
+        if self.severity.recommendation != self.recommendation:
+            lines.append(f"Le score ENISA seul aurait conduit à : "
+                         f"{RECOMMENDATION_LABELS[self.severity.recommendation]}.")
         if self.deciding:
             lines += [f"Décidée par {finding.rule} ({_effect(finding)}) : {finding.reason} — {finding.source}."
                       for finding in self.deciding]

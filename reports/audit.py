@@ -88,6 +88,8 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
             "se": a.se, "level": a.level, "recommendation": a.recommendation, "reasons": a.reasons,
             "level_label": LEVEL_LABELS[Level(a.level)],
             "recommendation_label": RECOMMENDATION_LABELS[Recommendation(a.recommendation)],
+            # What decided it (the EDPB's criteria, the nearest published example); empty before they were weighed.
+            "basis": list(a.basis.get("lines", []))[1:],
         } for a in assessments],
         "decision": None if decision is None else {
             "decided_at": iso(decision.decided_at), "decided_by": decision.decided_by,
