@@ -57,6 +57,16 @@ ANSWER_LABELS = {Answer.REGISTER_ONLY: "inscription au registre seulement",
                  Answer.INFORM_PEOPLE: "information des personnes concernées"}
 
 
+CRITERION_LABELS = {
+    "RG-CRIT-01": "grande échelle", "RG-CRIT-02": "durée d'indisponibilité",
+    "RG-CRIT-03": "restauration dans les délais",
+    "RG-CRIT-04": "données propres à la fraude ou à l'usurpation d'identité",
+    "RG-CRIT-05": "données emportées ou publiées", "RG-CRIT-06": "destinataire de confiance",
+    "RG-CRIT-07": "personne interne malveillante", "RG-CRIT-08": "personnes vulnérables",
+    "RG-CRIT-09": "données inintelligibles", "RG-CRIT-10": "divulgation circonscrite",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str  # RG-CRIT-nn
@@ -64,6 +74,10 @@ class Finding:
     answer: Answer
     reason: str  # in French, with the facts that made it apply
     source: str  # where the guidelines state it
+
+    @property
+    def label(self) -> str:
+        return f"« {CRITERION_LABELS[self.rule]} »"
 
 
 @dataclass(frozen=True)
@@ -127,11 +141,11 @@ def large_scale(facts: Facts) -> Finding | None:
     count = _grouped(facts.people)
     if facts.confidentiality_lost and facts.intelligible and not facts.trusted_and_retrieved:
         return Finding("RG-CRIT-01", True, Answer.INFORM_PEOPLE,
-                       f"grande échelle : les données lisibles de {count} personnes ont perdu leur confidentialité "
-                       f"(seuil retenu : {_grouped(facts.large_scale_from)})",
+                       f"les données lisibles de {count} personnes ont perdu leur confidentialité (seuil retenu : "
+                       f"{_grouped(facts.large_scale_from)})",
                        f"{_edpb(11, 14)} ; {WP250}")
     if facts.factors.integrity != "none" or facts.factors.availability != "none":
-        return Finding("RG-CRIT-01", True, Answer.NOTIFY_CNIL, f"grande échelle : {count} personnes concernées",
+        return Finding("RG-CRIT-01", True, Answer.NOTIFY_CNIL, f"{count} personnes concernées",
                        f"{_edpb(11, 14)} ; {WP250}")
     return None
 
@@ -140,13 +154,13 @@ def unavailability(facts: Facts) -> Finding | None:
     f = facts.factors
     if not facts.unavailable_too_long:
         return None
-    why = "aucune sauvegarde ne les a restaurées" if f.backup_restored is False else \
-        f"indisponibles {_hours(f.unavailable_hours)} quand le service s'en passe au plus {_hours(f.tolerable_hours)}"
+    why = "aucune sauvegarde n'a restauré les données" if f.backup_restored is False else \
+        f"données indisponibles {_hours(f.unavailable_hours)}, quand le service peut s'en passer au plus " \
+        f"{_hours(f.tolerable_hours)}"
     if f.critical_service:
         return Finding("RG-CRIT-02", True, Answer.INFORM_PEOPLE,
-                       f"indisponibilité : {why}, pour un service dont dépendent la santé ou la sécurité des "
-                       "personnes", _edpb(3))
-    return Finding("RG-CRIT-02", True, Answer.NOTIFY_CNIL, f"indisponibilité : {why}", _edpb(2))
+                       f"{why}, pour un service dont dépendent la santé ou la sécurité des personnes", _edpb(3))
+    return Finding("RG-CRIT-02", True, Answer.NOTIFY_CNIL, why, _edpb(2))
 
 
 def restored_in_time(facts: Facts) -> Finding | None:
@@ -155,8 +169,8 @@ def restored_in_time(facts: Facts) -> Finding | None:
             or f.integrity == "unrecoverable":
         return None
     return Finding("RG-CRIT-03", False, Answer.REGISTER_ONLY,
-                   f"restaurées depuis une sauvegarde en {_hours(f.unavailable_hours)}, dans le délai que le service "
-                   f"supporte ({_hours(f.tolerable_hours)}), sans perte de confidentialité", _edpb(1))
+                   f"données restaurées depuis une sauvegarde en {_hours(f.unavailable_hours)}, dans le délai que le "
+                   f"service supporte ({_hours(f.tolerable_hours)}), sans perte de confidentialité", _edpb(1))
 
 
 def fraud_enabling(facts: Facts) -> Finding | None:
@@ -166,10 +180,10 @@ def fraud_enabling(facts: Facts) -> Finding | None:
     what = ", ".join(kinds)
     if facts.taken or facts.factors.malicious:
         return Finding("RG-CRIT-04", True, Answer.INFORM_PEOPLE,
-                       f"données permettant fraude ou usurpation d'identité ({what}) prises ou atteintes avec "
-                       "malveillance", f"{_edpb(4, 7, 14, 18)} ; {WP250}")
+                       f"{what}, emportées, publiées ou atteintes avec malveillance",
+                       f"{_edpb(4, 7, 14, 18)} ; {WP250}")
     return Finding("RG-CRIT-04", True, Answer.NOTIFY_CNIL,
-                   f"données permettant fraude ou usurpation d'identité ({what}) exposées",
+                   f"{what}, exposées",
                    f"{_edpb(14)} ; {WP250}")
 
 
@@ -203,7 +217,7 @@ def malicious_insider(facts: Facts) -> Finding | None:
     if not facts.factors.malicious_insider:
         return None
     return Finding("RG-CRIT-07", True, Answer.NOTIFY_CNIL,
-                   "personne interne malveillante : rien ne garantit l'usage qu'elle fera des données", _edpb(8))
+                   "rien ne garantit l'usage que l'auteur, une personne interne, fera des données", _edpb(8))
 
 
 def vulnerable_people(facts: Facts) -> Finding | None:
@@ -211,7 +225,8 @@ def vulnerable_people(facts: Facts) -> Finding | None:
             or facts.trusted_and_retrieved:
         return None
     return Finding("RG-CRIT-08", True, Answer.NOTIFY_CNIL,
-                   "personnes vulnérables (élèves mineurs, patients) dont les données lisibles ont atteint un tiers",
+                   "des élèves mineurs ou d'autres personnes vulnérables, dont les données lisibles ont atteint un "
+                   "tiers qui n'est pas un destinataire de confiance",
                    WP250)
 
 
@@ -222,8 +237,8 @@ def unintelligible(facts: Facts) -> Finding | None:
     if f.availability != "none" and not facts.restored_in_time:
         return None
     return Finding("RG-CRIT-09", False, Answer.REGISTER_ONLY,
-                   "données inintelligibles pour qui les a obtenues (chiffrement à l'état de l'art, clé non "
-                   "compromise)", f"RGPD art. 34(3)(a) ; {_edpb(6, 10)}")
+                   "chiffrement à l'état de l'art, clé non compromise : les données sont illisibles pour qui les a "
+                   "obtenues", f"RGPD art. 34(3)(a) ; {_edpb(6, 10)}")
 
 
 def contained_disclosure(facts: Facts) -> Finding | None:

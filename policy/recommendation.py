@@ -42,11 +42,11 @@ class Advice:
             lines.append(f"Le score ENISA seul aurait conduit à : "
                          f"{RECOMMENDATION_LABELS[self.severity.recommendation]}.")
         if self.deciding:
-            lines += [f"Décidée par {finding.rule} ({_effect(finding)}) : {finding.reason} — {finding.source}."
-                      for finding in self.deciding]
+            lines += [f"Décidée par le critère {finding.label} ({_effect(finding)}) : {finding.reason} "
+                      f"({finding.source})." for finding in self.deciding]
         else:
             lines.append("Décidée par le score ENISA, qu'aucun critère du CEPD ne modifie.")
-        lines += [f"Critère également rempli, sans effet sur la réponse : {finding.rule} : {finding.reason}."
+        lines += [f"Critère également rempli, sans effet sur la réponse : {finding.label} : {finding.reason}."
                   for finding in self.others]
         if self.conflict:
             lines.append(self.conflict)
@@ -109,7 +109,7 @@ def _effect(finding: Finding) -> str:
 
 
 def _rules(applied: list[Finding]) -> str:
-    return " et ".join(finding.rule for finding in applied)
+    return " et ".join(finding.label for finding in applied)
 
 
 def _at_most(caps: list[Finding]) -> str:

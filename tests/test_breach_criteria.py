@@ -47,7 +47,7 @@ def test_data_not_restored_from_a_backup_call_for_the_cnil_and_restored_in_time_
     lost = {"confidentiality": "none", "availability": "temporary"}
     advice = advise(**lost, backup_restored=False)
     assert (advice.recommendation, deciding(advice)) == (CNIL, ["RG-CRIT-02"])
-    assert "indisponibilité : aucune sauvegarde ne les a restaurées" in advice.deciding[0].reason
+    assert advice.deciding[0].reason == "aucune sauvegarde n'a restauré les données"
     assert advise(**lost, backup_restored=True, unavailable_hours=4, tolerable_hours=24).recommendation is REGISTER
 
 
@@ -56,7 +56,7 @@ def test_unavailable_longer_than_the_service_tolerates_calls_for_the_cnil_and_fo
             "unavailable_hours": 48, "tolerable_hours": 4}
     assert advise(**lost).recommendation is CNIL
     assert advise(**lost).deciding[0].reason == \
-        "indisponibilité : indisponibles 2 jours quand le service s'en passe au plus 4 h"
+        "données indisponibles 2 jours, quand le service peut s'en passer au plus 4 h"
     assert advise(**lost, critical_service=True).recommendation is PEOPLE
     assert advise(**{**lost, "tolerable_hours": 72}, critical_service=True).recommendation is REGISTER
 
@@ -74,7 +74,7 @@ def test_a_backup_restored_in_time_lowers_what_the_score_alone_would_notify():
 def test_fraud_enabling_data_exposed_call_for_the_cnil_taken_for_the_people_and_other_data_for_neither():
     advice = advise(data_categories=("identification", "bank_details"), data_fate="exposed")
     assert (advice.recommendation, deciding(advice)) == (CNIL, ["RG-CRIT-04"])
-    assert "(coordonnées bancaires)" in advice.deciding[0].reason
+    assert advice.deciding[0].reason == "coordonnées bancaires, exposées"
     assert advise(data_categories=("credentials",), data_fate="exfiltrated").recommendation is PEOPLE
     assert advise(data_categories=("identification", "contact"), data_fate="exposed").recommendation is REGISTER
 
@@ -141,9 +141,10 @@ def test_when_criteria_conflict_the_more_protective_answer_stands_and_says_why()
                     data_retrieved=True)
     assert advice.recommendation is CNIL
     assert deciding(advice) == ["RG-CRIT-04", "RG-CRIT-06"]
-    assert advice.conflict == ("Les critères divergent : RG-CRIT-06 conduirait à inscription au registre seulement, "
-                               "RG-CRIT-04 à notification à la CNIL ; dans le doute, la réponse la plus protectrice "
-                               "est retenue (« en cas de doute, notifier », CNIL).")
+    assert advice.conflict == (
+        "Les critères divergent : « destinataire de confiance » conduirait à inscription au registre seulement, "
+        "« données propres à la fraude ou à l'usurpation d'identité » à notification à la CNIL ; dans le doute, la "
+        "réponse la plus protectrice est retenue (« en cas de doute, notifier », CNIL).")
     assert advice.conflict in advice.reasons
 
 
