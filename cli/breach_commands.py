@@ -44,9 +44,10 @@ def personal_data(ref: RefArgument,
 
 
 @app.command()
-def assess(ref: RefArgument, file: Annotated[Path, typer.Option("--file", help="Évaluation YAML (méthode ENISA).")],
+def assess(ref: RefArgument,
+           file: Annotated[Path, typer.Option("--file", help="Évaluation YAML (score ENISA et critères du CEPD).")],
            as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
-    """Évaluer la gravité d'une violation (ENISA : SE = DPC × EI + CB) et recommander une décision."""
+    """Évaluer une violation (score ENISA et critères du CEPD) et recommander une décision."""
     from cli.files import read_document
     from models.breach_input import parse_assessment
     from models.commands import Assess

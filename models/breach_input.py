@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.bounds import MAX_ITEMS, LongText, ShortText
+from models.errors import FieldError, InvalidInput
 from models.validation import validate_document
 from policy.severity import DpcAdjustment, Factors
 
@@ -73,7 +74,25 @@ class AssessmentDocument(BaseModel):
 
 
 def parse_assessment(raw: Any) -> AssessmentDocument:
-    return validate_document(AssessmentDocument, raw, "l'évaluation")
+    """The assessment, or InvalidInput naming each bad field, and each fact that contradicts another: a contradiction
+    left to the rules would silently leave a criterion out (a fate with no loss of confidentiality...)."""
+    document = validate_document(AssessmentDocument, raw, "l'évaluation")
+    errors = []
+    if document.confidentiality == "none":
+        errors += [FieldError(name, "sans objet quand la confidentialité n'est pas atteinte (confidentiality: none) : "
+                                    "indiquez la perte de confidentialité ou retirez ce champ")
+                   for name in ("data_fate", "trusted_recipient", "data_retrieved") if getattr(document, name)
+                   not in (None, False)]
+    if document.availability == "none":
+        errors += [FieldError(name, "sans objet quand la disponibilité n'est pas atteinte (availability: none) : "
+                                    "indiquez la perte de disponibilité ou retirez ce champ")
+                   for name in ("unavailable_hours", "tolerable_hours", "backup_restored", "critical_service")
+                   if getattr(document, name) not in (None, False)]
+    if document.availability == "permanent" and document.backup_restored:
+        errors.append(FieldError("backup_restored", "contredit une perte définitive (availability: permanent)"))
+    if errors:
+        raise InvalidInput(errors)
+    return document
 
 
 class LetterDocument(BaseModel):

@@ -3,20 +3,23 @@
 Article 29 Working Party's Guidelines on personal data breach notification, WP250 rev.01, § IV.B, which the EDPB
 endorsed). Each rule reads the assessment's facts and either raises the recommendation to at least an answer
 (a floor) or, where the facts contain the risk, lowers it to at most an answer (a cap). An unknown fact never
-lowers anything: in doubt, notify (the CNIL's guidance).
+lowers anything (a cap resting on what the data are not needs their categories): in doubt, notify (the CNIL's
+guidance).
 
 RG-CRIT-01 large scale: intelligible data of at least `large_scale_from` people lost their confidentiality → inform
            the people; any other loss at that scale → notify the CNIL (EDPB cases 11, 14; WP250 IV.B).
-RG-CRIT-02 unavailability: data not restored from a backup, or unavailable longer than the service can do without
-           them → notify the CNIL; and when the service is one people's care or safety depends on → inform them
-           (EDPB cases 2, 3).
+RG-CRIT-02 unavailability: data lost for good, not restored from a backup, or unavailable longer than the service
+           can do without them → notify the CNIL; and when the service is one people's care or safety depends on →
+           inform them (EDPB cases 2, 3).
 RG-CRIT-03 restored in time: only availability (and a repaired integrity) lost, restored from a backup within what
-           the service tolerates, nothing exposed → register only (EDPB case 1).
+           the service tolerates, nothing exposed, neither special-category data nor a service people's care or
+           safety depends on → register only if the data were encrypted at rest (EDPB case 1), else CNIL at most.
 RG-CRIT-04 fraud or identity theft: intelligible identity documents, bank details, credentials or a social-security
            number, exposed → notify the CNIL; taken or published, or reached by someone acting with malice → inform
            the people (EDPB cases 4, 7, 14, 18; WP250 IV.B).
 RG-CRIT-05 taken or published: intelligible data published, or taken (copied, stolen) by a malicious outsider, whose
-           use nobody can rule out → inform the people (EDPB cases 5, 11, 12, 17).
+           use nobody can rule out → inform the people (EDPB cases 5, 11, 12, 17); taken without established
+           malice → notify the CNIL.
 RG-CRIT-06 trusted recipient: data seen only by a known recipient bound to secrecy, who returned or deleted them,
            without malice → register only; with special-category data → notify the CNIL at most (EDPB case 9; WP250).
 RG-CRIT-07 malicious insider: the controller has no assurance about what the person will do → notify the CNIL
@@ -111,7 +114,14 @@ class Facts:
 
     @property
     def special(self) -> bool:
-        return any(c in SPECIAL_CATEGORIES for c in self.factors.data_categories)
+        """Special-category data, by the categories given or by the ENISA data type."""
+        return "sensitive" in self.factors.data_types or any(c in SPECIAL_CATEGORIES
+                                                             for c in self.factors.data_categories)
+
+    @property
+    def categories_known(self) -> bool:
+        """Whether the categories were given: without them, no cap may rest on what the data are not."""
+        return bool(self.factors.data_categories)
 
     @property
     def restored_in_time(self) -> bool:
@@ -122,7 +132,7 @@ class Facts:
     @property
     def unavailable_too_long(self) -> bool:
         f = self.factors
-        return f.availability != "none" and (f.backup_restored is False or (
+        return f.availability == "permanent" or f.availability != "none" and (f.backup_restored is False or (
             f.unavailable_hours is not None and f.tolerable_hours is not None
             and f.unavailable_hours > f.tolerable_hours))
 
@@ -131,8 +141,10 @@ WP250 = "G29, lignes directrices sur la notification de violations (WP250 rév.0
 
 
 def _edpb(*cases: int) -> str:
-    numbers = ", ".join(f"{case:02d}" for case in cases)
-    return f"CEPD, lignes directrices 01/2021, cas n° {numbers}"
+    if len(cases) == 1:
+        return f"CEPD, lignes directrices 01/2021, cas n° {cases[0]}"
+    numbers = ", ".join(str(case) for case in cases[:-1]) + f" et {cases[-1]}"
+    return f"CEPD, lignes directrices 01/2021, cas nos {numbers}"
 
 
 def large_scale(facts: Facts) -> Finding | None:
@@ -154,7 +166,8 @@ def unavailability(facts: Facts) -> Finding | None:
     f = facts.factors
     if not facts.unavailable_too_long:
         return None
-    why = "aucune sauvegarde n'a restauré les données" if f.backup_restored is False else \
+    why = "données perdues définitivement" if f.availability == "permanent" else \
+        "aucune sauvegarde n'a restauré les données" if f.backup_restored is False else \
         f"données indisponibles {_hours(f.unavailable_hours)}, quand le service peut s'en passer au plus " \
         f"{_hours(f.tolerable_hours)}"
     if f.critical_service:
@@ -165,10 +178,13 @@ def unavailability(facts: Facts) -> Finding | None:
 
 def restored_in_time(facts: Facts) -> Finding | None:
     f = facts.factors
-    if f.availability == "none" or not facts.restored_in_time or facts.confidentiality_lost \
-            or f.integrity == "unrecoverable":
+    # The EDPB's case 1: ordinary data, an ordinary service; a hospital's (case 3) or health data stay as scored.
+    if f.availability != "temporary" or not facts.restored_in_time or facts.confidentiality_lost \
+            or f.integrity == "unrecoverable" or f.critical_service or facts.special:
         return None
-    return Finding("RG-CRIT-03", False, Answer.REGISTER_ONLY,
+    # Case 1's data were encrypted at rest: an attacker who held readable data is not ruled out otherwise, so a
+    # timely restore alone only removes the high risk.
+    return Finding("RG-CRIT-03", False, Answer.REGISTER_ONLY if f.unintelligible else Answer.NOTIFY_CNIL,
                    f"données restaurées depuis une sauvegarde en {_hours(f.unavailable_hours)}, dans le délai que le "
                    f"service supporte ({_hours(f.tolerable_hours)}), sans perte de confidentialité", _edpb(1))
 
@@ -177,13 +193,14 @@ def fraud_enabling(facts: Facts) -> Finding | None:
     kinds = facts.fraud_enabling
     if not kinds or not facts.confidentiality_lost or not facts.intelligible:
         return None
-    what = ", ".join(kinds)
+    what = f"données propres à la fraude ({', '.join(kinds)})"
     if facts.taken or facts.factors.malicious:
-        return Finding("RG-CRIT-04", True, Answer.INFORM_PEOPLE,
-                       f"{what}, emportées, publiées ou atteintes avec malveillance",
+        how = {"published": "rendues publiques", "exfiltrated": "emportées ou copiées"}.get(
+            facts.factors.data_fate or "", "atteintes avec malveillance")
+        return Finding("RG-CRIT-04", True, Answer.INFORM_PEOPLE, f"{what} {how}",
                        f"{_edpb(4, 7, 14, 18)} ; {WP250}")
     return Finding("RG-CRIT-04", True, Answer.NOTIFY_CNIL,
-                   f"{what}, exposées",
+                   f"{what} exposées",
                    f"{_edpb(14)} ; {WP250}")
 
 
@@ -194,15 +211,19 @@ def taken_or_published(facts: Facts) -> Finding | None:
     if f.data_fate == "published":
         return Finding("RG-CRIT-05", True, Answer.INFORM_PEOPLE, "données lisibles rendues publiques",
                        f"{_edpb(5, 11)} ; {WP250}")
-    if f.data_fate == "exfiltrated" and f.malicious and not f.malicious_insider:
+    if f.data_fate != "exfiltrated" or f.malicious_insider or facts.trusted_and_retrieved:
+        return None
+    if f.malicious:
         return Finding("RG-CRIT-05", True, Answer.INFORM_PEOPLE,
                        "données lisibles emportées ou copiées par un tiers malveillant, dont nul ne peut exclure "
                        "l'usage", _edpb(5, 11, 12, 17))
-    return None
+    return Finding("RG-CRIT-05", True, Answer.NOTIFY_CNIL,
+                   "données lisibles sorties du contrôle du responsable, sans malveillance établie", _edpb(5, 11))
 
 
 def trusted_recipient(facts: Facts) -> Finding | None:
-    if not facts.confidentiality_lost or not facts.trusted_and_retrieved or facts.factors.malicious_insider:
+    if not facts.confidentiality_lost or not facts.trusted_and_retrieved or facts.factors.malicious_insider \
+            or not facts.categories_known:
         return None
     if facts.special:
         return Finding("RG-CRIT-06", False, Answer.NOTIFY_CNIL,
@@ -244,7 +265,8 @@ def unintelligible(facts: Facts) -> Finding | None:
 def contained_disclosure(facts: Facts) -> Finding | None:
     f = facts.factors
     if f.confidentiality != "limited" or f.data_fate != "exposed" or f.malicious or f.malicious_insider \
-            or facts.special or facts.fraud_enabling or f.vulnerable_subjects or not facts.intelligible:
+            or facts.special or facts.fraud_enabling or f.vulnerable_subjects or not facts.intelligible \
+            or not facts.categories_known:
         return None
     return Finding("RG-CRIT-10", False, Answer.NOTIFY_CNIL,
                    "divulgation accidentelle à des destinataires connus, sans copie ni publication, sans données "
@@ -272,4 +294,4 @@ def _hours(hours: float | None) -> str:
         return "?"
     if hours >= 48 and hours % 24 == 0:
         return f"{int(hours // 24)} jours"
-    return f"{hours:g} h".replace(".", ",")
+    return f"{round(hours, 2):g} h".replace(".", ",")

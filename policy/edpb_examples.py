@@ -25,7 +25,7 @@ class Example:
     source: str
 
     def citation(self) -> str:
-        return f"cas n° {self.number:02d} des {GUIDELINES}, « {self.title} »"
+        return f"cas n° {self.number} des {GUIDELINES}, « {self.title} »"
 
     def conclusion_text(self) -> str:
         return {Answer.REGISTER_ONLY: "documentation interne seulement, sans notification",
@@ -67,14 +67,18 @@ def features(facts: Facts) -> tuple[object, ...]:
             f.critical_service)
 
 
-def nearest(facts: Facts, answer: Answer) -> Example:
-    """The example whose profile differs from these facts in the fewest criteria; among equals, one where the EDPB
-    gave the same answer, then the first in the guidelines."""
+# How much a difference in each fact of the profile counts: the facts that decide the EDPB's answers (what became of
+# the data, encryption, a backup, who had them) weigh more than the circumstances around them.
+WEIGHTS = (2, 1, 3, 3, 1, 2, 3, 2, 2, 2, 1, 1, 2)
+
+
+def nearest(facts: Facts) -> Example:
+    """The example whose profile differs least from these facts, the deciding facts weighing more; among equals,
+    the first in the guidelines (the answer is not used: the example is a check on it, not its echo)."""
     profile = features(facts)
 
-    def distance(example: Example) -> tuple[int, bool, int]:
+    def distance(example: Example) -> tuple[int, int]:
         theirs = features(Facts(example.factors, example.factors.people_concerned, facts.large_scale_from))
-        return sum(a != b for a, b in zip(profile, theirs, strict=True)), example.conclusion != answer, \
-            example.number
+        return sum(weight for weight, a, b in zip(WEIGHTS, profile, theirs, strict=True) if a != b), example.number
 
     return min(examples(), key=distance)

@@ -34,11 +34,13 @@ class Advice:
     @property
     def reasons(self) -> tuple[str, ...]:
         """The ENISA computation, then what decided the answer, in French."""
-        return (*self.severity.reasons, *self.basis_lines())
+        return (*self.severity.reasons, *self.basis_lines(with_score=False))
 
-    def basis_lines(self) -> list[str]:
+    def basis_lines(self, with_score: bool = True) -> list[str]:
+        """What decided the answer; `with_score` adds the score's own answer where it differs (for a reader who
+        does not see the ENISA computation above)."""
         lines = [f"Recommandation : {RECOMMENDATION_LABELS[self.recommendation]}."]
-        if self.severity.recommendation != self.recommendation:
+        if with_score and self.severity.recommendation != self.recommendation:
             lines.append(f"Le score ENISA seul aurait conduit à : "
                          f"{RECOMMENDATION_LABELS[self.severity.recommendation]}.")
         if self.deciding:
@@ -87,12 +89,14 @@ def recommend(factors: Factors, minors_uplift: int = 1, people: int | None = Non
     answer = max(min(enisa, cap), floor)
     conflict = None
     if floor > cap:
+        # An overruled cap lowers nothing: the score stands unless a floor goes higher.
+        answer = max(enisa, floor)
         held = [finding for finding in floors if finding.answer == floor]
+        deciding = held if answer == floor > enisa else []
         yielded = [finding for finding in caps if finding.answer < floor]
-        deciding = held + yielded
-        conflict = (f"Les critères divergent : {_rules(yielded)} conduirait à {_at_most(yielded)}, {_rules(held)} à "
-                    f"{ANSWER_LABELS[floor]} ; dans le doute, la réponse la plus protectrice est retenue "
-                    "(« en cas de doute, notifier », CNIL).")
+        conflict = (f"Les critères divergent : {_rules(yielded)} conduirait à {_at_most(yielded)}, "
+                    f"{_rules(held)} à {ANSWER_LABELS[floor]} au moins ; le plus protecteur l'emporte et "
+                    "le premier n'abaisse rien (« en cas de doute, notifier », CNIL).")
     elif answer == enisa:
         deciding = []
     elif answer > enisa:
@@ -101,11 +105,11 @@ def recommend(factors: Factors, minors_uplift: int = 1, people: int | None = Non
         deciding = [finding for finding in caps if finding.answer == answer]
     others = tuple(finding for finding in applied if finding not in deciding)
     return Advice(severity, RECOMMENDATION_OF[answer], tuple(deciding), others, conflict,
-                  nearest(facts, answer))
+                  nearest(facts))
 
 
 def _effect(finding: Finding) -> str:
-    return f"{'au moins' if finding.raises else 'au plus'} {ANSWER_LABELS[finding.answer]}"
+    return f"{'au moins' if finding.raises else 'au plus'} : {ANSWER_LABELS[finding.answer]}"
 
 
 def _rules(applied: list[Finding]) -> str:

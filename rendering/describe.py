@@ -97,7 +97,7 @@ DESCRIPTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "drafts_prepared": lambda p: "Projets de notification "
                                  + ("complémentaire " if p.get("complementary") else "")
                                  + "et de lettre aux personnes concernées envoyés au DPD.",
-    "breach_assessed": lambda p: f"Évaluation ENISA : SE {_number(p['se'])}, gravité "
+    "breach_assessed": lambda p: f"Évaluation de la violation : score ENISA {_number(p['se'])}, gravité "
                                  f"{LEVEL_LABELS[Level(p['level'])]} ; recommandation : "
                                  f"{RECOMMENDATION_LABELS[Recommendation(p['recommendation'])]}.",
     "breach_decided": lambda p: f"Décision du DPD : {'notifier' if p['notify_cnil'] else 'ne pas notifier'} la CNIL, "

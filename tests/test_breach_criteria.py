@@ -1,6 +1,8 @@
 """The EDPB's criteria (RG-CRIT-01…10) and how they combine with the ENISA score (RG-REC-01…04): each criterion once
 moving the recommendation and once, the deciding fact taken away, leaving it where the score puts it."""
 
+import pytest
+
 from policy.breach_criteria import CRITERIA, Facts, findings
 from policy.edpb_examples import examples
 from policy.recommendation import Advice, recommend
@@ -65,16 +67,23 @@ def test_a_backup_restored_in_time_lowers_what_the_score_alone_would_notify():
     # Financial data, half identifiable, ransomware: SE = 3 × 0.5 + 0.25 + 0.5 = 2.25, "notify the CNIL".
     ransomware = {"data_types": ("financial",), "ease_of_identification": "limited", "confidentiality": "none",
                   "availability": "temporary", "malicious": True, "backup_restored": True, "tolerable_hours": 24}
-    advice = advise(**ransomware, unavailable_hours=6)
-    assert (advice.severity.recommendation, advice.recommendation, deciding(advice)) == \
-        (CNIL, REGISTER, ["RG-CRIT-03"])
+    readable = advise(**{**ransomware, "ease_of_identification": "maximum"}, unavailable_hours=6)  # SE 3,75
+    assert (readable.severity.recommendation, readable.recommendation, deciding(readable)) == \
+        (PEOPLE, CNIL, ["RG-CRIT-03"])  # readable data, exfiltration not excluded by encryption: CNIL at most
+    encrypted = advise(**{**ransomware, "ease_of_identification": "maximum"}, unavailable_hours=6,
+                       unintelligible=True, integrity="recoverable")  # SE 3 × 0,25 + 1 = 1,75: as in case 1
+    assert encrypted.recommendation is REGISTER
+    assert "RG-CRIT-03" in [finding.rule for finding in (*encrypted.deciding, *encrypted.others)]
+    sensitive = advise(**{**ransomware, "data_types": ("sensitive",), "ease_of_identification": "maximum",
+                          "data_categories": ("identification",)}, unavailable_hours=6)
+    assert sensitive.recommendation is PEOPLE  # special-category data: the restore lowers nothing
     assert advise(**ransomware, unavailable_hours=30).recommendation is CNIL
 
 
 def test_fraud_enabling_data_exposed_call_for_the_cnil_taken_for_the_people_and_other_data_for_neither():
     advice = advise(data_categories=("identification", "bank_details"), data_fate="exposed")
     assert (advice.recommendation, deciding(advice)) == (CNIL, ["RG-CRIT-04"])
-    assert advice.deciding[0].reason == "coordonnées bancaires, exposées"
+    assert advice.deciding[0].reason == "données propres à la fraude (coordonnées bancaires) exposées"
     assert advise(data_categories=("credentials",), data_fate="exfiltrated").recommendation is PEOPLE
     assert advise(data_categories=("identification", "contact"), data_fate="exposed").recommendation is REGISTER
 
@@ -88,7 +97,8 @@ def test_data_taken_by_a_malicious_outsider_or_published_inform_the_people_and_m
 
 def test_a_trusted_recipient_who_deleted_the_data_lowers_to_the_register_and_one_who_did_not_does_not():
     # Behavioural data: SE = 2 × 1 + 0.25 = 2.25, "notify the CNIL".
-    mistake = {"data_types": ("behavioural",), "data_fate": "exposed", "trusted_recipient": True}
+    mistake = {"data_types": ("behavioural",), "data_fate": "exposed", "trusted_recipient": True,
+               "data_categories": ("identification", "school_life")}
     advice = advise(**mistake, data_retrieved=True)
     assert (advice.recommendation, deciding(advice)) == (REGISTER, ["RG-CRIT-06"])
     assert advise(**mistake, data_retrieved=False).recommendation is CNIL
@@ -128,7 +138,8 @@ def test_unintelligible_data_stolen_stay_in_the_register_and_readable_ones_infor
 
 def test_a_contained_disclosure_lowers_to_the_cnil_and_a_malicious_one_does_not():
     # Financial data: SE = 3 × 1 + 0.25 = 3.25, "notify and inform".
-    letter = {"data_types": ("simple", "financial"), "data_fate": "exposed"}
+    letter = {"data_types": ("simple", "financial"), "data_fate": "exposed",
+              "data_categories": ("identification", "social_financial")}
     advice = advise(**letter)
     assert (advice.severity.recommendation, advice.recommendation, deciding(advice)) == \
         (PEOPLE, CNIL, ["RG-CRIT-10"])
@@ -140,19 +151,39 @@ def test_when_criteria_conflict_the_more_protective_answer_stands_and_says_why()
     advice = advise(data_categories=("credentials",), data_fate="exposed", trusted_recipient=True,
                     data_retrieved=True)
     assert advice.recommendation is CNIL
-    assert deciding(advice) == ["RG-CRIT-04", "RG-CRIT-06"]
+    assert deciding(advice) == ["RG-CRIT-04"]
     assert advice.conflict == (
         "Les critères divergent : « destinataire de confiance » conduirait à inscription au registre seulement, "
-        "« données propres à la fraude ou à l'usurpation d'identité » à notification à la CNIL ; dans le doute, la "
-        "réponse la plus protectrice est retenue (« en cas de doute, notifier », CNIL).")
+        "« données propres à la fraude ou à l'usurpation d'identité » à notification à la CNIL au moins ; le plus "
+        "protecteur l'emporte et le premier n'abaisse rien (« en cas de doute, notifier », CNIL).")
     assert advice.conflict in advice.reasons
 
 
 def test_unknown_facts_never_lower_the_recommendation():
-    # The contained-disclosure and trusted-recipient caps need the fate and the deletion to be known.
+    # The contained-disclosure and trusted-recipient caps need the fate, the deletion and the categories known.
     letter = {"data_types": ("simple", "financial")}
     assert advise(**letter).recommendation is PEOPLE
     assert advise(**letter, trusted_recipient=True).recommendation is PEOPLE
+    assert advise(**letter, data_fate="exposed").recommendation is PEOPLE  # categories not given
+    assert advise(**letter, data_fate="exposed", trusted_recipient=True, data_retrieved=True).recommendation \
+        is PEOPLE
+    assert advise(data_types=("sensitive",), data_fate="exposed", data_categories=("identification",)) \
+        .recommendation is PEOPLE  # the ENISA type says special-category data, whatever the categories
+
+
+def test_a_timely_restore_does_not_lower_a_critical_service_or_health_data():
+    hospital = {"data_types": ("sensitive",), "confidentiality": "none", "availability": "temporary",
+                "malicious": True, "backup_restored": True, "unavailable_hours": 3, "tolerable_hours": 24}
+    assert advise(**hospital).recommendation is PEOPLE
+    critical = advise(**{**hospital, "data_types": ("simple",), "ease_of_identification": "limited"},
+                      critical_service=True)
+    assert "RG-CRIT-03" not in [finding.rule for finding in (*critical.deciding, *critical.others)]
+
+
+def test_data_lost_for_good_call_for_the_cnil_and_taken_without_malice_too():
+    lost = advise(confidentiality="none", availability="permanent")
+    assert (lost.recommendation, lost.deciding[0].reason) == (CNIL, "données perdues définitivement")
+    assert advise(data_fate="exfiltrated").recommendation is CNIL
 
 
 def test_every_recommendation_names_its_nearest_published_example():
@@ -160,7 +191,7 @@ def test_every_recommendation_names_its_nearest_published_example():
                     data_categories=("identification", "contact"))
     assert advice.example.number == 8
     assert advice.reasons[-1] == (
-        "Exemple publié le plus proche : cas n° 08 des lignes directrices 01/2021 du CEPD, « Exfiltration de données "
+        "Exemple publié le plus proche : cas n° 8 des lignes directrices 01/2021 du CEPD, « Exfiltration de données "
         "de l'entreprise par un salarié », où le CEPD conclut : notifier l'autorité de contrôle, sans informer les "
         "personnes.")
 
@@ -171,3 +202,19 @@ def test_every_criterion_applies_somewhere_among_the_examples_and_cites_where_th
     assert {finding.rule for finding in applied} == {f"RG-CRIT-{n:02d}" for n in range(1, len(CRITERIA) + 1)}
     for finding in applied:
         assert any(source in finding.source for source in ("CEPD, lignes directrices 01/2021", "WP250", "RGPD art."))
+
+
+def test_facts_that_contradict_the_losses_are_refused_by_name():
+    from models.breach_input import parse_assessment
+    from models.errors import InvalidInput
+
+    base = {"data_types": ["simple"], "ease_of_identification": "maximum", "nature": "n", "consequences": "c",
+            "measures": "m"}
+    with pytest.raises(InvalidInput) as refused:
+        parse_assessment({**base, "data_fate": "published", "unavailable_hours": 500, "critical_service": True})
+    assert [error.field for error in refused.value.errors] == ["data_fate", "unavailable_hours", "critical_service"]
+    assert "sans objet quand la confidentialité n'est pas atteinte" in refused.value.errors[0].message
+    with pytest.raises(InvalidInput) as refused:
+        parse_assessment({**base, "availability": "permanent", "backup_restored": True})
+    assert [error.field for error in refused.value.errors] == ["backup_restored"]
+    parse_assessment({**base, "confidentiality": "limited", "data_fate": "published"})  # consistent: accepted

@@ -16,10 +16,10 @@ from tests.walkers import declared
 INSIDER = {"data_types": ["simple"], "ease_of_identification": "limited", "confidentiality": "limited",
            "malicious": True, "malicious_insider": True, "data_fate": "exfiltrated",
            "data_categories": ["identification", "contact"]}
-DECIDED_BY = "Décidée par le critère « personne interne malveillante » (au moins notification à la CNIL) : rien " \
+DECIDED_BY = "Décidée par le critère « personne interne malveillante » (au moins : notification à la CNIL) : rien " \
              "ne garantit l'usage que l'auteur, une personne interne, fera des données (CEPD, lignes directrices " \
-             "01/2021, cas n° 08)."
-EXAMPLE = "Exemple publié le plus proche : cas n° 08 des lignes directrices 01/2021 du CEPD, « Exfiltration de " \
+             "01/2021, cas n° 8)."
+EXAMPLE = "Exemple publié le plus proche : cas n° 8 des lignes directrices 01/2021 du CEPD, « Exfiltration de " \
           "données de l'entreprise par un salarié », où le CEPD conclut : notifier l'autorité de contrôle, sans " \
           "informer les personnes."
 
