@@ -73,7 +73,9 @@ def _message(error: Any) -> str:
 
 def _number(context: dict[str, Any], *keys: str) -> str:
     value = next(context[key] for key in keys if key in context)
-    return grouped(value) if isinstance(value, int) else str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a bound on hours: 87 840, not 87840.0
+    return grouped(value) if isinstance(value, int) else str(value).replace(".", ",")
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

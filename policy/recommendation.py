@@ -48,7 +48,7 @@ class Advice:
                       f"({finding.source})." for finding in self.deciding]
         else:
             lines.append("Décidée par le score ENISA, qu'aucun critère du CEPD ne modifie.")
-        lines += [f"Critère également rempli, sans effet sur la réponse : {finding.label} : {finding.reason}."
+        lines += [f"Critère également rempli, conforme à la réponse retenue : {finding.label} : {finding.reason}."
                   for finding in self.others]
         if self.conflict:
             lines.append(self.conflict)
