@@ -30,7 +30,8 @@ def project_codes() -> set[str]:
             module = importlib.import_module(f"{package}.{module_info.name}")
             for value in vars(module).values():
                 if isinstance(value, type) and issubclass(value, enum.Enum) and value.__module__ == module.__name__:
-                    codes.update(str(member.value) for member in value)
+                    # Text codes only: an ordered enum's numbers (policy.breach_criteria.Answer) are no word.
+                    codes.update(member.value for member in value if isinstance(member.value, str))
     from models.outbox import TEMPLATE_LABELS
     from policy.scope import CATEGORY_RULES
     from policy.severity import DATA_TYPE_LABELS, EI_LABELS

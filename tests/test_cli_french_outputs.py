@@ -27,9 +27,9 @@ def enum_values() -> set[str]:
             if module_info.name == "migrations":
                 continue
             module = importlib.import_module(f"{package.__name__}.{module_info.name}")
-            values |= {str(member.value) for obj in vars(module).values()
+            values |= {member.value for obj in vars(module).values()  # text codes: a rank (0, 1, 2) is none
                        if isinstance(obj, type) and issubclass(obj, enum.Enum) and obj.__module__ == module.__name__
-                       for member in obj}
+                       for member in obj if isinstance(member.value, str)}
     return values
 
 
