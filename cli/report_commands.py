@@ -198,6 +198,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
                    f"{check.head_hash}.")
         return
+    from models.attestation import discrepancies, misfiled_entries
     from models.db import read_scope
     from models.timeline import verify_chain
 
@@ -205,10 +206,18 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         person(by)  # any declared person may check the proof: it shows counts and hashes, nothing of an incident
         with read_scope() as session:
             report = verify_chain(session)
+            misfiled = misfiled_entries(session) if report.ok else []
+            differing = discrepancies(session) if report.ok else []
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
-    typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash}.")
+    problems = [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
+                "couvre son empreinte" for seq, ref in misfiled] + [found.text() for found in differing]
+    if problems:
+        fail("Chaîne intègre, mais les enregistrements ne correspondent plus à la chronologie :\n"
+             + "\n".join(f"  - {problem}" for problem in problems))
+    typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash} ; les "
+               "enregistrements correspondent à ce qu'elle atteste.")
 
 
 def _day(value: str, field: str) -> date:

@@ -89,6 +89,9 @@ def _utc_iso(instant: datetime | str) -> str:
             f"{instant.second:02d}.{instant.microsecond:06d}Z")
 
 
+utc_text = _utc_iso  # the form every instant takes in what the chain covers
+
+
 @event.listens_for(OrmSession, "after_transaction_end")
 def _forget_chain_head(session: OrmSession, transaction: SessionTransaction) -> None:
     """The head read by a transaction is that transaction's: the next one locks and reads it afresh."""

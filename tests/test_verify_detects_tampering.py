@@ -10,7 +10,9 @@ def test_an_untouched_chain_verifies(cli, tmp_path):
     entries = timeline_of(cli, declared(cli, tmp_path)["ref"])
     result = cli("verify")
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"Chaîne intègre : {len(entries)} entrées, empreinte de tête {entries[-1]['hash']}."
+    assert result.stdout.strip() == (f"Chaîne intègre : {len(entries)} entrées, empreinte de tête "
+                                     f"{entries[-1]['hash']} ; les enregistrements correspondent à ce qu'elle "
+                                     "atteste.")
 
 
 def test_altering_one_stored_entry_makes_verify_fail_and_name_it(cli, store, tmp_path):

@@ -1,0 +1,69 @@
+"""Each entry attests the state of the records its change wrote (models/attestation.py): `incidents verify` names
+a record edited beside the door — an incident's title, an obligation's due time, a decision's answer — and an entry
+moved to another incident, even though the chain of hashes itself is intact."""
+
+from tests.conftest import DPD
+from tests.store_probe import execute
+from tests.test_breach_decision import BREACH, assess
+from tests.walkers import declared, timeline_of
+
+AT = "2026-11-28T10:00:00+01:00"
+
+
+def decided_breach(cli, tmp_path) -> str:
+    ref = declared(cli, tmp_path, aware_at="2026-11-28T09:30:00+01:00", at=AT, **BREACH)["ref"]
+    assess(cli, tmp_path, ref, "2026-11-28T14:00:00+01:00")
+    result = cli("decide", ref, "--cnil", "yes", "--subjects", "yes", "--by", DPD, "--at", "2026-11-28T15:00:00+01:00")
+    assert result.exit_code == 0, result.output
+    return ref
+
+
+def verify_problems(cli) -> list[str]:
+    result = cli("verify")
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "Chaîne intègre, mais les enregistrements ne correspondent plus à la chronologie :"
+    return [line.strip() for line in lines[1:]]
+
+
+def test_records_written_through_the_door_match_what_the_timeline_attests(cli, tmp_path):
+    decided_breach(cli, tmp_path)
+    result = cli("verify")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("; les enregistrements correspondent à ce qu'elle atteste.")
+
+
+def test_an_incident_title_edited_in_its_table_is_named(cli, store, tmp_path):
+    ref = decided_breach(cli, tmp_path)
+    execute(store, "UPDATE incident SET title = 'Incident sans gravité' WHERE ref = ?", ref)
+    [problem] = verify_problems(cli)
+    assert problem.startswith(f"- {ref} : l'incident ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problem.endswith("(modifié hors de la porte unique : titre)")
+
+
+def test_an_obligations_due_time_edited_in_its_table_is_named(cli, store, tmp_path):
+    ref = decided_breach(cli, tmp_path)
+    execute(store, "UPDATE obligation SET due_at = '2027-01-01 00:00:00.000000' WHERE kind = 'cnil_notification'")
+    [problem] = verify_problems(cli)
+    assert problem.startswith(f"- {ref} : une obligation ne correspond plus")
+    assert problem.endswith("(modifié hors de la porte unique : échéance)")
+
+
+def test_a_decisions_answer_edited_in_its_table_is_named(cli, store, tmp_path):
+    ref = decided_breach(cli, tmp_path)
+    execute(store, "UPDATE breach_decision SET subjects = 'no', rationale = 'Risque faible.'")
+    [problem] = verify_problems(cli)
+    assert problem.startswith(f"- {ref} : la décision du DPD ne correspond plus")
+    assert problem.endswith("(modifié hors de la porte unique : réponse sur l'information des personnes, "
+                            "motivation)")
+
+
+def test_an_entry_moved_to_another_incident_is_named(cli, store, tmp_path):
+    first = declared(cli, tmp_path, at=AT)["ref"]
+    second = declared(cli, tmp_path, at=AT, title="Autre incident")["ref"]
+    entry = timeline_of(cli, first)[0]
+    execute(store, "UPDATE timeline_entry SET incident_id = (SELECT id FROM incident WHERE ref = ?) WHERE seq = ?",
+            second, entry["seq"])
+    problems = verify_problems(cli)
+    assert f"- l'entrée n° {entry['seq']} ({first}) est rattachée à un autre incident que celui que couvre son " \
+           "empreinte" in problems
