@@ -7,6 +7,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
+from models.attestation import discrepancies, misfiled_entries
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.breach_reads import personal_data_now
 from models.incident import Incident
@@ -51,6 +52,10 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
     timeline = timeline_rows(session, incident)
     last_seq = timeline[-1]["seq"] if timeline else 0
     proof = verify_chain(session, up_to_seq=last_seq) if with_proof else None
+    # The chain vouches for entries; these say whether the records shown below are still the ones it attests.
+    records = [f"l'entrée n° {seq} est rattachée à cet incident, mais son empreinte en nomme un autre"
+               for seq, _ in misfiled_entries(session, incident.id)] + \
+        [found.text() for found in discrepancies(session, incident.id)] if with_proof else []
     return {
         "ref": incident.ref, "title": incident.title, "status": incident.status,
         "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],
@@ -107,6 +112,6 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
         "proof": None if proof is None else {
             "chain_ok": proof.ok, "entries_checked": proof.entries, "last_seq": last_seq,
             "last_hash": timeline[-1]["hash"] if timeline else None, "problem": proof.problem,
-            "first_bad_seq": proof.first_bad_seq},
+            "first_bad_seq": proof.first_bad_seq, "records_problems": records},
         "generated_at": iso(now),
     }

@@ -31,6 +31,8 @@ def test_records_written_through_the_door_match_what_the_timeline_attests(cli, t
     result = cli("verify")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith("; les enregistrements correspondent à ce qu'elle atteste.")
+    audit = cli("audit", "INC-2026-0001", "--at", "2026-11-28T16:00:00+01:00")
+    assert "Les enregistrements de cet incident correspondent à ce qu'atteste la chronologie." in audit.stdout
 
 
 def test_an_incident_title_edited_in_its_table_is_named(cli, store, tmp_path):
@@ -39,6 +41,10 @@ def test_an_incident_title_edited_in_its_table_is_named(cli, store, tmp_path):
     [problem] = verify_problems(cli)
     assert problem.startswith(f"- {ref} : l'incident ne correspond plus à ce qu'atteste l'entrée n° ")
     assert problem.endswith("(modifié hors de la porte unique : titre)")
+    audit = cli("audit", ref, "--at", "2026-11-28T16:00:00+01:00")
+    assert audit.exit_code == 0, audit.output
+    assert "Mais les enregistrements de cet incident ne correspondent plus à la chronologie" in audit.stdout
+    assert "(modifié hors de la porte unique : titre)" in audit.stdout
 
 
 def test_an_obligations_due_time_edited_in_its_table_is_named(cli, store, tmp_path):
