@@ -7,6 +7,7 @@ from cli import (  # noqa: F401
     db_command,
     engine_commands,
     incident_commands,
+    proof_commands,
     report_commands,
     status_command,
 )

@@ -181,6 +181,9 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl (JSON, une e
 @app.command()
 def verify(export_file: Annotated[Path | None, typer.Option("--export", help="Vérifier un export hors ligne, "
                                                                             "sans le registre.")] = None,
+           checkpoint_file: Annotated[Path | None, typer.Option(
+               "--checkpoint", help="Vérifier aussi que la chronologie prolonge ce point de contrôle signé, "
+                                    "conservé plus tôt (courriel, rapport, « incidents checkpoints »).")] = None,
            by: ByOption = None) -> None:
     """Vérifier l'intégrité de la chaîne de la chronologie (du registre, ou d'un export)."""
     if export_file is not None:
@@ -213,6 +216,12 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
     problems = [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
                 "couvre son empreinte" for seq, ref in misfiled] + [found.text() for found in differing]
+    if checkpoint_file is not None:
+        from cli.proof_commands import held_checkpoint_problem
+
+        held = held_checkpoint_problem(checkpoint_file)
+        if held is not None:
+            fail(f"Point de contrôle contredit : {held}.")
     if problems:
         fail("Chaîne intègre, mais les enregistrements ne correspondent plus à la chronologie :\n"
              + "\n".join(f"  - {problem}" for problem in problems))

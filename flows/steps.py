@@ -9,7 +9,7 @@ import pendulum
 from sqlmodel import col, select
 
 from models.clock import act_as_of, parse_instant
-from models.commands import ProposeScope, RecordPass, RemindAcknowledgement, TakeStep
+from models.commands import ProposeScope, RecordPass, RemindAcknowledgement, SignCheckpoint, TakeStep
 from models.db import session_scope
 from models.door import ENGINE, run
 from models.errors import Refused
@@ -122,6 +122,8 @@ async def logged_pass(now: pendulum.DateTime) -> AsyncIterator[PassResult]:
 def log_pass(started: pendulum.DateTime, now: pendulum.DateTime, result: PassResult, error: str | None) -> None:
     run(RecordPass(started_at=started, finished_at=pendulum.now("UTC"), replay_at=now, summary=result.summary(),
                    error=error), ENGINE, now)
+    # A pass that added entries publishes a signed checkpoint of them: the next mails carry it.
+    run(SignCheckpoint(), ENGINE, now)
 
 
 def preview_pass(now: pendulum.DateTime) -> dict[str, Any]:

@@ -157,6 +157,13 @@ class RecordPass(OnIncident):
 
 
 @dataclass(frozen=True)
+class SignCheckpoint(OnIncident):
+    """About no incident: sign a checkpoint of the timeline if entries were added since the last one."""
+
+    name: ClassVar[Command] = Command.SIGN_CHECKPOINT
+
+
+@dataclass(frozen=True)
 class RequestSignIn(OnIncident):
     """About no incident: mail a one-time sign-in link to the person who asked for it (the portal's default)."""
 
@@ -180,5 +187,5 @@ class Attach(OnIncident):
 IncidentCommand = (ProposeScope | Triage | Acknowledge | FollowUp | Close | Dismiss | SetPersonalData
                    | RuleOutPersonalData | Assess
                    | Decide | Redraft | FileCnil | InformSubjects | TakeStep | RemindAcknowledgement
-                   | RecordDelivery | RecordFailure | RecordPass | RequestSignIn | Attach)
+                   | RecordDelivery | RecordFailure | RecordPass | SignCheckpoint | RequestSignIn | Attach)
 AnyCommand = Declare | IncidentCommand

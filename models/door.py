@@ -23,7 +23,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
-from models import access, attachments, breach_lifecycle, lifecycle, messaging, watchdog
+from models import access, attachments, breach_lifecycle, checkpoints, lifecycle, messaging, watchdog
 from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_NOTE, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.commands import AnyCommand, Declare, OnIncident
 from models.db import in_transaction
@@ -74,6 +74,7 @@ HANDLERS: dict[str, Handler] = {
     "record_delivery": messaging.record_delivery,
     "record_failure": messaging.record_delivery_failure,
     "record_pass": watchdog.record_pass,
+    "sign_checkpoint": checkpoints.record_checkpoint,
     "request_sign_in": access.request_sign_in,
     "attach": attachments.attach,
 }

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -158,32 +159,18 @@ def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
     entries must verify in seconds. Each entry's canonical text is written directly (`_canonical_text`, the same text
     `digest` hashes)."""
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
-    query = select_columns(columns.seq, columns.incident_ref, type_coerce(columns.occurred_at, String),
-                           type_coerce(columns.recorded_at, String), columns.actor, columns.party, columns.kind,
-                           type_coerce(columns.payload, String), columns.prev_hash, columns.hash).order_by(columns.seq)
-    if up_to_seq is not None:
-        query = query.where(columns.seq <= up_to_seq)
-    connection = session.connection()
-    compiled = query.compile(dialect=connection.dialect)
-    cursor = connection.connection.cursor()  # the DBAPI cursor, in the session's transaction
-    try:
-        cursor.execute(str(compiled), _driver_parameters(compiled, connection.dialect))
-        while rows := cursor.fetchmany(VERIFY_BATCH):
-            for seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev, stored_hash in rows:
-                problem = None
-                if seq != expected_seq:
-                    problem = f"entrée n° {expected_seq} manquante"
-                elif stored_prev != prev_hash:
-                    problem = "lien vers l'entrée précédente rompu"
-                elif not _holds(stored_hash, seq, ref, occurred_at, recorded_at, actor, party, kind, payload,
-                                stored_prev):
-                    problem = "contenu modifié : l'empreinte ne correspond plus"
-                if problem:
-                    return ChainReport(False, count, prev_hash, seq, ref, problem)
-                prev_hash, expected_seq, count = stored_hash, expected_seq + 1, count + 1
-    finally:
-        cursor.close()
+    for seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev, stored_hash in \
+            _raw_rows(session, 0, up_to_seq):
+        problem = None
+        if seq != expected_seq:
+            problem = f"entrée n° {expected_seq} manquante"
+        elif stored_prev != prev_hash:
+            problem = "lien vers l'entrée précédente rompu"
+        elif not _holds(stored_hash, seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev):
+            problem = "contenu modifié : l'empreinte ne correspond plus"
+        if problem:
+            return ChainReport(False, count, prev_hash, seq, ref, problem)
+        prev_hash, expected_seq, count = stored_hash, expected_seq + 1, count + 1
     if up_to_seq is not None:
         ok = count == up_to_seq
         return ChainReport(ok, count, prev_hash, None if ok else count + 1, None, None if ok else "entrée manquante")
@@ -192,6 +179,40 @@ def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
         return ChainReport(False, count, prev_hash, head.seq, None,
                            "les dernières entrées de la chaîne ont disparu")
     return ChainReport(True, count, prev_hash)
+
+
+def canonical_texts(session: Session, after_seq: int = 0, up_to_seq: int | None = None) -> Iterator[str]:
+    """The canonical text of each entry after `after_seq` (up to `up_to_seq`), in order: the text its hash covers
+    when it holds, else the text of what is stored now (the leaves of the Merkle tree, models/checkpoints.py)."""
+    for seq, ref, occurred_at, recorded_at, actor, party, kind, payload, prev, stored_hash in \
+            _raw_rows(session, after_seq, up_to_seq):
+        fields = (seq, ref, occurred_at, recorded_at, actor, party, kind)
+        text = _canonical_text(*fields, payload, prev, as_stored=True) if type(payload) is str else ""
+        if not text or _text_digest(text) != stored_hash:
+            text = _canonical_text(*fields, payload, prev)
+        yield text
+
+
+def _raw_rows(session: Session, after_seq: int, up_to_seq: int | None) -> Iterator[tuple[Any, ...]]:
+    """The entries' columns as the database driver gives them, in batches, without SQLAlchemy's processing: a
+    million entries must be read in seconds."""
+    columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
+    query = select_columns(columns.seq, columns.incident_ref, type_coerce(columns.occurred_at, String),
+                           type_coerce(columns.recorded_at, String), columns.actor, columns.party, columns.kind,
+                           type_coerce(columns.payload, String), columns.prev_hash, columns.hash).order_by(columns.seq)
+    if after_seq:
+        query = query.where(columns.seq > after_seq)
+    if up_to_seq is not None:
+        query = query.where(columns.seq <= up_to_seq)
+    connection = session.connection()
+    compiled = query.compile(dialect=connection.dialect)
+    cursor = connection.connection.cursor()  # the DBAPI cursor, in the session's transaction
+    try:
+        cursor.execute(str(compiled), _driver_parameters(compiled, connection.dialect))
+        while rows := cursor.fetchmany(VERIFY_BATCH):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def _driver_parameters(compiled: Any, dialect: Any) -> Any:

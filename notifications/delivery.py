@@ -24,6 +24,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from models.cadence import NOTICE_TEMPLATES
+from models.checkpoints import CHECKPOINT_HEADER
+from models.checkpoints import header_value as checkpoint_header
+from models.checkpoints import latest as latest_checkpoint
 from models.commands import RecordDelivery, RecordFailure
 from models.db import in_transaction, read_scope, session_scope
 from models.door import ENGINE, run, run_all
@@ -154,6 +157,7 @@ class _Pass:
         self.parties, self.now, self.transports, self.fallback = parties, now, transports, fallback
         self.token, self.lease = uuid.uuid4().hex, claim_lease_seconds()
         self.report = DeliveryReport()
+        self._checkpoint: str | None | bool = False  # the latest signed checkpoint, read once by the pass
         self._held_until = 0.0  # on the boot clock: until when this pass's claims surely hold
         self._sending: set[asyncio.Timeout] = set()
         self._unsent: set[int] = set()  # claimed, not yet handed to a relay: given back if the pass stops early
@@ -453,6 +457,11 @@ class _Pass:
             message_id=message_id_for(message.idempotency_key, domain), ref=ref, now=now, reply_to=reply_to,
             thread=thread_id_for(ref, domain) if incident is not None else None,
         )
+        if self._checkpoint is False:
+            self._checkpoint = checkpoint_header(latest_checkpoint(session))
+        if self._checkpoint:
+            # Published where the operator cannot take it back: every recipient keeps the log's latest tree head.
+            email[CHECKPOINT_HEADER] = self._checkpoint
         if self.transports[0].drill:
             mark_as_drill(email)
         outgoing = Outgoing.of(email, ref)

@@ -113,6 +113,7 @@ class Command(StrEnum):
     RECORD_DELIVERY = "record_delivery"
     RECORD_FAILURE = "record_failure"
     RECORD_PASS = "record_pass"
+    SIGN_CHECKPOINT = "sign_checkpoint"
     REQUEST_SIGN_IN = "request_sign_in"
     ATTACH = "attach"
 
@@ -137,6 +138,7 @@ COMMAND_LABELS: dict[Command, str] = {
     Command.RECORD_DELIVERY: "consigner la remise d'un message",
     Command.RECORD_FAILURE: "consigner l'échec de remise d'un message",
     Command.RECORD_PASS: "consigner une passe du moteur",
+    Command.SIGN_CHECKPOINT: "signer un point de contrôle de la chronologie",
     Command.REQUEST_SIGN_IN: "demander un lien de connexion",
     Command.ATTACH: "joindre un fichier",
 }
@@ -301,6 +303,10 @@ TRANSITIONS: dict[Command, Transition] = {row.command: row for row in (
        EntryKind.MESSAGE_FAILED),
     # RG-DOOR-19: the engine logs each pass it ran (when, as of which instant, how it ended), for `status`.
     _t("RG-DOOR-19", Command.RECORD_PASS, "Convention, Art. 4.1 et 4.2", ANY_STATE, set(), PartyRule.ENGINE, None),
+    # RG-DOOR-22: the engine signs a checkpoint of the timeline (its tree's size and root) at each pass that added
+    # entries, and on an académie person's request; nothing goes on the timeline (models/checkpoints.py).
+    _t("RG-DOOR-22", Command.SIGN_CHECKPOINT, "RFC 9162 ; convention, Art. 4 (preuve)", ANY_STATE, set(),
+       PartyRule.ENGINE, None),
     # RG-DOOR-20: anyone declared in the parties' file may ask for a one-time sign-in link, mailed to them alone.
     _t("RG-DOOR-20", Command.REQUEST_SIGN_IN, "Convention, Art. 8 (sécurité du dispositif) ; RGS", ANY_STATE, set(Role),
        PartyRule.SELF, None),

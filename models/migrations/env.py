@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import models.access  # noqa: F401
 import models.attachments  # noqa: F401
 import models.breach  # noqa: F401  (register tables)
+import models.checkpoints  # noqa: F401
 import models.engine_pass  # noqa: F401
 import models.incident  # noqa: F401
 import models.obligation  # noqa: F401

@@ -1,0 +1,132 @@
+"""Commands of the proof that holds against whoever runs the server: signed checkpoints of the timeline, and the
+proof of one incident's entries an auditor verifies offline with the public key alone (`python -m proof.offline`).
+
+The store and the proof package are imported inside each command: see cli/app.py on start-up."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.app import ByOption, RefArgument, app, fail, person, user_errors
+
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Écrire dans ce fichier plutôt qu'à "
+                                                                          "l'écran.")]
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(f"Refusé : champ « --output » : écriture impossible ({error.strerror}).", 2)
+    typer.echo(f"Écrit dans {output}.")
+
+
+@app.command()
+def checkpoint(public_key: Annotated[bool, typer.Option("--public-key", help="Donner seulement la clé publique "
+                                                                              "du journal, à conserver.")] = False,
+               by: ByOption = None) -> None:
+    """Signer maintenant un point de contrôle de la chronologie (taille et racine de l'arbre de Merkle)."""
+    import pendulum
+
+    from models.checkpoints import latest, signing_key
+    from models.commands import SignCheckpoint
+    from models.db import read_scope
+    from models.door import ENGINE, run
+    from models.queries import require_whole_store
+
+    with user_errors():
+        require_whole_store(person(by), "un point de contrôle de la chronologie")
+        loaded = signing_key()
+        if loaded.created:
+            typer.echo(f"Clé de signature créée : {loaded.source}. Clé publique à remettre aux parties : "
+                       f"{loaded.key.public_text()}", err=True)
+        if public_key:
+            typer.echo(loaded.key.public_text())
+            return
+        signed = run(SignCheckpoint(), ENGINE, pendulum.now("UTC"))
+        with read_scope() as session:
+            row = latest(session)
+    if row is None:
+        fail("La chronologie est vide : aucun point de contrôle à signer.")
+    if signed is None:
+        typer.echo("Aucune entrée depuis le dernier point de contrôle ; le voici :", err=True)
+    typer.echo(row.note, nl=False)
+
+
+@app.command()
+def checkpoints(output: OutputOption = None, by: ByOption = None) -> None:
+    """Tous les points de contrôle signés, du plus ancien au plus récent (JSON), pour les conserver."""
+    import json
+
+    from models.checkpoints import all_checkpoints
+    from models.db import read_scope
+    from models.queries import require_whole_store
+    from rendering.formats import iso
+
+    with user_errors():
+        require_whole_store(person(by), "la liste des points de contrôle")
+        with read_scope() as session:
+            rows = [{"size": row.size, "root": row.root, "taken_at": iso(row.taken_at), "note": row.note}
+                    for row in all_checkpoints(session)]
+    _write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", output)
+
+
+@app.command()
+def proof(ref: RefArgument, output: OutputOption = None, by: ByOption = None) -> None:
+    """La preuve des entrées d'un incident : chacune avec son chemin d'inclusion dans l'arbre d'un point de contrôle
+    signé, vérifiable hors ligne avec la seule clé publique (python -m proof.offline)."""
+    import pendulum
+    from sqlmodel import col, select
+
+    from models.checkpoints import latest, tree
+    from models.commands import SignCheckpoint
+    from models.db import read_scope
+    from models.door import ENGINE, run
+    from models.queries import readable_incident
+    from models.timeline import TimelineEntry, canonical_texts
+    from proof.document import ProofEntry, dump_document, inclusion_document
+
+    with user_errors():
+        reader = person(by)
+        with read_scope() as session:
+            incident = readable_incident(session, ref, reader)
+            seqs = list(session.exec(select(TimelineEntry.seq).where(TimelineEntry.incident_id == incident.id)
+                                     .order_by(col(TimelineEntry.seq))).all())
+        if not seqs:
+            fail(f"L'incident {incident.ref} n'a aucune entrée à prouver.")
+        run(SignCheckpoint(), ENGINE, pendulum.now("UTC"))  # a checkpoint covering its last entry
+        with read_scope() as session:
+            row = latest(session)
+            assert row is not None and row.size >= seqs[-1]
+            whole = tree(session, row.size)
+            entries = [ProofEntry(seq - 1, canonical=next(canonical_texts(session, seq - 1, seq))) for seq in seqs]
+        document = inclusion_document(row.note, whole, entries)
+    _write(dump_document(document), output)
+
+
+def held_checkpoint_problem(note_file: Path) -> str | None:
+    """For `verify --checkpoint`: what is wrong with today's timeline against a checkpoint an auditor kept, or
+    None when today's tree extends it; refuses, by name, a file that is no checkpoint signed with the log's key."""
+    from models.checkpoints import extends, public_key
+    from models.db import read_scope
+    from proof.errors import ProofError
+
+    try:
+        note = note_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"Refusé : champ « --checkpoint » : fichier illisible ({type(error).__name__}).", 2)
+    with read_scope() as session:
+        try:
+            held, problem = extends(session, note, public_key())
+        except ProofError as error:
+            fail(f"Refusé : champ « --checkpoint » : {error}.", 2)
+    if problem is None:
+        typer.echo(f"La chronologie prolonge le point de contrôle conservé ({held.size} entrées) : aucune de ses "
+                   "entrées n'a été modifiée, supprimée ni déplacée.")
+    return problem
+
+

@@ -1,0 +1,181 @@
+"""Proof that holds against whoever runs the server: a checkpoint signed and kept (mailed) before the change exposes
+a forger who knows the algorithm and recomputes every hash, the chain head and the attestations; an incident's
+proof verifies offline with the public key alone; a checkpoint signed with another key is refused."""
+
+import base64
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pendulum
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import col, select
+
+from models.checkpoints import CHECKPOINT_HEADER, log_name
+from models.db import session_scope
+from models.timeline import GENESIS_HASH, ChainHead, TimelineEntry, entry_digest
+from proof.checkpoint import Checkpoint, sign_checkpoint
+from proof.keys import SigningKey
+from tests.conftest import AUDITOR
+from tests.store_probe import execute
+from tests.walkers import declared, timeline_of
+
+AT = "2026-11-28T10:00:00+01:00"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def kept_checkpoint(cli, tmp_path) -> tuple[str, Path]:
+    """Two incidents declared, a checkpoint signed and kept by an auditor (as a mail would have carried it)."""
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    declared(cli, tmp_path, at=AT, title="Second incident")
+    result = cli("checkpoint", "--by", AUDITOR)
+    assert result.exit_code == 0, result.output
+    held = tmp_path / "checkpoint.txt"
+    held.write_text(result.stdout, encoding="utf-8")
+    return ref, held
+
+
+def rehash_everything() -> None:
+    """What a forger who knows the algorithm does after an edit: every hash and the chain head recomputed."""
+    with session_scope() as session:
+        previous, last = GENESIS_HASH, 0
+        for entry in session.exec(select(TimelineEntry).order_by(col(TimelineEntry.seq))).all():
+            entry.prev_hash = previous
+            entry.hash = entry_digest(entry)
+            previous, last = entry.hash, entry.seq
+            session.add(entry)
+        head = session.get(ChainHead, 1)
+        assert head is not None
+        head.seq, head.hash = last, previous
+        session.add(head)
+
+
+def verify_against(cli, held: Path) -> tuple[int, str]:
+    result = cli("verify", "--checkpoint", str(held), "--by", AUDITOR)
+    return result.exit_code, (result.stdout + result.stderr).strip()
+
+
+def test_an_untouched_timeline_extends_the_kept_checkpoint(cli, tmp_path):
+    _, held = kept_checkpoint(cli, tmp_path)
+    declared(cli, tmp_path, at=AT, title="Un troisième, après le point de contrôle")
+    code, said = verify_against(cli, held)
+    assert code == 0, said
+    assert "La chronologie prolonge le point de contrôle conservé" in said
+
+
+def test_an_entry_altered_and_every_hash_recomputed_is_detected(cli, store, tmp_path):
+    ref, held = kept_checkpoint(cli, tmp_path)
+    first = timeline_of(cli, ref)[0]
+    forged = {**first["payload"], "municipality": "54998"}
+    execute(store, "UPDATE timeline_entry SET payload = ? WHERE seq = ?", json.dumps(forged), first["seq"])
+    rehash_everything()
+    assert cli("verify", "--by", AUDITOR).exit_code == 0  # the chain alone agrees with itself again
+    code, said = verify_against(cli, held)
+    assert code == 1
+    assert "Point de contrôle contredit : les " in said and "premières entrées ne sont plus celles que le point " \
+        "de contrôle atteste" in said
+
+
+def test_the_last_entries_and_the_head_deleted_are_detected(cli, store, tmp_path):
+    _, held = kept_checkpoint(cli, tmp_path)
+    size = int(held.read_text(encoding="utf-8").splitlines()[1])
+    execute(store, "DELETE FROM timeline_entry WHERE seq > ?", size - 3)
+    execute(store, "DELETE FROM chain_head")
+    code, said = verify_against(cli, held)
+    assert code == 1
+    assert f"la chronologie ne compte plus que {size - 3} entrées, le point de contrôle en attestait {size}" in said
+
+
+def test_an_entry_inserted_in_the_middle_is_detected(cli, store, tmp_path):
+    ref, held = kept_checkpoint(cli, tmp_path)
+    middle = timeline_of(cli, ref)[1]
+    execute(store, "UPDATE timeline_entry SET seq = seq + 1000000 WHERE seq >= ?", middle["seq"])
+    execute(store, "UPDATE timeline_entry SET seq = seq - 999999 WHERE seq >= 1000000")
+    execute(store, "INSERT INTO timeline_entry (seq, incident_id, incident_ref, occurred_at, recorded_at, actor, "
+                   "party, kind, payload, prev_hash, hash) SELECT ?, incident_id, incident_ref, occurred_at, "
+                   "recorded_at, actor, party, 'follow_up_recorded', '{\"summary\":\"Tout est réglé.\"}', '', '' "
+                   "FROM timeline_entry WHERE seq = ?", middle["seq"], middle["seq"] + 1)
+    rehash_everything()
+    code, said = verify_against(cli, held)
+    assert code == 1 and "premières entrées ne sont plus celles" in said
+
+
+def test_an_entry_moved_to_another_incident_and_rehashed_is_detected(cli, store, tmp_path):
+    ref, held = kept_checkpoint(cli, tmp_path)
+    entry = timeline_of(cli, ref)[0]
+    execute(store, "UPDATE timeline_entry SET incident_id = (SELECT id FROM incident WHERE ref = 'INC-2026-0002'), "
+                   "incident_ref = 'INC-2026-0002' WHERE seq = ?", entry["seq"])
+    rehash_everything()
+    code, said = verify_against(cli, held)
+    assert code == 1 and "premières entrées ne sont plus celles" in said
+
+
+def test_a_title_edited_with_its_attestation_and_every_hash_recomputed_is_detected(cli, store, tmp_path):
+    ref, held = kept_checkpoint(cli, tmp_path)
+    execute(store, "UPDATE incident SET title = 'Rien de grave' WHERE ref = ?", ref)
+    with session_scope() as session:  # the forger rewrites the attestation too
+        from models.attestation import STATE_KEY, fingerprint
+
+        for entry in session.exec(select(TimelineEntry).where(TimelineEntry.incident_ref == ref)).all():
+            state = copy.deepcopy(entry.payload.get(STATE_KEY) or {})  # a new value, for the ORM to write
+            for fields in state.values():
+                if "title" in fields:
+                    fields["title"] = fingerprint("Rien de grave")
+            entry.payload = {**entry.payload, STATE_KEY: state} if state else entry.payload
+            session.add(entry)
+    rehash_everything()
+    plain = cli("verify", "--by", AUDITOR)
+    assert plain.exit_code == 0, plain.output  # nothing left for the store alone to notice
+    code, said = verify_against(cli, held)
+    assert code == 1 and "premières entrées ne sont plus celles" in said
+
+
+def test_a_checkpoint_signed_with_another_key_is_refused(cli, tmp_path):
+    kept_checkpoint(cli, tmp_path)
+    other = SigningKey(log_name(), Ed25519PrivateKey.generate())
+    forged = tmp_path / "forged.txt"
+    forged.write_text(sign_checkpoint(Checkpoint(log_name(), 1, bytes(32), pendulum.now("UTC")), other),
+                      encoding="utf-8")
+    code, said = verify_against(cli, forged)
+    assert code == 2
+    assert said.startswith("Refusé : champ « --checkpoint » : ")
+
+
+def test_an_incidents_proof_verifies_offline_with_the_public_key_alone_and_fails_when_an_entry_is_altered(
+        cli, tmp_path):
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    public = cli("checkpoint", "--public-key", "--by", AUDITOR).stdout.strip()
+    written = tmp_path / "preuve.json"
+    result = cli("proof", ref, "--output", str(written), "--by", AUDITOR)
+    assert result.exit_code == 0, result.output
+
+    offline = [sys.executable, "-m", "proof.offline", "--public-key", public, str(written)]
+    checked = subprocess.run(offline, capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
+                             check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    document = json.loads(written.read_text(encoding="utf-8"))
+    document["entries"][0]["canonical"] = document["entries"][0]["canonical"].replace("54999", "54998")
+    written.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    refused = subprocess.run(offline, capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
+                             check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+
+
+def test_every_mail_carries_the_latest_checkpoint(cli, smtp, tmp_path):
+    declared(cli, tmp_path, at=AT)
+    assert cli("watch", "--at", AT).exit_code == 0  # a pass: delivers, then signs a checkpoint of what it added
+    declared(cli, tmp_path, at=AT, title="Deuxième")
+    assert cli("watch", "--at", AT).exit_code == 0
+    public = cli("checkpoint", "--public-key", "--by", AUDITOR).stdout.strip()
+    later = [received.message for received in smtp.received[-3:]]
+    assert later
+    for message in later:
+        note = base64.b64decode(str(message[CHECKPOINT_HEADER])).decode("utf-8")
+        assert note.splitlines()[0] == log_name()
+        from proof.checkpoint import open_checkpoint
+        from proof.keys import parse_verifier_key
+
+        assert open_checkpoint(note, parse_verifier_key(public)).size > 0
