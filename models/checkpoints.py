@@ -116,6 +116,13 @@ def extends(session: Session, note: str, key: VerifierKey) -> tuple[Checkpoint, 
     return held, None
 
 
+def summary(row: SignedCheckpoint | None) -> dict[str, Any] | None:
+    """What a report prints of the latest checkpoint (the signed note itself: `incidents checkpoints`)."""
+    if row is None:
+        return None
+    return {"size": row.size, "root": row.root, "taken_at": pendulum.instance(row.taken_at).isoformat()}
+
+
 CHECKPOINT_HEADER = "X-Incidents-Checkpoint"
 
 

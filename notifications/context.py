@@ -7,6 +7,8 @@ import pendulum
 from sqlmodel import Session
 
 from models.breach_reads import personal_data_now
+from models.checkpoints import latest as latest_checkpoint
+from models.checkpoints import summary as checkpoint_summary
 from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import MailFile, MessageStatus, OutboxMessage
@@ -160,8 +162,8 @@ def report(session: Session, message: OutboxMessage, incident: Incident, parties
     stored = session.get(IncidentReport, report_id)
     assert stored is not None
     obligations = report_mail.obligations_as_sent(session, message, incident, now)
-    final = report_mail.final_summary(session, incident, stored.reported_at, obligations) \
-        if message.template == "final_report" else {}
+    final = {**report_mail.final_summary(session, incident, stored.reported_at, obligations),
+             "checkpoint": checkpoint_summary(latest_checkpoint(session))} if message.template == "final_report" else {}
     return {**incident_facts(session, incident, parties), **_recipient(message), "report": stored.content,
             "report_party": Party(stored.party).label, "report_author": stored.author,
             "reported_at": stored.reported_at, "follow_up_days": parties.engine.follow_up_days,

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 from sqlmodel import Session, col
 
 from models.breach import CnilFiling, Decision, SubjectsNotice
+from models.checkpoints import latest as latest_checkpoint
+from models.checkpoints import summary as checkpoint_summary
 from models.incident import Incident
 from models.obligation import Obligation
 from models.types import plain_instant
@@ -157,6 +159,8 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
 
     communes = {m.insee: m.name for m in parties.municipalities}
     return {
+        # The latest signed checkpoint, printed where the operator cannot take it back (issue 14).
+        "checkpoint": checkpoint_summary(latest_checkpoint(session)),
         "period": {"from": start.isoformat(), "to": end.isoformat(), "start_at": paris(begin).isoformat(),
                    "end_at": paris(finish).isoformat(), "from_label": day_label(start), "to_label": day_label(end)},
         "academy": parties.academy.name,

@@ -43,6 +43,9 @@ def test_the_final_report_summarises_and_attaches_the_whole_timeline(cli, smtp, 
         ):
             assert expected in body, expected
         assert "en cours" not in body
+        # The checkpoint the pass signed, printed in the report and carried in its header (issue 14).
+        assert "Preuve d'intégrité : au dernier point de contrôle signé (" in body
+        assert report.message["X-Incidents-Checkpoint"]
         assert "Incident déclaré par la collectivité" not in body  # the timeline is attached, not pasted
         html = report.message.get_body(preferencelist=("html",))
         assert html is not None and "Incident déclaré par la collectivité" not in html.get_content()
