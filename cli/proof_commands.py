@@ -4,11 +4,14 @@ proof of one incident's entries an auditor verifies offline with the public key 
 The store and the proof package are imported inside each command: see cli/app.py on start-up."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.app import ByOption, RefArgument, app, fail, person, user_errors
+
+if TYPE_CHECKING:
+    from proof.checkpoint import Checkpoint
 
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Écrire dans ce fichier plutôt qu'à "
                                                                           "l'écran.")]
@@ -108,6 +111,33 @@ def proof(ref: RefArgument, output: OutputOption = None, by: ByOption = None) ->
     _write(dump_document(document), output)
 
 
+def held_checkpoint(note_file: Path, public_key_text: str | None) -> "Checkpoint":
+    """A checkpoint an auditor kept, opened with the log's public key (given, or this installation's): refused by
+    name when it is no checkpoint signed with that key."""
+    from proof.checkpoint import open_checkpoint
+    from proof.errors import ProofError
+    from proof.keys import parse_verifier_key
+
+    note = _read_note(note_file)
+    try:
+        if public_key_text is not None:
+            key = parse_verifier_key(public_key_text)
+        else:
+            from models.checkpoints import public_key
+
+            key = public_key()
+        return open_checkpoint(note, key)
+    except ProofError as error:
+        fail(f"Refusé : champ « --checkpoint » : {error}.", 2)
+
+
+def _read_note(note_file: Path) -> str:
+    try:
+        return note_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"Refusé : champ « --checkpoint » : fichier illisible ({type(error).__name__}).", 2)
+
+
 def held_checkpoint_problem(note_file: Path) -> str | None:
     """For `verify --checkpoint`: what is wrong with today's timeline against a checkpoint an auditor kept, or
     None when today's tree extends it; refuses, by name, a file that is no checkpoint signed with the log's key."""
@@ -115,10 +145,7 @@ def held_checkpoint_problem(note_file: Path) -> str | None:
     from models.db import read_scope
     from proof.errors import ProofError
 
-    try:
-        note = note_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        fail(f"Refusé : champ « --checkpoint » : fichier illisible ({type(error).__name__}).", 2)
+    note = _read_note(note_file)
     with read_scope() as session:
         try:
             held, problem = extends(session, note, public_key())

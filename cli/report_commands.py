@@ -182,8 +182,11 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl (JSON, une e
 def verify(export_file: Annotated[Path | None, typer.Option("--export", help="Vérifier un export hors ligne, "
                                                                             "sans le registre.")] = None,
            checkpoint_file: Annotated[Path | None, typer.Option(
-               "--checkpoint", help="Vérifier aussi que la chronologie prolonge ce point de contrôle signé, "
-                                    "conservé plus tôt (courriel, rapport, « incidents checkpoints »).")] = None,
+               "--checkpoint", help="Vérifier aussi que la chronologie (ou l'export) prolonge ce point de contrôle "
+                                    "signé, conservé plus tôt (courriel, rapport, « incidents checkpoints »).")] = None,
+           public_key: Annotated[str | None, typer.Option(
+               "--public-key", help="La clé publique du journal, pour vérifier un export hors ligne contre un "
+                                    "point de contrôle (« incidents checkpoint --public-key »).")] = None,
            by: ByOption = None) -> None:
     """Vérifier l'intégrité de la chaîne de la chronologie (du registre, ou d'un export)."""
     if export_file is not None:
@@ -191,15 +194,19 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
 
         if not export_file.is_file():
             fail(f"Refusé : champ « --export » : pas un fichier ordinaire ({export_file}).", 2)
+        from cli.proof_commands import held_checkpoint
+
+        held = held_checkpoint(checkpoint_file, public_key) if checkpoint_file is not None else None
         try:
             with export_file.open(encoding="utf-8") as lines:
-                check = verify_export(lines)
+                check = verify_export(lines, held)
         except (OSError, UnicodeDecodeError, RecursionError, MemoryError) as error:
             fail(f"Refusé : champ « --export » : fichier illisible ({type(error).__name__}).", 2)
         if not check.ok:
             fail(f"Export invalide à la ligne {check.bad_line} : {check.problem}.")
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
-                   f"{check.head_hash}.")
+                   f"{check.head_hash}" + (f" ; ses {held.size} premières entrées sont celles du point de contrôle "
+                                           "conservé." if held is not None else "."))
         return
     from models.attestation import discrepancies, misfiled_entries
     from models.db import read_scope
@@ -219,9 +226,9 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     if checkpoint_file is not None:
         from cli.proof_commands import held_checkpoint_problem
 
-        held = held_checkpoint_problem(checkpoint_file)
-        if held is not None:
-            fail(f"Point de contrôle contredit : {held}.")
+        contradiction = held_checkpoint_problem(checkpoint_file)
+        if contradiction is not None:
+            fail(f"Point de contrôle contredit : {contradiction}.")
     if problems:
         fail("Chaîne intègre, mais les enregistrements ne correspondent plus à la chronologie :\n"
              + "\n".join(f"  - {problem}" for problem in problems))

@@ -69,9 +69,14 @@ def _canonical(seq: int, incident_ref: str | None, occurred_at: datetime | str, 
     }
 
 
+def canonical_json(fields: dict[str, Any]) -> str:
+    """The text the chain hashes, and the leaf of the Merkle tree: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def digest(fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of an entry's fields, the previous hash included."""
-    return _text_digest(json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    return _text_digest(canonical_json(fields))
 
 
 def entry_digest(entry: TimelineEntry) -> str:

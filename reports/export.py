@@ -19,7 +19,9 @@ from models.incident import Incident
 from models.obligation import Obligation
 from models.outbox import OutboxMessage
 from models.report import IncidentReport
-from models.timeline import GENESIS_HASH, ChainHead, TimelineEntry, canonical_fields, digest
+from models.timeline import GENESIS_HASH, ChainHead, TimelineEntry, canonical_fields, canonical_json, digest
+from proof.checkpoint import Checkpoint
+from proof.merkle import Frontier, leaf_hash
 
 FORMAT_VERSION = 1
 TABLES: tuple[tuple[str, type[SQLModel]], ...] = (
@@ -66,11 +68,17 @@ class ExportCheck:
     problem: str | None = None
 
 
-def verify_export(lines: Iterable[str]) -> ExportCheck:
-    """Check an export offline: every line's chained hash, every timeline link, and the chain head."""
+def verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> ExportCheck:
+    """Check an export offline: every line's chained hash, every timeline link, and the chain head, after which
+    nothing may follow; with a checkpoint the auditor kept (`held`), also that the export's first entries are the
+    ones it attests, so that an export re-hashed from end to end by someone who knows the algorithm is refused."""
     previous_line, previous_entry, expected_seq, count, number = GENESIS_HASH, GENESIS_HASH, 1, 0, 0
     head: dict[str, Any] | None = None
+    tree = Frontier()
     for number, text in enumerate(lines, start=1):
+        if head is not None:
+            return ExportCheck(False, number, count, None, number, "ligne après la tête de chaîne (ajoutée après "
+                                                                   "coup)")
         try:
             record = json.loads(text)
             claimed = record.pop("line_hash")
@@ -85,12 +93,21 @@ def verify_export(lines: Iterable[str]) -> ExportCheck:
                     or digest(fields) != record.get("hash"):
                 return ExportCheck(False, number, count, None, number, _what(record) + "chaîne rompue")
             previous_entry, expected_seq, count = record["hash"], expected_seq + 1, count + 1
+            if held is not None and count <= held.size:
+                tree.append(leaf_hash(canonical_json(fields).encode("utf-8")))
         elif record.get("type") == "chain_head":
             head = record
     if head is None:
         return ExportCheck(False, number, count, None, number, "tête de chaîne absente (export tronqué)")
     if (head["seq"], head["hash"]) != (count, previous_entry):
         return ExportCheck(False, number, count, None, number, "la tête de chaîne ne correspond pas aux entrées")
+    if held is not None and count < held.size:
+        return ExportCheck(False, number, count, None, number, f"l'export ne compte que {count} entrées, le point "
+                                                               f"de contrôle conservé en atteste {held.size}")
+    if held is not None and tree.root() != held.root:
+        return ExportCheck(False, number, count, None, number, f"les {held.size} premières entrées de l'export ne "
+                                                               "sont pas celles qu'atteste le point de contrôle "
+                                                               "conservé")
     return ExportCheck(True, number, count, previous_entry)
 
 

@@ -179,3 +179,31 @@ def test_every_mail_carries_the_latest_checkpoint(cli, smtp, tmp_path):
         from proof.keys import parse_verifier_key
 
         assert open_checkpoint(note, parse_verifier_key(public)).size > 0
+
+
+def test_an_export_rehashed_end_to_end_is_refused_against_a_kept_checkpoint_and_nothing_may_follow_its_head(
+        cli, store, tmp_path):
+    ref, held = kept_checkpoint(cli, tmp_path)
+    public = cli("checkpoint", "--public-key", "--by", AUDITOR).stdout.strip()
+    honest = tmp_path / "archive.jsonl"
+    assert cli("export", "--format", "jsonl", "-o", str(honest), "--by", AUDITOR).exit_code == 0
+    offline = cli("verify", "--export", str(honest), "--checkpoint", str(held), "--public-key", public)
+    assert offline.exit_code == 0, offline.output
+    assert "premières entrées sont celles du point de contrôle conservé" in offline.stdout
+
+    appended = tmp_path / "allonge.jsonl"
+    appended.write_text(honest.read_text(encoding="utf-8") + honest.read_text(encoding="utf-8").splitlines()[0]
+                        + "\n", encoding="utf-8")
+    after_head = cli("verify", "--export", str(appended))
+    assert after_head.exit_code == 1 and "ligne après la tête de chaîne" in after_head.stderr
+
+    first = timeline_of(cli, ref)[0]
+    execute(store, "UPDATE timeline_entry SET payload = ? WHERE seq = ?",
+            json.dumps({**first["payload"], "municipality": "54998"}), first["seq"])
+    rehash_everything()
+    forged = tmp_path / "forge.jsonl"
+    assert cli("export", "--format", "jsonl", "-o", str(forged), "--by", AUDITOR).exit_code == 0
+    assert cli("verify", "--export", str(forged)).exit_code == 0  # consistent with itself
+    refused = cli("verify", "--export", str(forged), "--checkpoint", str(held), "--public-key", public)
+    assert refused.exit_code == 1
+    assert "ne sont pas celles qu'atteste le point de contrôle conservé" in refused.stderr
