@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, event, type_coerce
+from sqlalchemy import Text, cast, event
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -135,8 +135,10 @@ def discrepancies(session: Session, incident_id: int | None = None) -> list[Disc
     """Every audited record (of one incident, or all) whose stored fields differ from its latest attestation.
     Records written before attestations existed have none and are not judged."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
-    query = select_columns(columns.seq, columns.incident_ref, type_coerce(columns.payload, String)).where(
-        type_coerce(columns.payload, String).contains(f'"{STATE_KEY}":')).order_by(columns.seq)
+    # A text search first (PostgreSQL's json has no LIKE: cast); the JSON of each match says whether it attests.
+    text = cast(columns.payload, Text)
+    query = select_columns(columns.seq, columns.incident_ref, text).where(
+        text.contains(f'"{STATE_KEY}"')).order_by(columns.seq)
     if incident_id is not None:
         query = query.where(columns.incident_id == incident_id)
     latest: dict[str, tuple[int, str | None, dict[str, str]]] = {}

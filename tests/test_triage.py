@@ -19,12 +19,15 @@ def test_override_with_reason_is_on_the_timeline(cli, tmp_path):
     assert last["actor"] == "rssi@ac-nancy-metz.example.org"
     assert last["party"] == "academy"
     assert last["occurred_at"] == "2026-11-28T11:00:00+01:00"
+    attested = last["payload"].pop("state")  # what the change wrote, attested (models/attestation.py)
+    assert list(attested) == ["incident:1"]
     assert last["payload"] == {
         "scope": "shared", "proposed_scope": "municipality", "override": True,
         "article": "Art. 8, champ partagé : gouvernance, gestion, coresponsabilité des données personnelles",
         "reason": "Le prestataire a exposé des comptes d'élèves",
     }
     # A shared incident is coordinated by the académie: the follow-ups it owes move to it.
+    assert list(reassigned["payload"].pop("state")) == ["obligation:2"]  # the new owner, attested
     assert (reassigned["kind"], reassigned["payload"]) == ("obligation_reassigned",
                                                           {"obligation": "follow_up", "owner": "academy"})
     assert obligation(view, "follow_up")["owner"] == "academy"
