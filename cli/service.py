@@ -26,6 +26,26 @@ WATCHDOG_INTERVAL_SECONDS = 300
 MONTHLY_REPORT_CRON = "0 7 1 * *"  # the 1st of each month at 07:00, for the month before
 
 
+def _announce_checkpoint_key() -> None:
+    """The key that signs the timeline's checkpoints, loaded (or created, on first run) before any pass needs it:
+    its public half is what the parties keep to check the proof (README « Preuve opposable »)."""
+    from models.checkpoints import signing_key
+    from proof.errors import ProofError
+
+    try:
+        loaded = signing_key()
+    except ProofError as error:
+        typer.echo(f"Clé de signature des points de contrôle inutilisable : {error}. Corrigez INCIDENTS_CHECKPOINT_KEY "
+                   "ou INCIDENTS_CHECKPOINT_KEY_FILE ; le service ne peut pas signer ses points de contrôle.",
+                   err=True)
+        raise typer.Exit(2) from None
+    made = "créée" if loaded.created else "chargée"
+    typer.echo(f"Clé de signature des points de contrôle {made} ({loaded.source}) ; clé publique à remettre aux "
+               f"parties : {loaded.key.public_text()}")
+    for warning in loaded.warnings:
+        typer.echo(f"Attention : {warning}", err=True)
+
+
 def run_service(port: int, portal_port: int) -> None:
     service_state(clean=True)  # clears what a killed service left: its state file, its orphaned Prefect server
     lock = _take_service_lock()
@@ -50,6 +70,7 @@ def run_service(port: int, portal_port: int) -> None:
         typer.echo(f"Service prêt : déploiements intake, dispatch, breach-decision, watchdog (toutes les "
                    f"{WATCHDOG_INTERVAL_SECONDS // 60} minutes) et rapport mensuel servis depuis {api_url}.")
         typer.echo(f"Portail : {portal} (connexion par un lien envoyé par courriel). Ctrl-C pour arrêter.")
+        _announce_checkpoint_key()
         _serve_deployments()
     except KeyboardInterrupt:
         pass
