@@ -60,7 +60,8 @@ def user_errors() -> Iterator[None]:
             fail(str(error))
         if isinstance(error, _loaded("proof.errors", "ProofError")):  # a key, a checkpoint or a proof refused
             fail(f"Refusé : {error}.", 2)
-        if isinstance(error, _loaded("sqlalchemy.exc", "SQLAlchemyError")):
+        if isinstance(error, _loaded("sqlalchemy.exc", "SQLAlchemyError") + _loaded("sqlite3", "Error")
+                      + _loaded("psycopg", "Error")):  # the ORM's, or the drivers' own for the plain reads
             # Never the driver's detail: it may quote the stored values (a title, a reporter's name).
             fail(f"Le registre a refusé l'opération ({type(error).__name__}) ; rien n'a été enregistré.")
         raise

@@ -10,8 +10,9 @@ from typing import Any
 
 import yaml
 
-from models.bounds import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES, grouped
+from models.bounds import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
 from models.errors import FieldError, InvalidInput
+from rendering.formats import grouped
 
 Refuse = Callable[[str], InvalidInput]
 

@@ -34,9 +34,9 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
     from cli.text import obligation_text
     from cli.views import incident_view
     from models.commands import Declare
-    from models.db import read_scope
     from models.declaration import parse_declaration
-    from models.queries import likely_duplicates_of, readable_incident
+    from models.driver import plain_read
+    from models.plain_reads import likely_duplicates_among, obligations_of, readable_incident_row
     from settings.parties import load_parties
 
     with user_errors():
@@ -49,10 +49,10 @@ def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON
         if not as_json:
             typer.echo(f"Incident enregistré : {incident.ref}")
         handover = hand_over("intake", incident.id, incident.ref, at)
-    with read_scope() as session:
-        stored = readable_incident(session, incident.ref, reader)
-        view = incident_view(session, stored, now)
-        view["possible_duplicates"] = likely_duplicates_of(session, stored, reader)
+    with plain_read() as store:
+        stored = readable_incident_row(store, incident.ref, reader)
+        view = incident_view(stored, obligations_of(store, stored.id), now)
+        view["possible_duplicates"] = likely_duplicates_among(store, stored, reader)
     view["orchestration"] = handover.value
     if as_json:
         emit_json(view)
@@ -83,20 +83,17 @@ def list_incidents(status: StatusFilter = None, scope: ScopeFilter = None, commu
                    at: AtOption = None) -> None:
     """Lister les incidents que vous pouvez consulter (une commune : les siens), avec ou sans filtre."""
     from cli.text import commune_code, list_lines
-    from cli.views import incident_view
-    from models.db import read_scope
-    from models.queries import readable_incidents
+    from cli.views import readable_views
+    from models.driver import plain_read
     from settings.parties import load_parties
 
     with user_errors():
         now, reader, parties = instant(at, writes=False), person(by), load_parties()
         insee = commune_code(commune, parties) if commune is not None else None
-        with read_scope() as session:
-            incidents = [incident for incident in readable_incidents(session, reader)
-                         if (status is None or incident.status == status)
-                         and (scope is None or incident.scope == scope)
-                         and (insee is None or incident.municipality_insee == insee)]
-            views = [incident_view(session, incident, now) for incident in incidents]
+        with plain_read() as store:
+            views = [view for view in readable_views(store, reader, now)
+                     if (status is None or view["status"] == status) and (scope is None or view["scope"] == scope)
+                     and (insee is None or view["municipality"] == insee)]
     if overdue:
         views = [view for view in views if any(o["status"] == "overdue" for o in view["obligations"])]
     if as_json:
@@ -114,18 +111,18 @@ def list_incidents(status: StatusFilter = None, scope: ScopeFilter = None, commu
 def show(ref: RefArgument, as_json: JsonOption = False, by: ByOption = None, at: AtOption = None) -> None:
     """Afficher un incident en entier : les faits déclarés, sa portée, ses obligations et ses messages."""
     from cli.text import show_lines
-    from cli.views import incident_view
-    from models.db import read_scope
-    from models.queries import likely_duplicates_of, readable_incident
+    from cli.views import full_view
+    from models.driver import plain_read
+    from models.plain_reads import breach_of, likely_duplicates_among, readable_incident_row
     from settings.parties import load_parties
 
     with user_errors():
         now, reader, parties = instant(at, writes=False), person(by), load_parties()
-        with read_scope() as session:
-            incident = readable_incident(session, ref, reader)
-            view = incident_view(session, incident, now, with_messages=True)
-            view["possible_duplicates"] = likely_duplicates_of(session, incident, reader)
-            lines = show_lines(session, incident, view, parties)
+        with plain_read() as store:
+            incident = readable_incident_row(store, ref, reader)
+            view = full_view(store, incident, now)
+            view["possible_duplicates"] = likely_duplicates_among(store, incident, reader)
+            lines = show_lines(incident, view, breach_of(store, incident.id), parties)
     if view["possible_duplicates"] and incident.status != "dismissed":
         lines.append(duplicate_warning(view["possible_duplicates"]))
     if as_json:

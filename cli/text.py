@@ -1,9 +1,7 @@
 """What `show` and `list` print for a person: every fact of an incident in French, instants in Paris time."""
 
 import unicodedata
-from typing import Any
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from cli.views import (
     INCIDENT_STATUS_LABELS,
@@ -11,26 +9,26 @@ from cli.views import (
     STATUS_LABELS,
     scope_text,
 )
-from models.bounds import grouped
-from models.breach_reads import decision_of, latest_assessment, personal_data_now
 from models.errors import FieldError, InvalidInput
-from models.incident import Incident
-from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS
-from models.queries import shown_ref
+from models.gate import shown_ref
 from policy.clocks import CLOCK_RULES, ObligationKind
+from policy.messages import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS
 from policy.parties import Party
-from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY
+from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY, personal_data_now
 from policy.severity import LEVEL_LABELS, Level
 from policy.steps import step_label
 from policy.transitions import BREACH_STATE_LABELS, BreachState
 from rendering.describe import SUBJECTS_DECIDED
-from rendering.formats import duration_fr, paris_datetime, subjects_text
-from settings.parties import Parties
+from rendering.formats import duration_fr, grouped, paris_datetime, subjects_text
+
+if TYPE_CHECKING:
+    from models.plain_reads import BreachRow, IncidentRow
+    from settings.parties import Parties
 
 LIST_HEADINGS = ("Référence", "État", "Commune", "Portée", "Titre")
 
 
-def commune_code(value: str, parties: Parties) -> str:
+def commune_code(value: str, parties: "Parties") -> str:
     """The INSEE code of a configured commune named by its code or its name (case and accents aside)."""
     from models.declaration import communes_text  # the declaration's model: loaded only to refuse
 
@@ -47,7 +45,7 @@ def _folded(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).replace("-", " ")
 
 
-def commune_text(insee: str, parties: Parties) -> str:
+def commune_text(insee: str, parties: "Parties") -> str:
     municipality = parties.municipality(insee)
     return f"{municipality.name} (INSEE {insee})" if municipality else f"commune INSEE {insee}"
 
@@ -57,7 +55,7 @@ def when(iso: str | None) -> str:
     return f"le {paris_datetime(iso)}" if iso else "non précisé"
 
 
-def show_lines(session: Session, incident: Incident, view: dict[str, Any], parties: Parties) -> list[str]:
+def show_lines(incident: "IncidentRow", view: dict[str, Any], breach: "BreachRow", parties: "Parties") -> list[str]:
     """The whole incident, one fact per line, as `incidents show` prints it."""
     municipality = parties.municipality(incident.municipality_insee)
     school_names = {school.uai: school.name for school in municipality.schools} if municipality else {}
@@ -75,7 +73,8 @@ def show_lines(session: Session, incident: Incident, view: dict[str, Any], parti
         f"Écoles : {', '.join(schools) if schools else 'aucune précisée'}",
         f"Signalé par : {incident.reporter_name} ({incident.reporter_email})",
         f"Catégories : {' ; '.join(categories)}",
-        f"Données personnelles : {PERSONAL_DATA_LABELS[personal_data_now(session, incident)]}",
+        "Données personnelles : "
+        + PERSONAL_DATA_LABELS[personal_data_now(incident.personal_data, assessed=breach.level is not None)],
         f"Personnes concernées : {', '.join(people) if people else 'non précisé'}",
         "Enregistrements concernés : " + (grouped(incident.records) if incident.records is not None
                                            else "non précisé"),
@@ -93,9 +92,9 @@ def show_lines(session: Session, incident: Incident, view: dict[str, Any], parti
     if incident.dismissed_at is not None:
         lines.append(f"Classé sans suite : {when(view['dismissed_at'])}"
                      + (f" ; motif : {incident.dismissal_reason}" if incident.dismissal_reason else ""))
-    breach = breach_text(session, incident)
-    if breach:
-        lines.append(f"Violation de données personnelles : {breach}")
+    breach_state = breach_text(incident, breach)
+    if breach_state:
+        lines.append(f"Violation de données personnelles : {breach_state}")
     lines.append("Obligations :" if view["obligations"] else "Obligations : aucune")
     lines += [f"  {obligation_text(obligation)}" for obligation in view["obligations"]]
     if view.get("messages"):
@@ -129,22 +128,22 @@ def message_text(m: dict[str, Any]) -> str:
            f"({attempts}){error}"
 
 
-def breach_text(session: Session, incident: Incident) -> str | None:
+def breach_text(incident: "IncidentRow", breach: "BreachRow") -> str | None:
     """Where the breach stands, if the incident may be one: evaluated, decided, and what the DPD decided."""
-    assessment, decision = latest_assessment(session, incident), decision_of(session, incident)
-    if incident.personal_data == "no" and assessment is None:
+    if incident.personal_data == "no" and breach.level is None:
         return None
-    state = BreachState.DECIDED if decision else BreachState.ASSESSED if assessment else BreachState.NONE
+    decided, assessed = breach.notify_cnil is not None, breach.level is not None
+    state = BreachState.DECIDED if decided else BreachState.ASSESSED if assessed else BreachState.NONE
     text = BREACH_STATE_LABELS[state]
-    if assessment is not None:
-        text += f" ; gravité {LEVEL_LABELS[Level(assessment.level)]}"
-    if decision is not None:
-        text += (f" ; décision : {'notifier' if decision.notify_cnil else 'ne pas notifier'} la CNIL, "
-                 f"{SUBJECTS_DECIDED.get(decision.subjects, decision.subjects)}")
+    if breach.level is not None:
+        text += f" ; gravité {LEVEL_LABELS[Level(breach.level)]}"
+    if breach.notify_cnil is not None and breach.subjects is not None:
+        text += (f" ; décision : {'notifier' if breach.notify_cnil else 'ne pas notifier'} la CNIL, "
+                 f"{SUBJECTS_DECIDED.get(breach.subjects, breach.subjects)}")
     return text
 
 
-def list_lines(views: list[dict[str, Any]], parties: Parties) -> list[str]:
+def list_lines(views: list[dict[str, Any]], parties: "Parties") -> list[str]:
     """One row per incident under French headings, its obligations' states on the line below."""
     rows = [(view["ref"], INCIDENT_STATUS_LABELS[view["status"]], commune_text(view["municipality"], parties),
              scope_text(view["scope"]), view["title"]) for view in views]

@@ -15,14 +15,13 @@ from rendering.formats import iso as iso_paris
 
 if TYPE_CHECKING:
     import pendulum
-    from sqlmodel import Session
 
-    from models.incident import Incident
-    from models.obligation import Obligation
-    from models.outbox import OutboxMessage
+    from models.driver import PlainStore
+    from models.plain_reads import IncidentRow, MessageRow, ObligationRow
+    from settings.parties import Person
 
 
-def obligation_view(obligation: "Obligation", now: "pendulum.DateTime") -> dict[str, Any]:
+def obligation_view(obligation: "ObligationRow", now: "pendulum.DateTime") -> dict[str, Any]:
     return {
         "kind": obligation.kind,
         "owner": obligation.owner,
@@ -35,7 +34,7 @@ def obligation_view(obligation: "Obligation", now: "pendulum.DateTime") -> dict[
     }
 
 
-def message_view(message: "OutboxMessage", obligation: str | None = None) -> dict[str, Any]:
+def message_view(message: "MessageRow", obligation: str | None = None) -> dict[str, Any]:
     return {
         "template": message.template,
         "step": message.step,
@@ -50,14 +49,9 @@ def message_view(message: "OutboxMessage", obligation: str | None = None) -> dic
     }
 
 
-def incident_view(session: "Session", incident: "Incident", now: "pendulum.DateTime",
-                  with_messages: bool = False) -> dict[str, Any]:
-    from sqlmodel import col, select
-
-    from models.journal import obligations_of
-    from models.outbox import OutboxMessage
-
-    obligations = obligations_of(session, incident)
+def incident_view(incident: "IncidentRow", obligations: "list[ObligationRow]", now: "pendulum.DateTime",
+                  messages: "list[MessageRow] | None" = None) -> dict[str, Any]:
+    """An incident as `--json` (and the portal's API) gives it, as of `now`; its messages when given."""
     view = {
         "ref": incident.ref,
         "status": incident.status,
@@ -77,12 +71,26 @@ def incident_view(session: "Session", incident: "Incident", now: "pendulum.DateT
         "acknowledgement": {"at": iso_paris(incident.acknowledged_at), "by": incident.acknowledged_by},
         "obligations": [obligation_view(obligation, now) for obligation in obligations],
     }
-    if with_messages:
-        messages = session.exec(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id)
-                                .order_by(col(OutboxMessage.id))).all()
-        kinds = {obligation.id: obligation.kind for obligation in obligations}
+    if messages is not None:
+        kinds: dict[int | None, str] = {obligation.id: obligation.kind for obligation in obligations}
         view["messages"] = [message_view(message, kinds.get(message.obligation_id)) for message in messages]
     return view
+
+
+def readable_views(store: "PlainStore", reader: "Person", now: "pendulum.DateTime") -> list[dict[str, Any]]:
+    """The view of every incident `reader` may read, oldest first (`list`, and the portal's API)."""
+    from models.plain_reads import readable_incident_rows, readable_obligations
+
+    obligations = readable_obligations(store, reader)
+    return [incident_view(incident, obligations.get(incident.id, []), now)
+            for incident in readable_incident_rows(store, reader)]
+
+
+def full_view(store: "PlainStore", incident: "IncidentRow", now: "pendulum.DateTime") -> dict[str, Any]:
+    """One incident's view with its messages (`show`, and the portal's API)."""
+    from models.plain_reads import messages_of, obligations_of
+
+    return incident_view(incident, obligations_of(store, incident.id), now, messages_of(store, incident.id))
 
 
 STATUS_LABELS = {status.value: label for status, label in OBLIGATION_STATUS_LABELS.items()}  # as every output says

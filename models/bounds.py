@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, EmailStr, Field, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
 from models.errors import FieldError
+from rendering.formats import grouped
 
 MAX_TITLE = 300  # an e-mail subject line; the incident.title column holds 300
 MAX_DESCRIPTION = 20_000  # about ten pages: the facts, not the attachments
@@ -35,11 +36,6 @@ REFUSED = "refused"  # pydantic error type of our own refusals; models.validatio
 ISO_INSTANT = "doit être une date ISO 8601 avec décalage horaire, par ex. 2026-03-28T10:00:00+01:00"
 LONE_SURROGATE = "caractère invalide (demi-codet UTF-16 isolé)"  # what a JSON "\ud800" decodes to
 _ALLOWED_IN_MULTILINE = frozenset("\n\r\t")
-
-
-def grouped(number: int) -> str:
-    """10000000 as French writes it: 10 000 000."""
-    return f"{number:,}".replace(",", " ")
 
 
 # Unicode's noncharacters are never text (XML refuses them, so a draft could not be written); the explicit

@@ -5,6 +5,7 @@ from sqlmodel import Session, col, select
 
 from models.breach import Assessment, Decision
 from models.incident import Incident
+from policy.scope import personal_data_now as personal_data_as_of
 
 
 def latest_assessment(session: Session, incident: Incident) -> Assessment | None:
@@ -13,11 +14,8 @@ def latest_assessment(session: Session, incident: Incident) -> Assessment | None
 
 
 def personal_data_now(session: Session, incident: Incident) -> str:
-    """Whether personal data is concerned, as of now: a declaration's « unknown » is a yes once the DPD has assessed
-    the breach (an assessment weighs the personal data concerned)."""
-    if incident.personal_data == "unknown" and latest_assessment(session, incident) is not None:
-        return "yes"
-    return incident.personal_data
+    """Whether personal data is concerned, as of now (policy.scope.personal_data_now)."""
+    return personal_data_as_of(incident.personal_data, latest_assessment(session, incident) is not None)
 
 
 def decision_of(session: Session, incident: Incident) -> Decision | None:

@@ -13,13 +13,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
+from models.driver import SCHEMA_HEAD
 from models.types import canonical_json
 from settings.env import database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# The latest migration's revision, read without importing Alembic (a second on every command);
-# tests/test_schema_and_read_locks.py keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0011"
 # Any 64-bit number will do, as long as it is ours alone: "ENT-INC" in ASCII.
 MIGRATION_LOCK = 0x454E542D494E43
 

@@ -27,10 +27,10 @@ from models import access, attachments, breach_lifecycle, checkpoints, lifecycle
 from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_NOTE, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.commands import AnyCommand, Declare, OnIncident
 from models.db import in_transaction
-from models.errors import InvalidInput, NotFound, Refused
+from models.errors import InvalidInput, Refused
+from models.gate import may_read, not_found
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR
-from models.queries import shown_ref
 from policy.clocks import ObligationKind
 from policy.parties import Party
 from policy.scope import Scope, handling_party
@@ -108,8 +108,8 @@ def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.
     _check_bounds(command, now)
     _check_role(row, actor)
     incident = None if isinstance(command, Declare) else _lock_incident(session, command)
-    if incident is not None and actor.party is Party.MUNICIPALITY and actor.insee != incident.municipality_insee:
-        raise NotFound(f"Aucun incident ne porte la référence « {incident.ref} ».")  # as for a read: nothing of it
+    if incident is not None and not may_read(actor, incident.municipality_insee):
+        raise not_found(incident.ref)  # as for a read: nothing of it
     _check_party(session, row, actor, incident, command, parties)
     if incident is not None:
         _check_state(session, row, incident)
@@ -173,8 +173,7 @@ def _lock_incident(session: Session, command: OnIncident) -> Incident | None:
     else:
         return None  # an outbox record without incident (a periodic report)
     if incident is None:
-        named = shown_ref(str(command.ref or command.incident_id))
-        raise NotFound(f"Aucun incident ne porte la référence « {named} ».")
+        raise not_found(str(command.ref or command.incident_id))
     return incident
 
 

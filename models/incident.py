@@ -1,24 +1,21 @@
 """An incident as declared, and its scope of competence."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from models.facts import IncidentFacts, ScopeStatus
 from models.types import UTCDateTime
 from policy.transitions import IncidentState
 
 IncidentStatus = IncidentState  # the states and their labels live in the transition table
 
-
-class ScopeStatus(StrEnum):
-    PROPOSED = "proposed"
-    CONFIRMED = "confirmed"
+__all__ = ["Incident", "IncidentStatus", "ScopeStatus"]
 
 
-class Incident(SQLModel, table=True):
+class Incident(IncidentFacts, SQLModel, table=True):
     __tablename__ = "incident"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -50,16 +47,3 @@ class Incident(SQLModel, table=True):
     acknowledgement_reminder_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True, index=True))
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in (IncidentStatus.QUEUED, IncidentStatus.OPEN)
-
-    @property
-    def scope(self) -> str | None:
-        return self.confirmed_scope or self.proposed_scope
-
-    @property
-    def scope_status(self) -> ScopeStatus | None:
-        if self.confirmed_scope:
-            return ScopeStatus.CONFIRMED
-        return ScopeStatus.PROPOSED if self.proposed_scope else None

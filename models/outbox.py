@@ -2,35 +2,16 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, LargeBinary, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.types import UTCDateTime
+from policy.messages import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS, UNDELIVERED, MessageStatus
 
-
-class MessageStatus(StrEnum):
-    PENDING = "pending"  # waiting to be rendered or delivered
-    SENDING = "sending"  # claimed by a delivery attempt; reclaimed when its lease expires
-    SENT = "sent"
-    CANCELLED = "cancelled"  # no longer wanted: its incident was dismissed, or the obligation it recalls was met
-    REFUSED = "refused"  # the relay refused it for good (an SMTP 5xx reply, or too large): never retried
-
-
-MESSAGE_STATUS_LABELS: dict[str, str] = {MessageStatus.PENDING: "en attente", MessageStatus.SENDING: "en cours d'envoi",
-                                         MessageStatus.SENT: "remis", MessageStatus.CANCELLED: "annulé",
-                                         MessageStatus.REFUSED: "refusé définitivement"}
-# What each message is, as a reader names it.
-TEMPLATE_LABELS: dict[str, str] = {
-    "cross_party_alert": "alerte de l'autre partie", "declaration_receipt": "accusé d'enregistrement au déclarant",
-    "acknowledgement_reminder": "relance de l'accusé de réception", "deadline_step": "rappel ou avis d'échéance",
-    "follow_up": "point de suivi", "final_report": "rapport final", "delivery_failure": "avis d'échec de remise",
-    "delivery_recovered": "avis de remise rétablie", "breach_drafts": "projets de notification, au DPD",
-    "steering_report": "rapport au comité de pilotage", "sign_in_link": "lien de connexion au portail",
-}
-UNDELIVERED = (MessageStatus.PENDING, MessageStatus.SENDING)
+__all__ = ["MESSAGE_STATUS_LABELS", "TEMPLATE_LABELS", "UNDELIVERED", "MailFile", "MessageStatus", "OutboxAttachment",
+           "OutboxMessage", "cancel_undelivered", "files_of"]
 
 
 class OutboxMessage(SQLModel, table=True):

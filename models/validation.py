@@ -5,8 +5,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from models.bounds import ISO_INSTANT, LONE_SURROGATE, REFUSED, grouped
+from models.bounds import ISO_INSTANT, LONE_SURROGATE, REFUSED
 from models.errors import FieldError, InvalidInput
+from rendering.formats import grouped
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -23,6 +23,7 @@ SCOPE_LABELS: dict[Scope, str] = {
 }
 # Whether personal data is concerned, as the declarant answers it; « unknown » counts as yes until the DPD decides.
 PERSONAL_DATA_LABELS: dict[str, str] = {"yes": "oui", "no": "non", "unknown": "à déterminer"}
+
 NO_SCOPE_LABEL = "portée pas encore proposée"  # an incident still queued, before the engine proposes one
 
 SCOPE_ARTICLES: dict[Scope, str] = {
@@ -111,3 +112,9 @@ def handling_party(scope: Scope) -> Party:
     "des suites leur ayant été données".
     """
     return Party.MUNICIPALITY if scope is Scope.MUNICIPALITY else Party.ACADEMY
+
+
+def personal_data_now(declared: str, assessed: bool) -> str:
+    """Whether personal data is concerned, as of now: a declaration's « unknown » is a yes once the DPD has assessed
+    the breach (an assessment weighs the personal data concerned)."""
+    return "yes" if declared == "unknown" and assessed else declared

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 
-from cli.views import incident_view
+from cli.views import full_view, readable_views
 from flows.drafting import decide_and_draft
 from models.breach_input import parse_assessment
 from models.clock import parse_instant
@@ -27,8 +27,10 @@ from models.commands import (
 )
 from models.declaration import parse_declaration
 from models.door import run
+from models.driver import plain_store_of
 from models.errors import FieldError, InvalidInput
-from models.queries import readable_incident, readable_incidents, require_whole_store
+from models.plain_reads import readable_incident_row
+from models.queries import readable_incident, require_whole_store
 from models.reports_input import parse_closure, parse_follow_up
 from models.timeline import verify_chain
 from policy.scope import Scope
@@ -75,8 +77,7 @@ def _done(ref: str) -> JSONResponse:
 @router.get("/incidents", summary="Les incidents que vous pouvez consulter")
 def list_incidents(request: Request) -> list[dict[str, Any]]:
     person = _bearer(request)
-    return read(lambda session: [incident_view(session, incident, now())  # type: ignore[no-any-return]
-                                 for incident in readable_incidents(session, person)])
+    return read(lambda session: readable_views(plain_store_of(session), person, now()))  # type: ignore[no-any-return]
 
 
 @router.post("/incidents", status_code=201, summary="Déclarer un incident (mêmes champs que le fichier YAML)")
@@ -90,8 +91,12 @@ def declare(request: Request, document: Document) -> dict[str, Any]:
 @router.get("/incidents/{ref}", summary="Un incident, ses obligations et ses messages")
 def show(request: Request, ref: str) -> dict[str, Any]:
     person = _bearer(request)
-    return read(lambda session: incident_view(  # type: ignore[no-any-return]
-        session, readable_incident(session, ref, person), now(), with_messages=True))
+
+    def view(session: Any) -> dict[str, Any]:
+        store = plain_store_of(session)
+        return full_view(store, readable_incident_row(store, ref, person), now())
+
+    return read(view)  # type: ignore[no-any-return]
 
 
 @router.get("/incidents/{ref}/timeline", summary="La chronologie d'un incident")

@@ -8,8 +8,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from models.bounds import grouped
-from rendering.formats import counted, duration_fr, of_place, paris_datetime, sentence_case
+from rendering.formats import counted, duration_fr, grouped, of_place, paris_datetime, sentence_case
 from settings.env import PROJECT_ROOT, templates_override_dir
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"

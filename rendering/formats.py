@@ -59,6 +59,11 @@ def duration_fr(seconds: int | None) -> str:
     return " ".join(parts) or "moins d'une minute"
 
 
+def grouped(number: int) -> str:
+    """10000000 as French writes it: 10 000 000."""
+    return f"{number:,}".replace(",", " ")
+
+
 def counted(count: int, singular: str, plural: str | None = None) -> str:
     """« 1 incident », « 3 incidents », « 0 échec »: French takes the singular for 0 and 1."""
     return f"{count} {singular if abs(count) <= 1 else plural or singular + 's'}"

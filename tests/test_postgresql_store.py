@@ -21,12 +21,16 @@ from models.door import execute
 from models.store_mode import mark_as_simulation
 from models.timeline import verify_chain
 from settings.parties import load_parties
-from tests.conftest import BASE_DECLARATION, REFERENT, TRIAGER, free_port
+from tests.conftest import AUDITOR, BASE_DECLARATION, REFERENT, TRIAGER, free_port
+from tests.seed import REFERENTS
 from tests.subprocess_cli import INCIDENTS, run, start
 from tests.test_breach_decision import BREACH, DPD, assess
+from tests.test_cli_start_up import probe
+from tests.test_plain_reads_match_the_orm_and_keep_the_gate import assert_plain_rows_are_the_orms
 from tests.walkers import declared, obligation, shown
 
 pytestmark = pytest.mark.slow  # PostgreSQL started from its binaries
+MONTIGNY = REFERENTS["57999"]
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +145,18 @@ def test_two_processes_migrating_a_fresh_database_at_once_one_migrates_the_other
     older = run("list", "--by", TRIAGER, INCIDENTS_DATABASE_URL=fresh)
     assert older.returncode != 0 and "Traceback" not in older.stderr
     assert "est en version 0008 ; cette version du moteur attend la version 0011" in older.stderr
+
+
+def test_list_and_show_read_postgresql_without_the_orm_and_keep_the_gate(on_postgres, plain_cli, tmp_path):
+    villers = declared(plain_cli, tmp_path)["ref"]
+    montigny = declared(plain_cli, tmp_path, by=MONTIGNY, municipality="57999")["ref"]
+    assert assert_plain_rows_are_the_orms(AUDITOR) == 2  # psycopg's values read as the ORM's
+
+    listed = probe(tmp_path, "list", "--json", "--by", MONTIGNY)
+    assert [view["ref"] for view in json.loads(listed.stdout)] == [montigny]
+    assert "psycopg" in listed.modules and listed.modules.isdisjoint({"sqlalchemy", "sqlmodel"})
+    another = probe(tmp_path, "show", villers, "--by", MONTIGNY)
+    assert (another.code, another.stdout, another.stderr) == \
+        (1, "", f"Aucun incident ne porte la référence « {villers} ».\n")
+    own = probe(tmp_path, "show", montigny, "--json", "--by", MONTIGNY)
+    assert (own.code, json.loads(own.stdout)["ref"]) == (0, montigny)
