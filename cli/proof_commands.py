@@ -12,6 +12,7 @@ from cli.app import ByOption, RefArgument, app, fail, person, user_errors
 
 if TYPE_CHECKING:
     from proof.checkpoint import Checkpoint
+    from proof.keys import VerifierKey
 
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Écrire dans ce fichier plutôt qu'à "
                                                                           "l'écran.")]
@@ -42,7 +43,9 @@ def checkpoint(public_key: Annotated[bool, typer.Option("--public-key", help="Do
     from models.queries import require_whole_store
 
     with user_errors():
-        require_whole_store(person(by), "un point de contrôle de la chronologie")
+        reader = person(by)  # the public key and the checkpoints hold nothing of any incident: every party's
+        if not public_key:
+            require_whole_store(reader, "la signature d'un point de contrôle")
         loaded = signing_key()
         if loaded.created:
             typer.echo(f"Clé de signature créée : {loaded.source}. Clé publique à remettre aux parties : "
@@ -67,15 +70,41 @@ def checkpoints(output: OutputOption = None, by: ByOption = None) -> None:
 
     from models.checkpoints import all_checkpoints
     from models.db import read_scope
-    from models.queries import require_whole_store
     from rendering.formats import iso
 
     with user_errors():
-        require_whole_store(person(by), "la liste des points de contrôle")
+        person(by)  # any declared person: a checkpoint holds sizes and hashes, nothing of an incident
         with read_scope() as session:
             rows = [{"size": row.size, "root": row.root, "taken_at": iso(row.taken_at), "note": row.note}
                     for row in all_checkpoints(session)]
     _write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", output)
+
+
+@app.command()
+def consistency(since: Annotated[Path, typer.Option("--since", help="Le point de contrôle que vous avez conservé.")],
+                output: OutputOption = None, by: ByOption = None) -> None:
+    """La preuve que la chronologie d'aujourd'hui prolonge un point de contrôle conservé (preuve de cohérence),
+    vérifiable hors ligne avec la seule clé publique (python -m proof.offline --checkpoint)."""
+    import pendulum
+
+    from models.checkpoints import latest, tree
+    from models.commands import SignCheckpoint
+    from models.db import read_scope
+    from models.door import ENGINE, run
+    from proof.document import consistency_document, dump_document
+
+    with user_errors():
+        person(by)  # sizes and hashes only: any declared person
+        held = held_checkpoint(since, None)
+        run(SignCheckpoint(), ENGINE, pendulum.now("UTC"))
+        with read_scope() as session:
+            row = latest(session)
+            assert row is not None
+            if row.size < held.size:
+                fail(f"La chronologie ne compte plus que {row.size} entrées, le point de contrôle conservé en atteste "
+                     f"{held.size} : aucune preuve de cohérence n'est possible.")
+            document = consistency_document(_read_note(since), row.note, tree(session, row.size))
+    _write(dump_document(document), output)
 
 
 @app.command()
@@ -116,41 +145,49 @@ def held_checkpoint(note_file: Path, public_key_text: str | None) -> "Checkpoint
     name when it is no checkpoint signed with that key."""
     from proof.checkpoint import open_checkpoint
     from proof.errors import ProofError
-    from proof.keys import parse_verifier_key
 
     note = _read_note(note_file)
+    key = _verifier(public_key_text)
     try:
-        if public_key_text is not None:
-            key = parse_verifier_key(public_key_text)
-        else:
-            from models.checkpoints import public_key
-
-            key = public_key()
         return open_checkpoint(note, key)
     except ProofError as error:
-        fail(f"Refusé : champ « --checkpoint » : {error}.", 2)
+        fail(f"Refusé : le point de contrôle « {note_file} » : {error}.", 2)
+
+
+def _verifier(public_key_text: str | None) -> "VerifierKey":
+    from proof.errors import ProofError
+    from proof.keys import parse_verifier_key
+
+    try:
+        if public_key_text is not None:
+            return parse_verifier_key(public_key_text)
+        from models.checkpoints import public_key
+
+        return public_key()
+    except ProofError as error:
+        fail(f"Refusé : option « --public-key » : {error}.", 2)
 
 
 def _read_note(note_file: Path) -> str:
     try:
         return note_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        fail(f"Refusé : champ « --checkpoint » : fichier illisible ({type(error).__name__}).", 2)
+    except FileNotFoundError:
+        fail(f"Refusé : option « --checkpoint » : le fichier « {note_file} » n'existe pas.", 2)
+    except (OSError, UnicodeDecodeError):
+        fail(f"Refusé : option « --checkpoint » : le fichier « {note_file} » n'est pas un texte lisible.", 2)
 
 
-def held_checkpoint_problem(note_file: Path) -> str | None:
+def held_checkpoint_problem(note_file: Path, public_key_text: str | None) -> str | None:
     """For `verify --checkpoint`: what is wrong with today's timeline against a checkpoint an auditor kept, or
-    None when today's tree extends it; refuses, by name, a file that is no checkpoint signed with the log's key."""
-    from models.checkpoints import extends, public_key
+    None when today's tree extends it; refuses, by name, a file that is no checkpoint signed with the log's key
+    (the auditor's own copy of it with --public-key, else this installation's)."""
+    from models.checkpoints import extends
     from models.db import read_scope
-    from proof.errors import ProofError
 
+    held_checkpoint(note_file, public_key_text)  # refused here, by name, before the store is read
     note = _read_note(note_file)
     with read_scope() as session:
-        try:
-            held, problem = extends(session, note, public_key())
-        except ProofError as error:
-            fail(f"Refusé : champ « --checkpoint » : {error}.", 2)
+        held, problem = extends(session, note, _verifier(public_key_text))
     if problem is None:
         typer.echo(f"La chronologie prolonge le point de contrôle conservé ({held.size} entrées) : aucune de ses "
                    "entrées n'a été modifiée, supprimée ni déplacée.")

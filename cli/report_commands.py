@@ -206,7 +206,8 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
             fail(f"Export invalide à la ligne {check.bad_line} : {check.problem}.")
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
                    f"{check.head_hash}" + (f" ; ses {held.size} premières entrées sont celles du point de contrôle "
-                                           "conservé." if held is not None else "."))
+                                           "conservé." if held is not None else ". (Cohérence de l'export avec "
+                                           "lui-même : contre qui l'a produit, vérifiez avec --checkpoint.)"))
         return
     from models.attestation import discrepancies, misfiled_entries
     from models.db import read_scope
@@ -226,14 +227,16 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     if checkpoint_file is not None:
         from cli.proof_commands import held_checkpoint_problem
 
-        contradiction = held_checkpoint_problem(checkpoint_file)
+        contradiction = held_checkpoint_problem(checkpoint_file, public_key)
         if contradiction is not None:
             fail(f"Point de contrôle contredit : {contradiction}.")
     if problems:
         fail("Chaîne intègre, mais les enregistrements ne correspondent plus à la chronologie :\n"
              + "\n".join(f"  - {problem}" for problem in problems))
     typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash} ; les "
-               "enregistrements correspondent à ce qu'elle atteste.")
+               "enregistrements correspondent à ce qu'elle atteste."
+               + ("" if checkpoint_file is not None else " (Cohérence du registre avec lui-même : contre qui "
+                                                          "l'exploite, vérifiez avec --checkpoint.)"))
 
 
 def _day(value: str, field: str) -> date:

@@ -50,7 +50,10 @@ def signing_key() -> LoadedKey:
 
 
 def public_key() -> VerifierKey:
-    return signing_key().key.verifier()
+    """This installation's public key, for a check: never creates a key (load_signing_key's create=False)."""
+    from settings.env import var_dir
+
+    return load_signing_key(log_name(), var_dir(), create=False).key.verifier()
 
 
 def latest(session: Session) -> SignedCheckpoint | None:

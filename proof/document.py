@@ -167,7 +167,13 @@ def verify_document(document: dict[str, Any], key: VerifierKey, held_checkpoint:
     altered, or a file that is not the format, raises (ProofError); a proof that fails is reported in `Report`."""
     _check_header(document)
     if document["kind"] == "inclusion":
-        return _verify_inclusion_document(document, key)
+        report = _verify_inclusion_document(document, key)
+        if held_checkpoint is not None:
+            # An inclusion proof says nothing of a kept checkpoint: accepting one here would let a proof of forged
+            # history pass beside a genuine checkpoint.
+            report.fail("Le point de contrôle conservé (--checkpoint) ne se vérifie pas avec une preuve "
+                        "d'inclusion : demandez la preuve de cohérence (« incidents consistency --since »).")
+        return report
     return _verify_consistency_document(document, key, held_checkpoint)
 
 

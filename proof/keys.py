@@ -165,7 +165,8 @@ class LoadedKey:
     warnings: tuple[str, ...] = ()
 
 
-def load_signing_key(name: str, folder: Path, environ: Mapping[str, str] | None = None) -> LoadedKey:
+def load_signing_key(name: str, folder: Path, environ: Mapping[str, str] | None = None,
+                     create: bool = True) -> LoadedKey:
     """The log's signing key: from INCIDENTS_CHECKPOINT_KEY (the key itself), else from the file that
     INCIDENTS_CHECKPOINT_KEY_FILE names, else from `folder`/checkpoint-key.pem, created there (mode 0600) on
     first use. The folder is the embedded state folder (var/), never the database: whoever can rewrite the
@@ -183,6 +184,8 @@ def load_signing_key(name: str, folder: Path, environ: Mapping[str, str] | None 
     path = Path(named_file) if named_file else folder / KEY_FILE_NAME
     source = f"fichier {path}" + (f" (réglage {KEY_FILE_SETTING})" if named_file else "")
     if not named_file and not path.exists():
+        if not create:  # a check never makes a key: it would then refuse every genuine checkpoint
+            raise SigningKeyError("aucune clé du journal sur ce serveur : donnez la clé publique (--public-key)")
         created = _create_key_file(path, name)
         if created is not None:
             return LoadedKey(created, source, True)

@@ -5,14 +5,14 @@ import re
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.attestation import discrepancies, misfiled_entries
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.breach_reads import personal_data_now
 from models.incident import Incident
 from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS, OutboxMessage
-from models.timeline import TimelineEntry, verify_chain
+from models.timeline import ChainHead, TimelineEntry, verify_chain
 from policy.parties import Party
 from policy.scope import CATEGORIES, PERSONAL_DATA_LABELS, SCOPE_LABELS, Scope
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
@@ -37,6 +37,15 @@ def readable_reason(reason: str) -> str:
     return CATEGORY_IN_REASON.sub(lambda m: f"« {m[2]} »" if m[1] in CATEGORIES else m[0], reason)
 
 
+def _tail_missing(session: Session) -> list[str]:
+    """The proof above stops at this incident's last entry: whether the chain's head still finds every entry."""
+    head = session.get(ChainHead, 1)
+    last = session.exec(select(func.max(TimelineEntry.seq))).one() or 0
+    if head is None or head.seq == last:
+        return []
+    return [f"la tête de la chronologie annonce {head.seq} entrées, il en reste {last} : les dernières ont disparu"]
+
+
 def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, with_proof: bool = True) -> dict[str, Any]:
     """Everything an auditor reads of one incident; `with_proof` re-checks the chain up to its last entry (the
     whole chain before it: the portal's incident page leaves it to the audit file)."""
@@ -55,7 +64,8 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
     # The chain vouches for entries; these say whether the records shown below are still the ones it attests.
     records = [f"l'entrée n° {seq} est rattachée à cet incident, mais son empreinte en nomme un autre"
                for seq, _ in misfiled_entries(session, incident.id)] + \
-        [found.text() for found in discrepancies(session, incident.id)] if with_proof else []
+        [found.text() for found in discrepancies(session, incident.id)] + _tail_missing(session) \
+        if with_proof else []
     return {
         "ref": incident.ref, "title": incident.title, "status": incident.status,
         "status_label": INCIDENT_STATE_LABELS[IncidentState(incident.status)],

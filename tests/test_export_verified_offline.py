@@ -25,7 +25,8 @@ def test_an_export_verifies_offline_and_carries_the_chain_head(cli, tmp_path, mo
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (f"Export intègre : {len(lines)} lignes, {head['seq']} entrées, empreinte de "
-                                     f"tête {head['hash']}.")
+                                     f"tête {head['hash']}. (Cohérence de l'export avec lui-même : contre qui "
+                                     "l'a produit, vérifiez avec --checkpoint.)")
     assert not (tmp_path / "absent").exists()
 
 

@@ -140,7 +140,7 @@ def test_a_checkpoint_signed_with_another_key_is_refused(cli, tmp_path):
                       encoding="utf-8")
     code, said = verify_against(cli, forged)
     assert code == 2
-    assert said.startswith("Refusé : champ « --checkpoint » : ")
+    assert said.startswith(f"Refusé : le point de contrôle « {forged} » : ")
 
 
 def test_an_incidents_proof_verifies_offline_with_the_public_key_alone_and_fails_when_an_entry_is_altered(
@@ -207,3 +207,36 @@ def test_an_export_rehashed_end_to_end_is_refused_against_a_kept_checkpoint_and_
     refused = cli("verify", "--export", str(forged), "--checkpoint", str(held), "--public-key", public)
     assert refused.exit_code == 1
     assert "ne sont pas celles qu'atteste le point de contrôle conservé" in refused.stderr
+
+
+def test_a_consistency_proof_from_a_kept_checkpoint_verifies_offline_and_an_inclusion_proof_does_not_stand_in(
+        cli, tmp_path):
+    ref, held = kept_checkpoint(cli, tmp_path)
+    declared(cli, tmp_path, at=AT, title="Après le point de contrôle")
+    public = cli("checkpoint", "--public-key", "--by", AUDITOR).stdout.strip()
+    proof_file, inclusion = tmp_path / "coherence.json", tmp_path / "preuve.json"
+    assert cli("consistency", "--since", str(held), "-o", str(proof_file), "--by", AUDITOR).exit_code == 0
+    assert cli("proof", ref, "-o", str(inclusion), "--by", AUDITOR).exit_code == 0
+
+    def offline(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "proof.offline", "--public-key", public, *args],
+                              capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin"}, check=False)
+
+    kept = offline("--checkpoint", str(held), str(proof_file))
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    beside = offline("--checkpoint", str(held), str(inclusion))
+    assert beside.returncode == 1 and "demandez la preuve de cohérence" in beside.stdout + beside.stderr
+
+
+def test_verify_checks_a_kept_checkpoint_with_the_auditors_own_public_key(cli, tmp_path):
+    _, held = kept_checkpoint(cli, tmp_path)
+    public = cli("checkpoint", "--public-key", "--by", AUDITOR).stdout.strip()
+    assert verify_with_key(cli, held, public)[0] == 0
+    other = SigningKey(log_name(), Ed25519PrivateKey.generate()).public_text()
+    code, said = verify_with_key(cli, held, other)
+    assert code == 2 and said.startswith(f"Refusé : le point de contrôle « {held} » : ")
+
+
+def verify_with_key(cli, held: Path, key: str) -> tuple[int, str]:
+    result = cli("verify", "--checkpoint", str(held), "--public-key", key, "--by", AUDITOR)
+    return result.exit_code, (result.stdout + result.stderr).strip()

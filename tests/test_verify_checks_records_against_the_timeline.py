@@ -30,7 +30,7 @@ def test_records_written_through_the_door_match_what_the_timeline_attests(cli, t
     decided_breach(cli, tmp_path)
     result = cli("verify")
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip().endswith("; les enregistrements correspondent à ce qu'elle atteste.")
+    assert "; les enregistrements correspondent à ce qu'elle atteste." in result.stdout
     audit = cli("audit", "INC-2026-0001", "--at", "2026-11-28T16:00:00+01:00")
     assert "Les enregistrements de cet incident correspondent à ce qu'atteste la chronologie." in audit.stdout
 

@@ -12,7 +12,8 @@ def test_an_untouched_chain_verifies(cli, tmp_path):
     assert result.exit_code == 0
     assert result.stdout.strip() == (f"Chaîne intègre : {len(entries)} entrées, empreinte de tête "
                                      f"{entries[-1]['hash']} ; les enregistrements correspondent à ce qu'elle "
-                                     "atteste.")
+                                     "atteste. (Cohérence du registre avec lui-même : contre qui l'exploite, "
+                                     "vérifiez avec --checkpoint.)")
 
 
 def test_altering_one_stored_entry_makes_verify_fail_and_name_it(cli, store, tmp_path):
