@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, event
+from sqlalchemy import Text, cast, event, inspect
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
@@ -73,10 +73,17 @@ class Discrepancy:
     record: str  # "<table>:<id>"
     fields: tuple[str, ...]
     attested_by: int  # the entry's sequence number
+    unattested: bool = False  # a record no entry attests
+    moved: bool = False  # attested by an entry of another incident than the record's
 
     def text(self) -> str:
         table = self.record.split(":", 1)[0]
         where = f"{self.incident_ref} : " if self.incident_ref else ""
+        if self.unattested:
+            return f"{where}{RECORD_LABELS.get(table, table)} n'est attesté par aucune entrée (ajouté hors de la " \
+                   "porte unique)"
+        if self.moved:
+            return f"{where}l'entrée n° {self.attested_by} atteste un enregistrement d'un autre incident"
         if not self.fields:
             return f"{where}{RECORD_LABELS.get(table, table)} attesté par l'entrée n° {self.attested_by} a disparu"
         what = ", ".join(FIELD_LABELS.get(name, name) for name in self.fields)
@@ -102,11 +109,18 @@ def record_key(record: SQLModel) -> str:
 
 @event.listens_for(OrmSession, "before_flush")
 def _note_written(session: OrmSession, _context: Any, _instances: Any) -> None:
-    """Remember every audited record the transaction writes, until an entry about its incident attests it."""
+    """Remember every audited record the transaction writes, and which of its audited fields it writes (all, for a
+    new record), until an entry about its incident attests them."""
     pending = session.info.setdefault("unattested", {})
     for record in (*session.new, *session.dirty):
-        if type(record) in AUDITED:
-            pending[id(record)] = record
+        if type(record) not in AUDITED:
+            continue
+        state = inspect(record)
+        fields = set(AUDITED[type(record)]) if record in session.new else {
+            name for name in AUDITED[type(record)] if state.attrs[name].history.has_changes()}
+        if fields:
+            _, noted = pending.setdefault(id(record), (record, set()))
+            noted |= fields
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -116,48 +130,88 @@ def _forget_written(session: OrmSession, transaction: SessionTransaction) -> Non
 
 
 def attest(session: Session, incident_id: int | None) -> dict[str, dict[str, str]]:
-    """The state of the records of `incident_id` written since its last entry in this transaction, flushed first
-    so that new ones have their id."""
+    """The fields of the records of `incident_id` that this transaction wrote since its last entry, as written,
+    flushed first so that new ones have their id. Only the fields written: a field edited beside the door is never
+    re-attested by the next change of the same record (a pass, an acknowledgement) — it stays caught."""
     session.flush()
-    pending: dict[int, SQLModel] = session.info.get("unattested", {})
+    pending: dict[int, tuple[SQLModel, set[str]]] = session.info.get("unattested", {})
     if incident_id is None or not pending:
         return {}
     state = {}
-    for key, record in list(pending.items()):
-        owner = record.id if isinstance(record, Incident) else getattr(record, "incident_id", None)  # type: ignore[attr-defined]
-        if owner == incident_id:
-            state[record_key(record)] = state_of(record)
+    for key, (record, fields) in list(pending.items()):
+        if _owner(record) == incident_id:
+            state[record_key(record)] = {name: fingerprint(getattr(record, name)) for name in AUDITED[type(record)]
+                                         if name in fields}
             del pending[key]
     return state
 
 
+def _owner(record: SQLModel) -> int | None:
+    """The incident a record belongs to."""
+    return record.id if isinstance(record, Incident) else getattr(record, "incident_id", None)  # type: ignore[attr-defined]
+
+
 def discrepancies(session: Session, incident_id: int | None = None) -> list[Discrepancy]:
-    """Every audited record (of one incident, or all) whose stored fields differ from its latest attestation.
-    Records written before attestations existed have none and are not judged."""
+    """Every audited record (of one incident, or all) whose stored fields differ from what the entries of its own
+    incident attest, field by field (the latest attestation of each field), and every record of an incident under
+    attestation that none attests (inserted beside the door). Records of incidents from before attestations existed
+    have none and are not judged."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
     # A text search first (PostgreSQL's json has no LIKE: cast); the JSON of each match says whether it attests.
     text = cast(columns.payload, Text)
-    query = select_columns(columns.seq, columns.incident_ref, text).where(
+    query = select_columns(columns.seq, columns.incident_id, columns.incident_ref, text).where(
         text.contains(f'"{STATE_KEY}"')).order_by(columns.seq)
     if incident_id is not None:
         query = query.where(columns.incident_id == incident_id)
-    latest: dict[str, tuple[int, str | None, dict[str, str]]] = {}
-    for seq, ref, payload in session.execute(query):
-        document = json.loads(payload) if isinstance(payload, str) else payload
-        for key, fields in (document.get(STATE_KEY) or {}).items():
-            latest[key] = (seq, ref, fields)
+    attested: dict[str, dict[str, tuple[int, str]]] = {}  # record → field → (entry, fingerprint)
+    owners: dict[str, tuple[int | None, str | None]] = {}  # record → the incident of the entries attesting it
     found = []
-    for key, (seq, ref, attested) in sorted(latest.items(), key=lambda item: item[1][0]):
+    for seq, owner, ref, payload in session.execute(query):
+        try:
+            document = json.loads(payload) if isinstance(payload, str) else payload
+            states = document.get(STATE_KEY) or {} if isinstance(document, dict) else {}
+            items = list(states.items()) if isinstance(states, dict) else []
+        except ValueError:
+            continue  # not JSON: verify_chain reports the entry itself
+        for key, fields in items:
+            if not isinstance(fields, dict) or owners.setdefault(key, (owner, ref))[0] != owner:
+                found.append(Discrepancy(ref, key, (), seq, moved=True))
+                continue
+            for name, value in fields.items():
+                attested.setdefault(key, {})[name] = (seq, str(value))
+    for key, fields in attested.items():
         table, _, record_id = key.partition(":")
         model = TABLES.get(table)
-        record = session.get(model, int(record_id)) if model is not None and record_id.isdigit() else None
-        if record is None:
-            found.append(Discrepancy(ref, key, (), seq))
+        record = session.get(model, int(record_id)) if model is not None and record_id.isascii() \
+            and record_id.isdigit() else None
+        owner, ref = owners[key]
+        if record is None or _owner(record) != owner:
+            found.append(Discrepancy(ref, key, (), max(seq for seq, _ in fields.values())))
             continue
         now = state_of(record)
-        changed = tuple(name for name in now if name in attested and attested[name] != now[name])
+        changed = tuple(name for name in now if name in fields and fields[name][1] != now[name])
         if changed:
-            found.append(Discrepancy(ref, key, changed, seq))
+            found.append(Discrepancy(ref, key, changed, max(fields[name][0] for name in changed)))
+    # Incidents declared since attestations exist: their creation attested every field (declared_at among them).
+    born_attested = {owners[key][0] for key, fields in attested.items()
+                     if key.startswith("incident:") and "declared_at" in fields}
+    found += _never_attested(session, attested, born_attested, incident_id)
+    return sorted(found, key=lambda item: item.attested_by)
+
+
+def _never_attested(session: Session, attested: dict[str, Any], incidents: set[int | None],
+                    incident_id: int | None) -> list[Discrepancy]:
+    """Audited rows of incidents under attestation that no entry attests: written beside the door."""
+    found = []
+    refs: dict[int, str] = {row[0]: row[1] for row in session.execute(
+        select_columns(Incident.__table__.c.id, Incident.__table__.c.ref))}  # type: ignore[attr-defined]
+    for model in AUDITED:
+        for record in session.exec(select(model)).all():
+            owner = _owner(record)
+            if owner in incidents and (incident_id is None or owner == incident_id) \
+                    and record_key(record) not in attested:
+                ref = refs.get(owner) if owner is not None else None
+                found.append(Discrepancy(ref, record_key(record), (), 0, unattested=True))
     return found
 
 

@@ -171,7 +171,8 @@ def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
             problem = f"entrée n° {expected_seq} manquante"
         elif stored_prev != prev_hash:
             problem = "lien vers l'entrée précédente rompu"
-        elif not _holds(stored_hash, seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev):
+        elif not _holds_safely(stored_hash, seq, ref, occurred_at, recorded_at, actor, party, kind, payload,
+                               stored_prev):
             problem = "contenu modifié : l'empreinte ne correspond plus"
         if problem:
             return ChainReport(False, count, prev_hash, seq, ref, problem)
@@ -226,6 +227,15 @@ def _driver_parameters(compiled: Any, dialect: Any) -> Any:
     if dialect.positional:
         return tuple(params[name] for name in compiled.positiontup)
     return params
+
+
+def _holds_safely(stored_hash: str, *fields: Any) -> bool:
+    """`_holds`, where a value no entry could hold (an instant that is no date, a payload that is no JSON: written
+    beside the door) is a modified entry, not a crash of the check."""
+    try:
+        return _holds(stored_hash, *fields)
+    except (ValueError, TypeError, AttributeError, UnicodeError, OverflowError):
+        return False
 
 
 def _holds(stored_hash: str, seq: int, incident_ref: str | None, occurred_at: datetime | str,

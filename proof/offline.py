@@ -108,9 +108,24 @@ def _read(path: Path, what: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    status, lines = run(sys.argv[1:] if argv is None else argv)
+    try:
+        status, lines = run(sys.argv[1:] if argv is None else argv)
+    except (ValueError, TypeError, RecursionError, UnicodeError, OverflowError, MemoryError) as error:
+        # A file built to break the reader (a 5,000-digit index, nesting, lone surrogates, a year 9999): refused.
+        print(f"Fichier de preuve refusé : il n'a pas la forme attendue ({_kind(error)}).")
+        return 2
     print("\n".join(lines))
     return status
+
+
+def _kind(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "imbrication trop profonde"
+    if isinstance(error, UnicodeError):
+        return "texte qui n'est pas de l'Unicode valide"
+    if isinstance(error, (OverflowError, MemoryError)):
+        return "valeur démesurée"
+    return "valeur d'un type ou d'une taille inattendus"
 
 
 if __name__ == "__main__":

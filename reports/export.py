@@ -69,6 +69,28 @@ class ExportCheck:
 
 
 def verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> ExportCheck:
+    """`_verify_export`, where a line built to break the reader (a list, a lone surrogate, a head without its
+    fields) is refused as unreadable, never a crash."""
+    read = _Counted(lines)
+    try:
+        return _verify_export(read, held)
+    except (ValueError, KeyError, AttributeError, TypeError, UnicodeError, RecursionError):
+        return ExportCheck(False, read.number, 0, None, read.number, "ligne illisible")
+
+
+class _Counted:
+    """The lines, counting those read."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines, self.number = lines, 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.lines:
+            self.number += 1
+            yield line
+
+
+def _verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> ExportCheck:
     """Check an export offline: every line's chained hash, every timeline link, and the chain head, after which
     nothing may follow; with a checkpoint the auditor kept (`held`), also that the export's first entries are the
     ones it attests, so that an export re-hashed from end to end by someone who knows the algorithm is refused."""
@@ -82,7 +104,7 @@ def verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> Expor
         try:
             record = json.loads(text)
             claimed = record.pop("line_hash")
-        except (ValueError, KeyError, AttributeError):
+        except (ValueError, KeyError, AttributeError, TypeError, UnicodeError, RecursionError):
             return ExportCheck(False, number, count, None, number, "ligne illisible")
         if _line_hash(previous_line, record) != claimed:
             return ExportCheck(False, number, count, None, number, _what(record) + "contenu modifié")

@@ -73,3 +73,20 @@ def test_an_entry_moved_to_another_incident_is_named(cli, store, tmp_path):
     problems = verify_problems(cli)
     assert f"- l'entrée n° {entry['seq']} ({first}) est rattachée à un autre incident que celui que couvre son " \
            "empreinte" in problems
+
+
+def test_a_later_change_through_the_door_does_not_launder_a_field_edited_beside_it(cli, store, tmp_path):
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    execute(store, "UPDATE incident SET title = 'Rien de grave' WHERE ref = ?", ref)
+    acknowledged = cli("acknowledge", ref, "--by", "rssi@ac-nancy-metz.example.org", "--at", AT)
+    assert acknowledged.exit_code == 0, acknowledged.output  # the door writes the incident again, not its title
+    [problem] = verify_problems(cli)
+    assert problem.endswith("(modifié hors de la porte unique : titre)")
+
+
+def test_a_record_inserted_beside_the_door_is_named(cli, store, tmp_path):
+    ref = decided_breach(cli, tmp_path)
+    execute(store, "INSERT INTO cnil_filing (incident_id, filed_at, reference, complementary, recorded_by) "
+                   "SELECT id, '2026-11-28 16:00:00.000000', 'CNIL-FAUX', 0, ? FROM incident WHERE ref = ?", DPD, ref)
+    [problem] = verify_problems(cli)
+    assert problem == f"- {ref} : un dépôt CNIL n'est attesté par aucune entrée (ajouté hors de la porte unique)"

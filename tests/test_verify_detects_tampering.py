@@ -36,3 +36,12 @@ def test_deleting_the_last_entries_is_detected(cli, store, tmp_path):
     result = cli("verify")
     assert result.exit_code == 1
     assert "les dernières entrées de la chaîne ont disparu" in result.stderr
+
+
+def test_values_no_entry_could_hold_are_reported_as_modified_not_as_a_crash(cli, store, tmp_path):
+    entries = timeline_of(cli, declared(cli, tmp_path)["ref"])
+    execute(store, "UPDATE timeline_entry SET occurred_at = 'garbage' WHERE seq = ?", entries[1]["seq"])
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith(f"Chaîne rompue à l'entrée n° {entries[1]['seq']}")
+    assert "contenu modifié" in result.stderr
