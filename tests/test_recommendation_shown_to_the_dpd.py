@@ -2,14 +2,11 @@
 them where they decide: the command's answer, the portal's live panel and decision form, and the audit file."""
 
 import html
-import threading
-import time
-
-import pytest
 
 from tests.conftest import DPD, REFERENT
 from tests.portal_client import Browser, declare, text_of
 from tests.test_breach_decision import BREACH, assess
+from tests.test_portal_pages import portal_work_finished  # noqa: F401  (the portal's threads end in the test)
 from tests.walkers import declared
 
 # A former employee copies parents' contacts on the way out: SE = (1 + 1 for minors) × 0,5 + 0,25 + 0,5 = 1,75.
@@ -22,14 +19,6 @@ DECIDED_BY = "Décidée par le critère « personne interne malveillante » (au 
 EXAMPLE = "Exemple publié le plus proche : cas n° 8 des lignes directrices 01/2021 du CEPD, « Exfiltration de " \
           "données de l'entreprise par un salarié », où le CEPD conclut : notifier l'autorité de contrôle, sans " \
           "informer les personnes."
-
-
-@pytest.fixture(autouse=True)
-def portal_work_finished():
-    yield
-    deadline = time.monotonic() + 60
-    for thread in [t for t in threading.enumerate() if t.name.startswith("portal-")]:
-        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def test_the_command_and_the_audit_file_give_the_deciding_criteria_and_the_nearest_example(cli, smtp, tmp_path):
