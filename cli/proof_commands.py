@@ -84,7 +84,7 @@ def checkpoints(output: OutputOption = None, by: ByOption = None) -> None:
 def consistency(since: Annotated[Path, typer.Option("--since", help="Le point de contrôle que vous avez conservé.")],
                 output: OutputOption = None, by: ByOption = None) -> None:
     """La preuve que la chronologie d'aujourd'hui prolonge un point de contrôle conservé (preuve de cohérence),
-    vérifiable hors ligne avec la seule clé publique (README, « Preuve opposable »)."""
+    vérifiable hors ligne avec la seule clé publique (voir la section « Preuve opposable » du guide)."""
     import pendulum
 
     from models.checkpoints import latest, tree
@@ -110,7 +110,7 @@ def consistency(since: Annotated[Path, typer.Option("--since", help="Le point de
 @app.command()
 def proof(ref: RefArgument, output: OutputOption = None, by: ByOption = None) -> None:
     """La preuve des entrées d'un incident : chacune avec son chemin d'inclusion dans l'arbre d'un point de contrôle
-    signé, vérifiable hors ligne avec la seule clé publique (README, « Preuve opposable »)."""
+    signé, vérifiable hors ligne avec la seule clé publique (voir la section « Preuve opposable » du guide)."""
     import pendulum
     from sqlmodel import col, select
 
