@@ -185,9 +185,8 @@ def held_checkpoint_problem(note_file: Path, public_key_text: str | None) -> str
     from models.db import read_scope
 
     held_checkpoint(note_file, public_key_text)  # refused here, by name, before the store is read
-    note = _read_note(note_file)
     with read_scope() as session:
-        held, problem = extends(session, note, _verifier(public_key_text))
+        held, problem = extends(session, _read_note(note_file), _verifier(public_key_text))
     if problem is None:
         typer.echo(f"La chronologie prolonge le point de contrôle conservé ({held.size} entrées) : aucune de ses "
                    "entrées n'a été modifiée, supprimée ni déplacée.")

@@ -16,7 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.timeline import ChainHead, TimelineEntry, canonical_texts
 from models.types import UTCDateTime
-from proof.checkpoint import Checkpoint, open_checkpoint, read_checkpoint, sign_checkpoint
+from proof.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from proof.keys import LoadedKey, VerifierKey, load_signing_key
 from proof.merkle import Frontier, leaf_hash
 from proof.tree import MerkleTree
@@ -135,8 +135,3 @@ def header_value(row: SignedCheckpoint | None) -> str | None:
     if row is None:
         return None
     return base64.b64encode(row.note.encode("utf-8")).decode("ascii")
-
-
-def described(note: str) -> str:
-    checkpoint = read_checkpoint(note)
-    return f"{checkpoint.size} entrées, racine {checkpoint.root.hex()}"
