@@ -202,6 +202,9 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
                 check = verify_export(lines, held)
         except (OSError, UnicodeDecodeError, RecursionError, MemoryError) as error:
             fail(f"Refusé : champ « --export » : fichier illisible ({type(error).__name__}).", 2)
+        if check.records:
+            fail("Export intègre ligne à ligne, mais ses enregistrements ne correspondent plus à sa chronologie :\n"
+                 + "\n".join(f"  - {problem}" for problem in check.records))
         if not check.ok:
             fail(f"Export invalide à la ligne {check.bad_line} : {check.problem}.")
         typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
@@ -209,6 +212,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
                                            "conservé." if held is not None else ". (Cohérence de l'export avec "
                                            "lui-même : contre qui l'a produit, vérifiez avec --checkpoint.)"))
         return
+    from models.attachments import unfaithful_files
     from models.attestation import discrepancies, misfiled_entries
     from models.db import read_scope
     from models.timeline import verify_chain
@@ -219,11 +223,12 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
             report = verify_chain(session)
             misfiled = misfiled_entries(session) if report.ok else []
             differing = discrepancies(session) if report.ok else []
+            damaged = unfaithful_files(session) if report.ok else []
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
     problems = [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
-                "couvre son empreinte" for seq, ref in misfiled] + [found.text() for found in differing]
+                "couvre son empreinte" for seq, ref in misfiled] + [found.text() for found in differing] + damaged
     if checkpoint_file is not None:
         from cli.proof_commands import held_checkpoint_problem
 

@@ -78,3 +78,25 @@ def attach(session: Session, command: Attach, incident: Incident, actor: Person,
 def attachments_of(session: Session, incident: Incident) -> list[Attachment]:
     return list(session.exec(select(Attachment).where(Attachment.incident_id == incident.id)
                              .order_by(col(Attachment.id))).all())
+
+
+def unfaithful_files(session: Session, incident_id: int | None = None) -> list[str]:
+    """The files whose bytes under var/ are gone or no longer hash to what the store (and, through the attestation
+    of the row, the timeline) says of them: a file swapped on disk."""
+    query = select(Attachment, Incident.ref).join(Incident, col(Incident.id) == col(Attachment.incident_id))
+    if incident_id is not None:
+        query = query.where(Attachment.incident_id == incident_id)
+    found = []
+    for attachment, ref in session.exec(query.order_by(col(Attachment.id))):
+        path = stored_path(attachment.sha256) if len(attachment.sha256) > 2 else None
+        if path is None or not path.is_file():
+            found.append(f"{ref} : le fichier de la pièce jointe « {attachment.filename} » est absent")
+            continue
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != attachment.sha256:
+            found.append(f"{ref} : le fichier de la pièce jointe « {attachment.filename} » ne correspond plus à "
+                         "son empreinte")
+    return found

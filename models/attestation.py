@@ -7,41 +7,60 @@ rewriting its entry and every later hash, which the signed checkpoints published
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Text, cast, event, inspect
+from sqlalchemy import DateTime, Text, cast, event, inspect
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
-from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
-from models.incident import Incident
-from models.obligation import Obligation
 from models.timeline import TimelineEntry, utc_text
+from models.types import UTCDateTime
 
 STATE_KEY = "state"  # in an entry's payload: {"<table>:<id>": {"<field>": fingerprint, ...}, ...}
-# The fields each record is attested by; bookkeeping of the engine (when a reminder is next due, claims) is not.
-AUDITED: dict[type[SQLModel], tuple[str, ...]] = {
-    Incident: ("ref", "status", "title", "description", "declared_by", "municipality_insee", "reporter_name",
-               "reporter_email", "aware_at", "occurred_at", "declared_at", "categories", "personal_data", "schools",
-               "data_subjects", "records", "proposed_scope", "confirmed_scope", "scope_reason", "closed_at",
-               "dismissed_at", "dismissal_reason", "acknowledged_at", "acknowledged_by"),
-    Obligation: ("incident_id", "kind", "owner", "anchor_at", "due_at", "met_at", "late_by_seconds", "waived_at",
-                 "waived_reason"),
-    Assessment: ("incident_id", "assessed_at", "assessed_by", "factors", "dpc", "ei", "cb", "se", "level",
-                 "recommendation", "reasons", "basis", "data_categories", "nature", "consequences", "measures"),
-    Decision: ("incident_id", "assessment_id", "decided_at", "decided_by", "notify_cnil", "subjects", "exemption",
-               "rationale", "recommendation", "against_recommendation", "delay_reasons", "letter"),
-    CnilFiling: ("incident_id", "filed_at", "reference", "complementary", "recorded_by"),
-    SubjectsNotice: ("incident_id", "informed_at", "channel", "recorded_by"),
+# The fields each table's records are attested by; bookkeeping of the engine (when a reminder is next due, claims,
+# attempts) is not. By table name: the tables' modules import the journal, which imports this one.
+AUDITED: dict[str, tuple[str, ...]] = {
+    "incident": ("ref", "status", "title", "description", "declared_by", "municipality_insee", "reporter_name",
+                 "reporter_email", "aware_at", "occurred_at", "declared_at", "categories", "personal_data",
+                 "schools", "data_subjects", "records", "proposed_scope", "confirmed_scope", "scope_reason",
+                 "closed_at", "dismissed_at", "dismissal_reason", "acknowledged_at", "acknowledged_by"),
+    "obligation": ("incident_id", "kind", "owner", "anchor_at", "due_at", "met_at", "late_by_seconds", "waived_at",
+                   "waived_reason"),
+    "breach_assessment": ("incident_id", "assessed_at", "assessed_by", "factors", "dpc", "ei", "cb", "se", "level",
+                          "recommendation", "reasons", "basis", "data_categories", "nature", "consequences",
+                          "measures"),
+    "breach_decision": ("incident_id", "assessment_id", "decided_at", "decided_by", "notify_cnil", "subjects",
+                        "exemption", "rationale", "recommendation", "against_recommendation", "delay_reasons",
+                        "letter"),
+    "cnil_filing": ("incident_id", "filed_at", "reference", "complementary", "recorded_by"),
+    "subjects_notice": ("incident_id", "informed_at", "channel", "recorded_by"),
+    "incident_report": ("incident_id", "kind", "party", "author", "reported_at", "content"),
+    "attachment": ("incident_id", "filename", "content_type", "size", "sha256", "added_by", "added_at", "note"),
+    # What left, as it left: attested by the entry that records its delivery (`vouch`, models.messaging), not when
+    # queued, claimed or rendered, which the engine does with no entry of its own.
+    "outbox_message": ("incident_id", "obligation_id", "template", "step", "recipient_name", "recipient_email",
+                       "recipient_party", "subject", "body_text", "body_html", "attachment_ics", "sent_at",
+                       "transport", "message_id"),
 }
-TABLES = {model.__tablename__: model for model in AUDITED}  # type: ignore[attr-defined]
+VOUCHED_ONLY = frozenset({"outbox_message"})
+# Attestation schemes. An incident is judged only for the tables its scheme attests, so that records written before
+# a table was attested are not taken for records slipped in beside the door: 1, the incident, its obligations and
+# breach records; 2, also its reports, attachments and delivered messages. An incident's creation attests its
+# scheme as a field of its own.
+SCHEME_FIELD = "_scheme"
+SCHEME = 2
+SCHEME_TABLES = {1: frozenset(list(AUDITED)[:6]), 2: frozenset(AUDITED)}
+
 RECORD_LABELS = {"incident": "l'incident", "obligation": "une obligation", "breach_assessment": "une évaluation",
                  "breach_decision": "la décision du DPD", "cnil_filing": "un dépôt CNIL",
-                 "subjects_notice": "l'information des personnes"}
+                 "subjects_notice": "l'information des personnes", "incident_report": "un rapport",
+                 "attachment": "une pièce jointe", "outbox_message": "un message remis"}
 FIELD_LABELS = {
     "ref": "référence", "status": "état", "title": "titre", "description": "description",
     "declared_by": "partie déclarante", "municipality_insee": "commune", "reporter_name": "nom du déclarant",
@@ -62,6 +81,13 @@ FIELD_LABELS = {
     "against_recommendation": "écart à la recommandation", "delay_reasons": "motifs du retard", "letter": "lettre",
     "filed_at": "date du dépôt", "reference": "référence", "complementary": "complémentaire",
     "recorded_by": "auteur", "informed_at": "date de l'information", "channel": "moyen",
+    "party": "partie", "author": "auteur", "reported_at": "date du rapport", "content": "contenu",
+    "filename": "nom du fichier", "content_type": "type", "size": "taille", "sha256": "empreinte",
+    "added_by": "auteur", "added_at": "date d'ajout", "note": "note", "obligation_id": "obligation",
+    "template": "modèle", "step": "étape", "recipient_name": "destinataire", "recipient_email": "adresse du "
+    "destinataire", "recipient_party": "partie destinataire", "subject": "objet", "body_text": "texte",
+    "body_html": "texte HTML", "attachment_ics": "invitation", "sent_at": "date d'envoi",
+    "transport": "moyen d'envoi", "message_id": "identifiant du message (Message-ID)",
 }
 
 
@@ -99,12 +125,12 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def state_of(record: SQLModel) -> dict[str, str]:
-    return {name: fingerprint(getattr(record, name)) for name in AUDITED[type(record)]}
+def table_of(record: SQLModel) -> str | None:
+    return getattr(record, "__tablename__", None)
 
 
 def record_key(record: SQLModel) -> str:
-    return f"{record.__tablename__}:{record.id}"  # type: ignore[attr-defined]
+    return f"{table_of(record)}:{record.id}"  # type: ignore[attr-defined]
 
 
 @event.listens_for(OrmSession, "before_flush")
@@ -113,14 +139,24 @@ def _note_written(session: OrmSession, _context: Any, _instances: Any) -> None:
     new record), until an entry about its incident attests them."""
     pending = session.info.setdefault("unattested", {})
     for record in (*session.new, *session.dirty):
-        if type(record) not in AUDITED:
+        table = table_of(record)
+        if table not in AUDITED or table in VOUCHED_ONLY:
             continue
         state = inspect(record)
-        fields = set(AUDITED[type(record)]) if record in session.new else {
-            name for name in AUDITED[type(record)] if state.attrs[name].history.has_changes()}
+        fields = set(AUDITED[table]) if record in session.new else {
+            name for name in AUDITED[table] if state.attrs[name].history.has_changes()}
+        if table == "incident" and record in session.new:
+            fields.add(SCHEME_FIELD)
         if fields:
             _, noted = pending.setdefault(id(record), (record, set()))
             noted |= fields
+
+
+def vouch(session: OrmSession, record: SQLModel) -> None:
+    """Have the next entry about the record's incident attest all its audited fields, written now or not (a message
+    rendered earlier, by a pass with no entry of its own, is attested once delivered, as it left)."""
+    _, noted = session.info.setdefault("unattested", {}).setdefault(id(record), (record, set()))
+    noted |= set(AUDITED[table_of(record) or ""])
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -140,88 +176,153 @@ def attest(session: Session, incident_id: int | None) -> dict[str, dict[str, str
     state = {}
     for key, (record, fields) in list(pending.items()):
         if _owner(record) == incident_id:
-            state[record_key(record)] = {name: fingerprint(getattr(record, name)) for name in AUDITED[type(record)]
-                                         if name in fields}
+            state[record_key(record)] = {
+                name: str(SCHEME) if name == SCHEME_FIELD else fingerprint(getattr(record, name))
+                for name in (*AUDITED[table_of(record) or ""], SCHEME_FIELD) if name in fields}
             del pending[key]
     return state
 
 
 def _owner(record: SQLModel) -> int | None:
     """The incident a record belongs to."""
-    return record.id if isinstance(record, Incident) else getattr(record, "incident_id", None)  # type: ignore[attr-defined]
+    return record.id if table_of(record) == "incident" else getattr(record, "incident_id", None)  # type: ignore[attr-defined]
 
 
-def discrepancies(session: Session, incident_id: int | None = None) -> list[Discrepancy]:
-    """Every audited record (of one incident, or all) whose stored fields differ from what the entries of its own
-    incident attest, field by field (the latest attestation of each field), and every record of an incident under
-    attestation that none attests (inserted beside the door). Records of incidents from before attestations existed
-    have none and are not judged."""
-    columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
-    # A text search first (PostgreSQL's json has no LIKE: cast); the JSON of each match says whether it attests.
-    text = cast(columns.payload, Text)
-    query = select_columns(columns.seq, columns.incident_id, columns.incident_ref, text).where(
-        text.contains(f'"{STATE_KEY}"')).order_by(columns.seq)
-    if incident_id is not None:
-        query = query.where(columns.incident_id == incident_id)
+@dataclass(frozen=True)
+class Stored:
+    """A record as stored (or exported): the incident it belongs to, the fingerprints of its audited fields, and
+    whether an entry must attest it (a queued message need not: only what was delivered is)."""
+
+    incident_ref: str | None
+    fingerprints: dict[str, str]
+    must_be_attested: bool = True
+
+
+def compare(entries: Iterable[tuple[int, str | None, Any]], records: Mapping[str, Stored],
+            incident_ref: str | None = None) -> list[Discrepancy]:
+    """What the entries attest, against the records: every record whose fields differ from the latest attestation
+    of each, every attested record gone or now under another incident, every attestation made by an entry of
+    another incident than the record's first one, and every record that no entry attests although its incident's
+    scheme says one must. `entries` are (sequence number, incident reference the hash covers, payload) in order;
+    with `incident_ref`, only that incident's records are judged."""
     attested: dict[str, dict[str, tuple[int, str]]] = {}  # record → field → (entry, fingerprint)
-    owners: dict[str, tuple[int | None, str | None]] = {}  # record → the incident of the entries attesting it
+    owners: dict[str, str | None] = {}  # record → the incident of the first entry attesting it
+    schemes: dict[str | None, int] = {}  # incident → its attestation scheme
     found = []
-    for seq, owner, ref, payload in session.execute(query):
-        try:
-            document = json.loads(payload) if isinstance(payload, str) else payload
-            states = document.get(STATE_KEY) or {} if isinstance(document, dict) else {}
-            items = list(states.items()) if isinstance(states, dict) else []
-        except ValueError:
-            continue  # not JSON: verify_chain reports the entry itself
-        for key, fields in items:
-            if not isinstance(fields, dict) or owners.setdefault(key, (owner, ref))[0] != owner:
+    for seq, ref, payload in entries:
+        for key, fields in _states(payload):
+            if not isinstance(fields, dict) or owners.setdefault(key, ref) != ref:
                 found.append(Discrepancy(ref, key, (), seq, moved=True))
                 continue
             for name, value in fields.items():
                 attested.setdefault(key, {})[name] = (seq, str(value))
+            if key.startswith("incident:") and "declared_at" in fields:  # its creation, every field attested
+                schemes[ref] = int(fields[SCHEME_FIELD]) if str(fields.get(SCHEME_FIELD)).isdigit() else 1
     for key, fields in attested.items():
-        table, _, record_id = key.partition(":")
-        model = TABLES.get(table)
-        record = session.get(model, int(record_id)) if model is not None and record_id.isascii() \
-            and record_id.isdigit() else None
-        owner, ref = owners[key]
-        if record is None or _owner(record) != owner:
-            found.append(Discrepancy(ref, key, (), max(seq for seq, _ in fields.values())))
+        record = records.get(key)
+        if record is None or record.incident_ref != owners[key]:
+            found.append(Discrepancy(owners[key], key, (), max(seq for seq, _ in fields.values())))
             continue
-        now = state_of(record)
-        changed = tuple(name for name in now if name in fields and fields[name][1] != now[name])
+        changed = tuple(name for name, value in record.fingerprints.items()
+                        if name in fields and fields[name][1] != value)
         if changed:
-            found.append(Discrepancy(ref, key, changed, max(fields[name][0] for name in changed)))
-    # Incidents declared since attestations exist: their creation attested every field (declared_at among them).
-    born_attested = {owners[key][0] for key, fields in attested.items()
-                     if key.startswith("incident:") and "declared_at" in fields}
-    found += _never_attested(session, attested, born_attested, incident_id)
+            found.append(Discrepancy(record.incident_ref, key, changed, max(fields[name][0] for name in changed)))
+    for key, record in records.items():
+        scheme = schemes.get(record.incident_ref)
+        if key not in attested and record.must_be_attested and scheme is not None \
+                and key.partition(":")[0] in SCHEME_TABLES.get(scheme, SCHEME_TABLES[SCHEME]):
+            found.append(Discrepancy(record.incident_ref, key, (), 0, unattested=True))
+    if incident_ref is not None:
+        found = [item for item in found if item.incident_ref == incident_ref]
     return sorted(found, key=lambda item: item.attested_by)
 
 
-def _never_attested(session: Session, attested: dict[str, Any], incidents: set[int | None],
-                    incident_id: int | None) -> list[Discrepancy]:
-    """Audited rows of incidents under attestation that no entry attests: written beside the door."""
-    found = []
-    refs: dict[int, str] = {row[0]: row[1] for row in session.execute(
-        select_columns(Incident.__table__.c.id, Incident.__table__.c.ref))}  # type: ignore[attr-defined]
-    for model in AUDITED:
-        for record in session.exec(select(model)).all():
-            owner = _owner(record)
-            if owner in incidents and (incident_id is None or owner == incident_id) \
-                    and record_key(record) not in attested:
-                ref = refs.get(owner) if owner is not None else None
-                found.append(Discrepancy(ref, record_key(record), (), 0, unattested=True))
-    return found
+def _states(payload: Any) -> list[tuple[str, Any]]:
+    """The attestations in an entry's payload (stored as JSON text, or already read); none if it is not JSON:
+    the chain's check reports such an entry itself."""
+    try:
+        document = json.loads(payload) if isinstance(payload, str) else payload
+    except ValueError:
+        return []
+    states = document.get(STATE_KEY) or {} if isinstance(document, dict) else {}
+    return list(states.items()) if isinstance(states, dict) else []
+
+
+@cache
+def instants(table: str) -> frozenset[str]:
+    """The audited fields of a table that hold instants: an export carries them as ISO text, fingerprinted in the
+    chain's form all the same."""
+    model = _models()[table]
+    columns = model.__table__.c  # type: ignore[attr-defined]
+    return frozenset(name for name in AUDITED[table] if isinstance(columns[name].type, UTCDateTime | DateTime))
+
+
+def exported_fingerprints(table: str, line: Mapping[str, Any]) -> dict[str, str]:
+    """The fingerprints of a record as an export line carries it."""
+    times = instants(table)
+    return {name: fingerprint(utc_text(line[name]) if name in times and isinstance(line.get(name), str)
+                              else line.get(name)) for name in AUDITED[table]}
+
+
+@cache
+def _models() -> dict[str, type[SQLModel]]:
+    """The audited tables' models, imported once asked for (their modules import the journal, which imports
+    this one)."""
+    from models.attachments import Attachment
+    from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
+    from models.incident import Incident
+    from models.obligation import Obligation
+    from models.outbox import OutboxMessage
+    from models.report import IncidentReport
+
+    models: tuple[type[SQLModel], ...] = (Incident, Obligation, Assessment, Decision, CnilFiling, SubjectsNotice,
+                                          IncidentReport, Attachment, OutboxMessage)
+    return {str(model.__tablename__): model for model in models}
+
+
+def discrepancies(session: Session, incident_id: int | None = None) -> list[Discrepancy]:
+    """`compare` on the store: every audited record (of one incident, or all) against the entries that attest."""
+    columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
+    # A text search first (PostgreSQL's json has no LIKE: cast); `compare` reads the JSON of each match.
+    text = cast(columns.payload, Text)
+    query = select_columns(columns.seq, columns.incident_ref, text).where(
+        text.contains(f'"{STATE_KEY}"')).order_by(columns.seq)
+    if incident_id is not None:
+        query = query.where(columns.incident_id == incident_id)
+    refs = _incident_refs(session)
+    return compare(session.execute(query), dict(_stored(session, refs, incident_id)),
+                   refs.get(incident_id) if incident_id is not None else None)
+
+
+def _incident_refs(session: Session) -> dict[int, str]:
+    incidents = _models()["incident"].__table__.c  # type: ignore[attr-defined]
+    return {row[0]: row[1] for row in session.execute(select_columns(incidents.id, incidents.ref))}
+
+
+def _stored(session: Session, refs: Mapping[int, str], incident_id: int | None) -> Iterator[tuple[str, Stored]]:
+    """Every audited record (of one incident, or all), its audited columns only."""
+    for table, model in _models().items():
+        columns = model.__table__.c  # type: ignore[attr-defined]
+        owner = columns.id if table == "incident" else columns.incident_id
+        wanted = [columns[name] for name in AUDITED[table]]
+        query = select_columns(columns.id, owner, *wanted, *([columns.status] if table == "outbox_message" else []))
+        if incident_id is not None:
+            query = query.where(owner == incident_id)
+        for row in session.execute(query):
+            values = dict(zip(AUDITED[table], row[2:2 + len(wanted)], strict=True))
+            must = table != "outbox_message" or row[-1] == "sent"  # only what left must be attested
+            yield f"{table}:{row[0]}", Stored(refs.get(row[1]) if row[1] is not None else None,
+                                              {name: fingerprint(value) for name, value in values.items()}, must)
 
 
 def misfiled_entries(session: Session, incident_id: int | None = None) -> list[tuple[int, str | None]]:
     """Entries shown under an incident other than the one their hash names (the chain covers the reference, the
     display follows the id): (sequence number, reference the hash covers)."""
     entries = TimelineEntry.__table__.c  # type: ignore[attr-defined]
-    incidents = Incident.__table__.c  # type: ignore[attr-defined]
+    incident_table = _models()["incident"].__table__  # type: ignore[attr-defined]
+    incidents = incident_table.c
     query = select_columns(entries.seq, entries.incident_ref).select_from(
-        TimelineEntry.__table__.outerjoin(Incident.__table__, incidents.id == entries.incident_id)  # type: ignore[attr-defined]
+        TimelineEntry.__table__.outerjoin(incident_table, incidents.id == entries.incident_id)  # type: ignore[attr-defined]
     ).where((entries.incident_id.is_(None) != entries.incident_ref.is_(None))
             | (incidents.ref.is_distinct_from(entries.incident_ref) & entries.incident_id.is_not(None))
             ).order_by(entries.seq)

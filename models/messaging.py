@@ -10,6 +10,7 @@ import pendulum
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, and_, col, select
 
+from models.attestation import vouch
 from models.cadence import meet, open_follow_up
 from models.commands import RecordDelivery, RecordFailure
 from models.incident import Incident
@@ -188,6 +189,7 @@ def record_delivery(session: Session, command: RecordDelivery, incident: Inciden
     if message.template == SIGN_IN_TEMPLATE:  # the link signs its holder in: once sent, not kept in the store
         message.body_text = message.body_html = "(lien de connexion retiré après son envoi)"
     session.add(message)
+    vouch(session, message)  # what left, as it left: recipient, text, time, Message-ID
     record(session, incident, now=now, actor=ENGINE_ACTOR, party=ENGINE_PARTY, kind=EntryKind.MESSAGE_DELIVERED,
            payload={"template": message.template, "step": message.step, "recipient": message.recipient_email,
                     "recipient_party": message.recipient_party, "transport": transport, "message_id": message_id,

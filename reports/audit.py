@@ -7,6 +7,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, func, select
 
+from models.attachments import unfaithful_files
 from models.attestation import discrepancies, misfiled_entries
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.breach_reads import personal_data_now
@@ -64,7 +65,8 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
     # The chain vouches for entries; these say whether the records shown below are still the ones it attests.
     records = [f"l'entrée n° {seq} est rattachée à cet incident, mais son empreinte en nomme un autre"
                for seq, _ in misfiled_entries(session, incident.id)] + \
-        [found.text() for found in discrepancies(session, incident.id)] + _tail_missing(session) \
+        [found.text() for found in discrepancies(session, incident.id)] + unfaithful_files(session, incident.id) \
+        + _tail_missing(session) \
         if with_proof else []
     return {
         "ref": incident.ref, "title": incident.title, "status": incident.status,

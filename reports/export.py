@@ -14,6 +14,8 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, SQLModel, col, select
 
+from models.attachments import Attachment
+from models.attestation import AUDITED, STATE_KEY, Stored, compare, exported_fingerprints
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
 from models.obligation import Obligation
@@ -27,7 +29,7 @@ FORMAT_VERSION = 1
 TABLES: tuple[tuple[str, type[SQLModel]], ...] = (
     ("incident", Incident), ("obligation", Obligation), ("outbox_message", OutboxMessage),
     ("incident_report", IncidentReport), ("breach_assessment", Assessment), ("breach_decision", Decision),
-    ("cnil_filing", CnilFiling), ("subjects_notice", SubjectsNotice),
+    ("cnil_filing", CnilFiling), ("subjects_notice", SubjectsNotice), ("attachment", Attachment),
 )
 
 
@@ -66,6 +68,7 @@ class ExportCheck:
     head_hash: str | None = None
     bad_line: int | None = None
     problem: str | None = None
+    records: tuple[str, ...] = ()  # records that differ from what the export's entries attest
 
 
 def verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> ExportCheck:
@@ -97,6 +100,7 @@ def _verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> Expo
     previous_line, previous_entry, expected_seq, count, number = GENESIS_HASH, GENESIS_HASH, 1, 0, 0
     head: dict[str, Any] | None = None
     tree = Frontier()
+    records = _Records()
     for number, text in enumerate(lines, start=1):
         if head is not None:
             return ExportCheck(False, number, count, None, number, "ligne après la tête de chaîne (ajoutée après "
@@ -117,8 +121,11 @@ def _verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> Expo
             previous_entry, expected_seq, count = record["hash"], expected_seq + 1, count + 1
             if held is not None and count <= held.size:
                 tree.append(leaf_hash(canonical_json(fields).encode("utf-8")))
+            records.attesting(fields)
         elif record.get("type") == "chain_head":
             head = record
+        else:
+            records.add(record)
     if head is None:
         return ExportCheck(False, number, count, None, number, "tête de chaîne absente (export tronqué)")
     if (head["seq"], head["hash"]) != (count, previous_entry):
@@ -130,7 +137,33 @@ def _verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> Expo
         return ExportCheck(False, number, count, None, number, f"les {held.size} premières entrées de l'export ne "
                                                                "sont pas celles qu'atteste le point de contrôle "
                                                                "conservé")
-    return ExportCheck(True, number, count, previous_entry)
+    differing = tuple(found.text() for found in compare(records.entries, records.stored))
+    return ExportCheck(not differing, number, count, previous_entry, None,
+                       "les enregistrements ne correspondent plus à la chronologie" if differing else None, differing)
+
+
+class _Records:
+    """The export's record lines, and its entries that attest records: what `compare` needs."""
+
+    def __init__(self) -> None:
+        self.refs: dict[Any, str] = {}  # incident id → reference
+        self.stored: dict[str, Stored] = {}
+        self.entries: list[tuple[int, str | None, Any]] = []
+
+    def add(self, line: dict[str, Any]) -> None:
+        table = line.get("type")
+        if not isinstance(table, str) or table not in AUDITED:
+            return
+        if table == "incident":
+            self.refs[line["id"]] = line["ref"]
+        owner = line["id"] if table == "incident" else line.get("incident_id")
+        self.stored[f"{table}:{line['id']}"] = Stored(
+            self.refs.get(owner), exported_fingerprints(table, line),
+            table != "outbox_message" or line.get("status") == "sent")  # only what left must be attested
+
+    def attesting(self, entry: dict[str, Any]) -> None:
+        if isinstance(entry.get("payload"), dict) and STATE_KEY in entry["payload"]:
+            self.entries.append((entry["seq"], entry.get("incident_ref"), entry["payload"]))
 
 
 def _what(record: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 a record edited beside the door — an incident's title, an obligation's due time, a decision's answer — and an entry
 moved to another incident, even though the chain of hashes itself is intact."""
 
-from tests.conftest import DPD
+from tests.conftest import DPD, MUNICIPALITY_REFERENT
 from tests.store_probe import execute
 from tests.test_breach_decision import BREACH, assess
 from tests.walkers import declared, timeline_of
@@ -90,3 +90,94 @@ def test_a_record_inserted_beside_the_door_is_named(cli, store, tmp_path):
                    "SELECT id, '2026-11-28 16:00:00.000000', 'CNIL-FAUX', 0, ? FROM incident WHERE ref = ?", DPD, ref)
     [problem] = verify_problems(cli)
     assert problem == f"- {ref} : un dépôt CNIL n'est attesté par aucune entrée (ajouté hors de la porte unique)"
+
+
+def test_a_delivered_alert_edited_in_the_outbox_is_named(cli, store, tmp_path):
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    execute(store, "UPDATE outbox_message SET subject = 'Pour information', message_id = '<autre@example.org>' "
+                   "WHERE id = (SELECT min(id) FROM outbox_message WHERE template = 'cross_party_alert')")
+    [problem] = verify_problems(cli)
+    assert problem.startswith(f"- {ref} : un message remis ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problem.endswith("(modifié hors de la porte unique : objet, identifiant du message (Message-ID))")
+
+
+def test_a_delivered_message_inserted_beside_the_door_is_named_and_a_queued_one_is_not(cli, store, tmp_path):
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    columns = "incident_id, idempotency_key, template, step, fulfils, recipient_name, recipient_email, " \
+              "recipient_party, attempts, status"
+    for key, status in (("forged", "sent"), ("queued", "pending")):
+        execute(store, f"INSERT INTO outbox_message ({columns}) SELECT id, ?, 'cross_party_alert', 'initial', 0, "
+                       "'RSSI', 'rssi@ac-nancy-metz.example.org', 'academy', 0, ? FROM incident WHERE ref = ?",
+                key, status, ref)
+    assert verify_problems(cli) == [f"- {ref} : un message remis n'est attesté par aucune entrée (ajouté hors de la "
+                                    "porte unique)"]
+
+
+def test_a_follow_up_report_edited_in_its_table_is_named(cli, store, tmp_path):
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    report = tmp_path / "suivi.yaml"
+    report.write_text("done: Mots de passe réinitialisés.\nplanned: Audit des journaux.\nimpact: Aucun accès.\n",
+                      encoding="utf-8")
+    result = cli("follow-up", ref, "--file", str(report), "--by", MUNICIPALITY_REFERENT,
+                 "--at", "2026-11-29T10:00:00+01:00")
+    assert result.exit_code == 0, result.output
+    execute(store, "UPDATE incident_report SET content = '{\"done\": \"Rien à signaler.\"}'")
+    [problem] = verify_problems(cli)
+    assert problem.startswith(f"- {ref} : un rapport ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problem.endswith("(modifié hors de la porte unique : contenu)")
+
+
+def test_an_attachment_edited_in_its_table_or_on_disk_is_named(cli, store, tmp_path):
+    from cli.app import act
+    from models.attachments import keep_staged, stage_file, stored_path
+    from models.commands import Attach
+
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    content = b"journal d'authentification\n"
+    sha256, staged = stage_file(content)
+    act(Attach(ref=ref, filename="journal.txt", content_type="text/plain", size=len(content), sha256=sha256),
+        MUNICIPALITY_REFERENT, "2026-11-29T10:00:00+01:00")
+    keep_staged(staged, sha256)
+    assert cli("verify").exit_code == 0
+    stored_path(sha256).write_bytes(b"journal remplac\xc3\xa9\n")
+    execute(store, "UPDATE attachment SET filename = 'journal-propre.txt'")
+    problems = verify_problems(cli)
+    assert problems[0].startswith(f"- {ref} : une pièce jointe ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problems[0].endswith("(modifié hors de la porte unique : nom du fichier)")
+    assert problems[1] == f"- {ref} : le fichier de la pièce jointe « journal-propre.txt » ne correspond plus à son " \
+                          "empreinte"
+
+
+def test_an_export_whose_record_lines_are_forged_and_rehashed_is_refused(cli, tmp_path):
+    import json
+
+    from models.timeline import GENESIS_HASH
+    from reports.export import _line_hash
+
+    ref = decided_breach(cli, tmp_path)
+    honest = tmp_path / "archive.jsonl"
+    assert cli("export", "--format", "jsonl", "-o", str(honest), "--by", "audit-ent@ac-nancy-metz.example.org"
+               ).exit_code == 0
+    checked = cli("verify", "--export", str(honest))
+    assert checked.exit_code == 0, checked.output
+
+    lines, previous = [], GENESIS_HASH
+    for text in honest.read_text(encoding="utf-8").splitlines():
+        line = json.loads(text)
+        del line["line_hash"]
+        if line["type"] == "incident":
+            line["title"] = "Incident sans gravité"
+        if line["type"] == "breach_decision":
+            line["notify_cnil"] = "no"
+        previous = _line_hash(previous, line)  # every line hash recomputed, as someone who knows the format would
+        lines.append(json.dumps({**line, "line_hash": previous}, ensure_ascii=False))
+    forged = tmp_path / "forge.jsonl"
+    forged.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = cli("verify", "--export", str(forged))
+    assert refused.exit_code == 1
+    problems = refused.stderr.strip().splitlines()
+    assert problems[0] == "Export intègre ligne à ligne, mais ses enregistrements ne correspondent plus à sa " \
+                          "chronologie :"
+    assert problems[1].strip().startswith(f"- {ref} : l'incident ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problems[1].endswith("(modifié hors de la porte unique : titre)")
+    assert problems[2].endswith("(modifié hors de la porte unique : réponse sur la notification à la CNIL)")
