@@ -120,10 +120,12 @@ def extends(session: Session, note: str, key: VerifierKey) -> tuple[Checkpoint, 
 
 
 def summary(row: SignedCheckpoint | None) -> dict[str, Any] | None:
-    """What a report prints of the latest checkpoint (the signed note itself: `incidents checkpoints`)."""
+    """What a report prints of the latest checkpoint: its size, root and time, and the signed note itself, which
+    a reader copies into a file and checks (`incidents verify --checkpoint FILE`, or offline with the public key)."""
     if row is None:
         return None
-    return {"size": row.size, "root": row.root, "taken_at": pendulum.instance(row.taken_at).isoformat()}
+    return {"size": row.size, "root": row.root, "taken_at": pendulum.instance(row.taken_at).isoformat(),
+            "note": row.note}
 
 
 CHECKPOINT_HEADER = "X-Incidents-Checkpoint"

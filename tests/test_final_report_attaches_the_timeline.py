@@ -2,6 +2,7 @@
 closing summary) with the whole timeline attached as a spreadsheet, not pasted in its body; the follow-up it
 replaces, or a follow-up just sent, shows as done by that very mail, not as still running."""
 
+import base64
 import csv
 import io
 
@@ -45,7 +46,8 @@ def test_the_final_report_summarises_and_attaches_the_whole_timeline(cli, smtp, 
         assert "en cours" not in body
         # The checkpoint the pass signed, printed in the report and carried in its header (issue 14).
         assert "Preuve d'intégrité : au dernier point de contrôle signé (" in body
-        assert report.message["X-Incidents-Checkpoint"]
+        note = base64.b64decode(str(report.message["X-Incidents-Checkpoint"])).decode("utf-8")
+        assert note.strip() in body  # the signed note itself, to copy into a file and check later
         assert "Incident déclaré par la collectivité" not in body  # the timeline is attached, not pasted
         html = report.message.get_body(preferencelist=("html",))
         assert html is not None and "Incident déclaré par la collectivité" not in html.get_content()

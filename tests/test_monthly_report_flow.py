@@ -12,6 +12,7 @@ STEERING = "copil-ent@ac-nancy-metz.example.org"
 
 def test_the_monthly_report_is_written_and_mailed_once(cli, smtp, tmp_path):
     declared(cli, tmp_path, aware_at="2026-10-12T09:00:00+02:00", at="2026-10-12T10:00:00+02:00")
+    assert cli("watch", "--at", "2026-10-12T11:00:00+02:00").exit_code == 0  # a pass: it signs a checkpoint
 
     first = asyncio.run(steering_report(at="2026-11-01T07:00:00+01:00"))
     second = asyncio.run(steering_report(at="2026-11-01T07:05:00+01:00"))
@@ -26,3 +27,11 @@ def test_the_monthly_report_is_written_and_mailed_once(cli, smtp, tmp_path):
     [mail] = smtp.to(STEERING)
     assert mail.message["Subject"] == "Rapport au comité de pilotage de l'ENT — octobre 2026"
     assert "| Incidents | 1 |" in mail.text and "| octobre 2026 | 0 | 0 | 1 | 0 | 1 | 0 |" in mail.text
+    # The latest signed checkpoint, printed as signed: a reader keeps it and checks it with the public key alone.
+    from models.checkpoints import log_name, public_key
+    from proof.checkpoint import open_checkpoint
+
+    printed = mail.text.replace("\r\n", "\n").split("```\n")[1].split("```")[0]
+    assert printed.startswith(log_name() + "\n")
+    assert open_checkpoint(printed, public_key()).size > 0
+    assert printed.split("\n")[2] in (folder / "steering-2026-10.html").read_text(encoding="utf-8")
