@@ -57,6 +57,9 @@ def attention(view: dict[str, Any]) -> list[str]:
     if view["overdue_obligations"]:
         notes.append(counted(view["overdue_obligations"], "obligation à l'échéance dépassée",
                              "obligations à l'échéance dépassée"))
+    if view.get("proof_problem"):
+        notes.append(f"le moteur ne signe plus de point de contrôle : {view['proof_problem']} (comparez avec "
+                     "« incidents verify --checkpoint » les points de contrôle que les parties ont gardés)")
     return notes
 
 

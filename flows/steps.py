@@ -1,5 +1,6 @@
 """The work of intake and of an engine pass as plain functions: flows wrap them, benchmarks call them bare."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -122,8 +123,12 @@ async def logged_pass(now: pendulum.DateTime) -> AsyncIterator[PassResult]:
 def log_pass(started: pendulum.DateTime, now: pendulum.DateTime, result: PassResult, error: str | None) -> None:
     run(RecordPass(started_at=started, finished_at=pendulum.now("UTC"), replay_at=now, summary=result.summary(),
                    error=error), ENGINE, now)
-    # A pass that added entries publishes a signed checkpoint of them: the next mails carry it.
-    run(SignCheckpoint(), ENGINE, now)
+    # A pass that added entries publishes a signed checkpoint of them: the next mails carry it. One whose store no
+    # longer extends the last checkpoint signed is refused: the pass's work stands, `incidents status` says why.
+    try:
+        run(SignCheckpoint(), ENGINE, now)
+    except Refused as refusal:
+        logging.getLogger(__name__).warning(str(refusal))
 
 
 def preview_pass(now: pendulum.DateTime) -> dict[str, Any]:

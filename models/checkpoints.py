@@ -3,20 +3,30 @@ entry's canonical text), signed with an Ed25519 key kept outside the database, s
 shows can be checked against what it published earlier (mail headers, reports), by anyone holding its public key.
 
 The checkpoints are bookkeeping of the proof, not facts of an incident: they are written through the door
-(`SignCheckpoint`, by the engine) but put nothing on the timeline, which they would otherwise grow at every pass."""
+(`SignCheckpoint`, by the engine) but put nothing on the timeline, which they would otherwise grow at every pass.
+
+Before it signs again, the log checks that the store still holds what it signed last (`rewritten`): each note
+carries, signed, the chain hash of the last entry it covers, and the last note signed is also kept beside the key,
+outside the database. An entry rewritten (and every later hash recomputed), entries deleted, checkpoints deleted or
+altered: the engine refuses to sign a tree that does not extend its own last checkpoint, and says why (`incidents
+status`), rather than vouch for a rewritten history."""
 
 import base64
+import contextlib
 import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pendulum
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from models.errors import Refused
 from models.timeline import ChainHead, TimelineEntry, canonical_texts
 from models.types import UTCDateTime
 from proof.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from proof.errors import ProofError
 from proof.keys import LoadedKey, VerifierKey, load_signing_key
 from proof.merkle import Frontier, leaf_hash
 from proof.tree import MerkleTree
@@ -81,21 +91,96 @@ def chain_size(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(TimelineEntry)).one())
 
 
+LAST_SIGNED_FILE = "checkpoint-latest.note"  # beside the key, under var/: the last note this log signed
+
+
+def last_signed_file() -> Path:
+    from settings.env import var_dir
+
+    return var_dir() / LAST_SIGNED_FILE
+
+
+def chain_hash_at(session: Session, seq: int) -> str | None:
+    return session.exec(select(TimelineEntry.hash).where(TimelineEntry.seq == seq)).first()
+
+
+def last_signed(session: Session, key: VerifierKey) -> tuple[Checkpoint | None, str | None]:
+    """The latest checkpoint this log signed, from the store or the copy kept beside the key, whichever is larger,
+    each verified with the log's key; and what is wrong if the store's latest does not verify."""
+    held: list[Checkpoint] = []
+    problem = None
+    row = latest(session)
+    if row is not None:
+        try:
+            held.append(open_checkpoint(row.note, key))
+        except ProofError as error:
+            problem = f"le dernier point de contrôle du registre ne vérifie pas avec la clé du journal ({error})"
+    path = last_signed_file()
+    if path.is_file():
+        with contextlib.suppress(ProofError, OSError, UnicodeDecodeError):  # an unreadable copy is no evidence
+            held.append(open_checkpoint(path.read_text(encoding="utf-8"), key))
+    return max(held, key=lambda checkpoint: checkpoint.size, default=None), problem
+
+
+def rewritten(session: Session, key: VerifierKey | None = None) -> str | None:
+    """What shows that the store no longer extends the last checkpoint this log signed, in French; None if it
+    does. Cheap: the chain hash the last note signed against the entry's stored one (an entry rewritten with every
+    later hash recomputed changes it); `verify --checkpoint` proves the whole tree."""
+    try:
+        key = key or public_key()
+    except ProofError:
+        return None  # no key yet: nothing was signed
+    signed, problem = last_signed(session, key)
+    if problem is not None or signed is None:
+        return problem
+    size = chain_size(session)
+    if size < signed.size:
+        return (f"la chronologie ne compte plus que {size} entrées, le dernier point de contrôle signé en attestait "
+                f"{signed.size} : des entrées ont été supprimées")
+    if signed.chain is not None and chain_hash_at(session, signed.size) != signed.chain:
+        return (f"l'entrée n° {signed.size} n'a plus l'empreinte que le dernier point de contrôle signé atteste : "
+                "des entrées ont été réécrites, puis les empreintes recalculées")
+    row = latest(session)
+    if row is None or row.size < signed.size:
+        return (f"le dernier point de contrôle signé ({signed.size} entrées, conservé à côté de la clé) manque au "
+                "registre : des points de contrôle ont été supprimés")
+    return None
+
+
 def sign_now(session: Session, now: pendulum.DateTime) -> SignedCheckpoint | None:
-    """A new signed checkpoint over every entry, unless the last one already covers them all. The caller holds the
-    chain head's lock (the door), so no entry lands between the size read and the root computed."""
+    """A new signed checkpoint over every entry, unless the last one already covers them all; refused (Refused)
+    when the store no longer extends the last one signed. The caller holds the chain head's lock (the door), so no
+    entry lands between the size read and the root computed."""
+    loaded = signing_key()
+    problem = rewritten(session, loaded.key.verifier())
+    if problem is not None:
+        raise Refused(f"Point de contrôle non signé : {problem}.")
     size, previous = chain_size(session), latest(session)
     if previous is not None and previous.size >= size:
         return None
     frontier = Frontier.from_dict(previous.frontier) if previous is not None else Frontier()
+    if previous is not None and (frontier.size, frontier.root().hex()) != (previous.size, previous.root):
+        frontier = Frontier()  # the stored edge is not the signed one's: rebuilt from every entry
     frontier.extend(leaves(session, frontier.size, size))
-    loaded = signing_key()
-    checkpoint = Checkpoint(loaded.key.name, size, frontier.root(), pendulum.now("UTC"))
-    row = SignedCheckpoint(size=size, root=checkpoint.root.hex(), note=sign_checkpoint(checkpoint, loaded.key),
+    checkpoint = Checkpoint(loaded.key.name, size, frontier.root(), pendulum.now("UTC"),
+                            chain_hash_at(session, size) if size else None)
+    note = sign_checkpoint(checkpoint, loaded.key)
+    row = SignedCheckpoint(size=size, root=checkpoint.root.hex(), note=note,
                            taken_at=pendulum.instance(checkpoint.taken_at or now), frontier=frontier.to_dict())
     session.add(row)
     session.flush()
+    _keep_beside_the_key(note)
     return row
+
+
+def _keep_beside_the_key(note: str) -> None:
+    """The note, kept under var/ where the key is: the next signing checks the store against it, so deleting
+    checkpoints from the database does not make the log forget what it signed. Written whole or not at all."""
+    path = last_signed_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_text(note, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def record_checkpoint(session: Session, _command: Any, _incident: None, _actor: Any, _parties: Any,

@@ -7,6 +7,7 @@ import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models.checkpoints import rewritten
 from models.engine_pass import EnginePass
 from models.incident import Incident, IncidentStatus
 from models.obligation import Obligation
@@ -49,4 +50,5 @@ def store_health(session: Session, now: pendulum.DateTime, wall_now: pendulum.Da
         "refused_messages": _count(session, select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.status == MessageStatus.REFUSED)),
         "overdue_obligations": _count(session, overdue),
+        "proof_problem": rewritten(session),
     }

@@ -2,6 +2,7 @@
 altered after signing, or malformed is refused with a French message naming what is wrong."""
 
 import base64
+import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -94,6 +95,11 @@ def test_a_checkpoint_altered_after_signing_is_refused(before, after):
     (f"{ORIGIN}\n1000\n{base64.b64encode(ROOT).decode()}\ntime 2026-11-20 09:00:00\n", "ligne « time 2026-11-20"),
     (f"mon journal\n1000\n{base64.b64encode(ROOT).decode()}\n", "nom de journal « mon journal » invalide"),
     (f"{ORIGIN}\n0\n{base64.b64encode(ROOT).decode()}\n", "un arbre vide n'a pas cette racine"),
+    (f"{ORIGIN}\n1000\n{base64.b64encode(ROOT).decode()}\nchain {'A' * 64}\n", "empreinte de chaîne « AAAA"),
+    (f"{ORIGIN}\n1000\n{base64.b64encode(ROOT).decode()}\nchain {'a' * 64}\ntime 2026-11-20T09:00:00Z\n",
+     "ligne « time 2026-11-20T09:00:00Z » inconnue"),
+    (f"{ORIGIN}\n1000\n{base64.b64encode(ROOT).decode()}\ntime 2026-11-20T09:00:00Z\ntime 2026-11-20T09:00:00Z\n",
+     "ligne « time 2026-11-20T09:00:00Z » inconnue"),
 ])
 def test_a_malformed_checkpoint_body_is_refused_saying_what_is_wrong(body, reason):
     with pytest.raises(MalformedCheckpoint) as refused:
@@ -123,3 +129,14 @@ def test_a_key_signs_only_its_own_log():
 def test_an_instant_without_time_zone_is_refused():
     with pytest.raises(MalformedCheckpoint, match="instant sans fuseau horaire"):
         Checkpoint(ORIGIN, 1, leaf_hash(b"x"), datetime(2026, 11, 20, 9, 0))
+
+
+def test_the_chain_hash_of_the_last_entry_is_signed_with_the_tree_head():
+    chain = hashlib.sha256(b"last entry").hexdigest()
+    checkpoint = Checkpoint(ORIGIN, 1000, ROOT, datetime(2026, 11, 20, 9, tzinfo=UTC), chain)
+    note = sign_checkpoint(checkpoint, KEY)
+    assert note.split("\n")[3:5] == ["time 2026-11-20T09:00:00Z", f"chain {chain}"]
+    assert open_checkpoint(note, KEY.verifier()) == checkpoint
+    altered = note.replace(chain, hashlib.sha256(b"another entry").hexdigest())
+    with pytest.raises(BadSignature):
+        open_checkpoint(altered, KEY.verifier())

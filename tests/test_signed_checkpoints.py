@@ -240,3 +240,49 @@ def test_verify_checks_a_kept_checkpoint_with_the_auditors_own_public_key(cli, t
 def verify_with_key(cli, held: Path, key: str) -> tuple[int, str]:
     result = cli("verify", "--checkpoint", str(held), "--public-key", key, "--by", AUDITOR)
     return result.exit_code, (result.stdout + result.stderr).strip()
+
+
+def test_each_note_signs_the_chain_hash_of_its_last_entry(cli, tmp_path):
+    _, held = kept_checkpoint(cli, tmp_path)
+    lines = held.read_text(encoding="utf-8").splitlines()
+    size = int(lines[1])
+    [(last_hash,)] = execute_rows("SELECT hash FROM timeline_entry WHERE seq = ?", size)
+    assert lines[4] == f"chain {last_hash}"
+
+
+def execute_rows(sql: str, *parameters):
+    from sqlalchemy import text
+
+    with session_scope() as session:
+        return list(session.execute(text(sql.replace("?", ":p")), {"p": parameters[0]} if parameters else {}))
+
+
+def test_the_engine_refuses_to_sign_a_rewritten_history_and_says_so(cli, store, tmp_path):
+    ref, held = kept_checkpoint(cli, tmp_path)
+    signed = len(cli("checkpoints", "--by", AUDITOR).stdout.split("\n\n"))
+    first = timeline_of(cli, ref)[0]
+    execute(store, "UPDATE timeline_entry SET payload = ? WHERE seq = ?",
+            json.dumps({**first["payload"], "municipality": "54998"}), first["seq"])
+    rehash_everything()
+
+    refused = cli("checkpoint", "--by", AUDITOR)
+    assert refused.exit_code == 1
+    size = int(held.read_text(encoding="utf-8").splitlines()[1])
+    assert refused.stderr.strip() == (f"Point de contrôle non signé : l'entrée n° {size} n'a plus l'empreinte que le "
+                                      "dernier point de contrôle signé atteste : des entrées ont été réécrites, puis "
+                                      "les empreintes recalculées.")
+    declared(cli, tmp_path, at=AT, title="Déclaré après la réécriture")  # new entries, that a pass would sign
+    passed = cli("watch", "--at", "2026-11-28T11:00:00+01:00")  # the pass's work stands; it signs nothing
+    assert passed.exit_code == 0, passed.output
+    assert len(cli("checkpoints", "--by", AUDITOR).stdout.split("\n\n")) == signed
+    status = cli("status", "--by", "rssi@ac-nancy-metz.example.org")
+    assert status.exit_code == 3
+    assert "le moteur ne signe plus de point de contrôle : l'entrée n° " in status.stdout
+
+
+def test_checkpoints_deleted_from_the_store_are_noticed_from_the_copy_beside_the_key(cli, store, tmp_path):
+    kept_checkpoint(cli, tmp_path)
+    execute(store, "DELETE FROM signed_checkpoint")
+    refused = cli("checkpoint", "--by", AUDITOR)
+    assert refused.exit_code == 1
+    assert "manque au registre : des points de contrôle ont été supprimés" in refused.stderr
