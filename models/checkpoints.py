@@ -7,13 +7,14 @@ The checkpoints are bookkeeping of the proof, not facts of an incident: they are
 
 Before it signs again, the log checks that the store still holds what it signed last (`rewritten`): each note
 carries, signed, the chain hash of the last entry it covers, and the last note signed is also kept beside the key,
-outside the database. An entry rewritten (and every later hash recomputed), entries deleted, checkpoints deleted or
-altered: the engine refuses to sign a tree that does not extend its own last checkpoint, and says why (`incidents
-status`), rather than vouch for a rewritten history."""
+outside the database. Entries rewritten (every later hash recomputed) or deleted, even with the checkpoints deleted
+from the database to hide it: the engine refuses to sign a tree that does not extend its own last checkpoint, and
+says why (`incidents status`), rather than vouch for a rewritten history."""
 
 import base64
 import contextlib
 import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -140,10 +141,6 @@ def rewritten(session: Session, key: VerifierKey | None = None) -> str | None:
     if signed.chain is not None and chain_hash_at(session, signed.size) != signed.chain:
         return (f"l'entrée n° {signed.size} n'a plus l'empreinte que le dernier point de contrôle signé atteste : "
                 "des entrées ont été réécrites, puis les empreintes recalculées")
-    row = latest(session)
-    if row is None or row.size < signed.size:
-        return (f"le dernier point de contrôle signé ({signed.size} entrées, conservé à côté de la clé) manque au "
-                "registre : des points de contrôle ont été supprimés")
     return None
 
 
@@ -178,8 +175,11 @@ def _keep_beside_the_key(note: str) -> None:
     checkpoints from the database does not make the log forget what it signed. Written whole or not at all."""
     path = last_signed_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_text(note, encoding="utf-8")
+    # A partial file of its own: passes of several processes sign concurrently. Written before the transaction
+    # commits: a copy ahead of the store (a rollback) still names entries the store holds, so it refuses nothing.
+    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(note)
     os.replace(partial, path)
 
 

@@ -280,9 +280,15 @@ def test_the_engine_refuses_to_sign_a_rewritten_history_and_says_so(cli, store, 
     assert "le moteur ne signe plus de point de contrôle : l'entrée n° " in status.stdout
 
 
-def test_checkpoints_deleted_from_the_store_are_noticed_from_the_copy_beside_the_key(cli, store, tmp_path):
-    kept_checkpoint(cli, tmp_path)
+def test_a_rewrite_hidden_by_deleting_the_checkpoints_is_noticed_from_the_copy_beside_the_key(cli, store, tmp_path):
+    ref, _ = kept_checkpoint(cli, tmp_path)
+    first = timeline_of(cli, ref)[0]
+    execute(store, "UPDATE timeline_entry SET payload = ? WHERE seq = ?",
+            json.dumps({**first["payload"], "municipality": "54998"}), first["seq"])
+    rehash_everything()
     execute(store, "DELETE FROM signed_checkpoint")
     refused = cli("checkpoint", "--by", AUDITOR)
     assert refused.exit_code == 1
-    assert "manque au registre : des points de contrôle ont été supprimés" in refused.stderr
+    assert "n'a plus l'empreinte que le dernier point de contrôle signé atteste" in refused.stderr
+    (tmp_path / "var" / "checkpoint-latest.note").unlink()  # a new log, deliberately: it signs again
+    assert cli("checkpoint", "--by", AUDITOR).exit_code == 0
