@@ -192,7 +192,7 @@ def _verify_inclusion_document(document: dict[str, Any], key: VerifierKey) -> Re
     entries = document.get("entries")
     if not isinstance(entries, list) or not entries:
         raise MalformedProofFile("fichier de preuve illisible : liste « entries » absente ou vide")
-    failed = 0
+    failed, seen = 0, set[int]()
     for position, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise MalformedProofFile(f"fichier de preuve illisible : entrée n° {position} de la liste mal formée")
@@ -201,6 +201,10 @@ def _verify_inclusion_document(document: dict[str, Any], key: VerifierKey) -> Re
             raise MalformedProofFile(f"fichier de preuve illisible : entrée n° {position} de la liste sans "
                                      "« index » entier")
         name = f"Entrée n° {_number(index + 1)} du journal (indice {index})"
+        if index in seen:  # proved once already: counted twice, it would pass one entry off as two
+            raise MalformedProofFile(f"fichier de preuve illisible : entrée n° {position} de la liste en double "
+                                     f"(indice {index} déjà prouvé)")
+        seen.add(index)
         try:
             leaf = _entry_leaf(entry, position)
             path = _hashes(entry.get("inclusion_path"), f"« inclusion_path » de l'entrée n° {position} de la liste")

@@ -220,3 +220,11 @@ def test_the_command_runs_standalone_reading_the_key_from_a_file(tmp_path):
     done = subprocess.run([sys.executable, "-m", "proof.offline", "--public-key", key_file, proof_file],
                           cwd=ROOT_DIR, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "NON PROUVÉE" in done.stdout
+
+
+def test_an_entry_given_twice_is_refused_rather_than_counted_twice(tmp_path):
+    document = incident_proof()
+    document["entries"].append(document["entries"][0])
+    status, lines = verify(write(tmp_path, "preuve.json", document))
+    assert (status, lines[-1]) == (2, "Vérification impossible : fichier de preuve illisible : entrée n° 6 de la "
+                                      "liste en double (indice 0 déjà prouvé).")
