@@ -21,6 +21,7 @@ from typing import Any
 
 import pendulum
 
+from models.attestation import STATE_KEY, raw_fingerprint
 from models.commands import Declare
 from models.db import session_scope
 from models.declaration import parse_declaration
@@ -199,7 +200,9 @@ class _Cloner:
             return {column: value.replace(old_ref, new_ref) if isinstance(value, str) else value
                     for column, value in row.items()}
 
-        batches.setdefault("incident", []).append({**retext(incident), "id": new_id, "ref": new_ref})
+        clones: dict[str, dict[int, tuple[dict[str, Any], dict[str, Any]]]] = {}  # table → id → (template, clone)
+        clones["incident"] = {old_id: (incident, {**retext(incident), "id": new_id, "ref": new_ref})}
+        batches.setdefault("incident", []).append(clones["incident"][old_id][1])
         ids: dict[str, dict[int, int]] = {}
         message_ids: dict[str, str] = {}  # the template's Message-IDs, as the timeline quotes them, and the clone's
         for table, links in CHILD_TABLES:
@@ -222,6 +225,7 @@ class _Cloner:
                         copy["message_id"] = message_id_for(key, domain)
                         message_ids[row["message_id"]] = copy["message_id"]
                 batches.setdefault(table, []).append(copy)
+                clones.setdefault(table, {})[row["id"]] = (row, copy)
         for file in self.files:
             if file["message_id"] in ids["outbox_message"]:
                 batches.setdefault("outbox_attachment", []).append(
@@ -233,6 +237,8 @@ class _Cloner:
             for old, new in message_ids.items():
                 text = text.replace(old, new)
             payload = json.loads(text)
+            if isinstance(payload.get(STATE_KEY), dict):
+                payload[STATE_KEY] = _restated(payload[STATE_KEY], clones)
             entry = {**fields, "seq": self.seq, "incident_ref": new_ref, "payload": payload, "prev_hash": self.head}
             self.head = digest(entry)
             timeline.append((self._take_id("timeline_entry"), self.seq, new_id, new_ref, _stored(fields["occurred_at"]),
@@ -251,6 +257,24 @@ class _Cloner:
                                     "recorded_at, actor, party, kind, payload, prev_hash, hash) VALUES "
                                     "(?,?,?,?,?,?,?,?,?,?,?,?)", timeline)
         timeline.clear()
+
+
+def _restated(state: dict[str, dict[str, str]], clones: dict[str, dict[int, tuple[dict[str, Any], dict[str, Any]]]]
+              ) -> dict[str, dict[str, str]]:
+    """An entry's attestations, as the clone's entry would have made them: its records' ids, and every fingerprint
+    of a value the template had that cloning changed (a reference in a text, an id) recomputed on the clone's value.
+    Records not cloned (the outbox, when left out) are left out of the attestation too."""
+    restated = {}
+    for key, fields in state.items():
+        table, _, old_id = key.partition(":")
+        if int(old_id) not in clones.get(table, {}):
+            continue
+        template, clone = clones[table][int(old_id)]
+        restated[f"{table}:{clone['id']}"] = {
+            name: raw_fingerprint(table, name, clone[name])
+            if name in template and value == raw_fingerprint(table, name, template[name]) else value
+            for name, value in fields.items()}
+    return restated
 
 
 def _stored(canonical: str) -> str:

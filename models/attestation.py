@@ -7,14 +7,15 @@ rewriting its entry and every later hash, which the signed checkpoints published
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Text, cast, event, inspect
+from sqlalchemy import JSON, Boolean, DateTime, Text, bindparam, cast, event, inspect, literal_column
 from sqlalchemy import select as select_columns
+from sqlalchemy import table as table_clause
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel
@@ -118,11 +119,25 @@ class Discrepancy:
 
 
 def fingerprint(value: Any) -> str:
-    """A field's value as a 128-bit SHA-256 prefix over its canonical form: instants in UTC, JSON keys sorted."""
+    """A field's value as a 128-bit SHA-256 prefix over its canonical JSON form: instants in UTC, keys sorted.
+    Texts, numbers and nothing are encoded directly, as `json.dumps` would (`verify` fingerprints every field of
+    every record: the general encoder's set-up costs more than the hash)."""
     if isinstance(value, datetime):
         value = utc_text(value)
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    if isinstance(value, str):
+        text = _json_string(value)
+    elif value is None:
+        text = "null"
+    elif value is True or value is False:
+        text = "true" if value else "false"
+    elif type(value) is int:
+        text = int.__repr__(value)
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+_json_string = json.encoder.encode_basestring  # the JSON text of a string, characters kept as they are (UTF-8)
 
 
 def table_of(record: SQLModel) -> str | None:
@@ -257,6 +272,24 @@ def instants(table: str) -> frozenset[str]:
     return frozenset(name for name in AUDITED[table] if isinstance(columns[name].type, UTCDateTime | DateTime))
 
 
+def raw_fingerprint(table: str, name: str, value: Any) -> str:
+    """A field's fingerprint from the value the database driver gives (SQLite: instants and JSON as text, booleans
+    as integers), equal to the fingerprint of the value the model reads: for tools that read by the driver."""
+    return _raw_fingerprinter(table, name)(value)
+
+
+@cache
+def _raw_fingerprinter(table: str, name: str) -> Callable[[Any], str]:
+    column = _models()[table].__table__.c[name]  # type: ignore[attr-defined]
+    if isinstance(column.type, UTCDateTime | DateTime):
+        return lambda value: fingerprint(None if value is None else utc_text(value))
+    if isinstance(column.type, JSON):
+        return lambda value: fingerprint(json.loads(value) if isinstance(value, str) else value)
+    if isinstance(column.type, Boolean):
+        return lambda value: fingerprint(None if value is None else bool(value))
+    return fingerprint
+
+
 def exported_fingerprints(table: str, line: Mapping[str, Any]) -> dict[str, str]:
     """The fingerprints of a record as an export line carries it."""
     times = instants(table)
@@ -300,19 +333,23 @@ def _incident_refs(session: Session) -> dict[int, str]:
 
 
 def _stored(session: Session, refs: Mapping[int, str], incident_id: int | None) -> Iterator[tuple[str, Stored]]:
-    """Every audited record (of one incident, or all), its audited columns only."""
-    for table, model in _models().items():
-        columns = model.__table__.c  # type: ignore[attr-defined]
-        owner = columns.id if table == "incident" else columns.incident_id
-        wanted = [columns[name] for name in AUDITED[table]]
-        query = select_columns(columns.id, owner, *wanted, *([columns.status] if table == "outbox_message" else []))
+    """Every audited record (of one incident, or all), its audited columns only, as the database driver gives them
+    (no model objects, no conversions: `verify` reads every record of the store)."""
+    for table in _models():
+        owner = "id" if table == "incident" else "incident_id"
+        names = AUDITED[table] + (("status",) if table == "outbox_message" else ())
+        query: Any = select_columns(*(literal_column(name) for name in ("id", owner, *names))).select_from(
+            table_clause(table))
         if incident_id is not None:
-            query = query.where(owner == incident_id)
+            query = query.where(literal_column(owner) == bindparam("owner", incident_id))
+        fingerprints = [_raw_fingerprinter(table, name) for name in AUDITED[table]]
+        width = len(fingerprints)
         for row in session.execute(query):
-            values = dict(zip(AUDITED[table], row[2:2 + len(wanted)], strict=True))
+            values = row[2:2 + width]
             must = table != "outbox_message" or row[-1] == "sent"  # only what left must be attested
-            yield f"{table}:{row[0]}", Stored(refs.get(row[1]) if row[1] is not None else None,
-                                              {name: fingerprint(value) for name, value in values.items()}, must)
+            yield f"{table}:{row[0]}", Stored(refs.get(row[1]) if row[1] is not None else None, {
+                name: fingerprinted(value) for name, fingerprinted, value
+                in zip(AUDITED[table], fingerprints, values, strict=True)}, must)
 
 
 def misfiled_entries(session: Session, incident_id: int | None = None) -> list[tuple[int, str | None]]:
