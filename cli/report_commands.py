@@ -129,6 +129,12 @@ def audit(ref: RefArgument,
         emit_pdf(lambda: audit_pdf(data), output)
     else:
         emit(render_audit(data, fmt.value), output)
+    proof = data["proof"] or {}
+    if output is not None and (not proof.get("chain_ok", True) or proof.get("records_problems")):
+        # Written to a file, the warning would otherwise be read only by whoever opens it.
+        typer.echo("Attention : la preuve d'intégrité de ce dossier signale un problème (chaîne rompue, ou "
+                   "enregistrements qui ne correspondent plus à la chronologie) ; voir sa section « Preuve "
+                   "d'intégrité ».", err=True)
 
 
 @report_app.command("steering")

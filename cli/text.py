@@ -12,7 +12,7 @@ from cli.views import (
 from models.errors import FieldError, InvalidInput
 from models.gate import shown_ref
 from policy.clocks import CLOCK_RULES, ObligationKind
-from policy.messages import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS
+from policy.messages import TEMPLATE_LABELS, message_status_label
 from policy.parties import Party
 from policy.scope import PERSONAL_DATA_LABELS, RULES_BY_CATEGORY, personal_data_now
 from policy.severity import LEVEL_LABELS, Level
@@ -124,7 +124,7 @@ def message_text(m: dict[str, Any]) -> str:
         what += f" : {CLOCK_RULES[ObligationKind(m['obligation'])].label}"
     attempts = f"{m['attempts']} tentative{'s' if m['attempts'] > 1 else ''}"
     error = f" ; dernière erreur : {m['last_error']}" if m["last_error"] and m["status"] != "sent" else ""
-    return f"{what[:1].upper()}{what[1:]} → {m['recipient']} : {MESSAGE_STATUS_LABELS[m['status']]} " \
+    return f"{what[:1].upper()}{what[1:]} → {m['recipient']} : {message_status_label(m['status'])} " \
            f"({attempts}){error}"
 
 

@@ -47,7 +47,7 @@ AUDITED: dict[str, tuple[str, ...]] = {
     # queued, claimed or rendered, which the engine does with no entry of its own.
     "outbox_message": ("incident_id", "obligation_id", "template", "step", "recipient_name", "recipient_email",
                        "recipient_party", "subject", "body_text", "body_html", "attachment_ics", "sent_at",
-                       "transport", "message_id"),
+                       "transport", "message_id", "status"),
 }
 VOUCHED_ONLY = frozenset({"outbox_message"})
 # Attestation schemes. An incident is judged only for the tables its scheme attests, so that records written before
@@ -58,6 +58,7 @@ SCHEME_FIELD = "_scheme"
 SCHEME = 2
 SCHEME_TABLES = {1: frozenset(list(AUDITED)[:6]), 2: frozenset(AUDITED)}
 
+FEMININE = frozenset({"obligation", "breach_assessment", "breach_decision", "subjects_notice", "attachment"})
 RECORD_LABELS = {"incident": "l'incident", "obligation": "une obligation", "breach_assessment": "une évaluation",
                  "breach_decision": "la décision du DPD", "cnil_filing": "un dépôt CNIL",
                  "subjects_notice": "l'information des personnes", "incident_report": "un rapport",
@@ -104,18 +105,20 @@ class Discrepancy:
     moved: bool = False  # attested by an entry of another incident than the record's
 
     def text(self) -> str:
-        table = self.record.split(":", 1)[0]
+        table, _, number = self.record.partition(":")
+        what = RECORD_LABELS.get(table, table)
+        e = "e" if table in FEMININE else ""  # the participles agree with the record named
         where = f"{self.incident_ref} : " if self.incident_ref else ""
         if self.unattested:
-            return f"{where}{RECORD_LABELS.get(table, table)} n'est attesté par aucune entrée (ajouté hors de la " \
-                   "porte unique)"
+            return (f"{where}{what} (n° {number}) n'est attesté{e} par aucune entrée : ajouté{e} hors de la porte "
+                    "unique, ou l'entrée qui l'attestait a été supprimée")
         if self.moved:
             return f"{where}l'entrée n° {self.attested_by} atteste un enregistrement d'un autre incident"
         if not self.fields:
-            return f"{where}{RECORD_LABELS.get(table, table)} attesté par l'entrée n° {self.attested_by} a disparu"
-        what = ", ".join(FIELD_LABELS.get(name, name) for name in self.fields)
-        return (f"{where}{RECORD_LABELS.get(table, table)} ne correspond plus à ce qu'atteste l'entrée "
-                f"n° {self.attested_by} (modifié hors de la porte unique : {what})")
+            return f"{where}{what} (n° {number}) attesté{e} par l'entrée n° {self.attested_by} a disparu"
+        fields = ", ".join(FIELD_LABELS.get(name, name) for name in self.fields)
+        return (f"{where}{what} (n° {number}) ne correspond plus à ce qu'atteste l'entrée n° {self.attested_by} "
+                f"(modifié{e} hors de la porte unique : {fields})")
 
 
 def fingerprint(value: Any) -> str:
@@ -337,7 +340,7 @@ def _stored(session: Session, refs: Mapping[int, str], incident_id: int | None) 
     (no model objects, no conversions: `verify` reads every record of the store)."""
     for table in _models():
         owner = "id" if table == "incident" else "incident_id"
-        names = AUDITED[table] + (("status",) if table == "outbox_message" else ())
+        names = AUDITED[table]
         query: Any = select_columns(*(literal_column(name) for name in ("id", owner, *names))).select_from(
             table_clause(table))
         if incident_id is not None:
@@ -346,7 +349,7 @@ def _stored(session: Session, refs: Mapping[int, str], incident_id: int | None) 
         width = len(fingerprints)
         for row in session.execute(query):
             values = row[2:2 + width]
-            must = table != "outbox_message" or row[-1] == "sent"  # only what left must be attested
+            must = table != "outbox_message" or values[-1] == "sent"  # only what left must be attested
             yield f"{table}:{row[0]}", Stored(refs.get(row[1]) if row[1] is not None else None, {
                 name: fingerprinted(value) for name, fingerprinted, value
                 in zip(AUDITED[table], fingerprints, values, strict=True)}, must)

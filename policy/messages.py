@@ -15,6 +15,11 @@ class MessageStatus(StrEnum):
 MESSAGE_STATUS_LABELS: dict[str, str] = {MessageStatus.PENDING: "en attente", MessageStatus.SENDING: "en cours d'envoi",
                                          MessageStatus.SENT: "remis", MessageStatus.CANCELLED: "annulé",
                                          MessageStatus.REFUSED: "refusé définitivement"}
+UNKNOWN_STATUS_LABEL = "état inconnu (écrit hors de la porte unique)"  # a value no code writes: say it, don't crash
+
+
+def message_status_label(status: str) -> str:
+    return MESSAGE_STATUS_LABELS.get(status, UNKNOWN_STATUS_LABEL)
 # What each message is, as a reader names it.
 TEMPLATE_LABELS: dict[str, str] = {
     "cross_party_alert": "alerte de l'autre partie", "declaration_receipt": "accusé d'enregistrement au déclarant",

@@ -12,8 +12,9 @@ from models.attestation import discrepancies, misfiled_entries
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.breach_reads import personal_data_now
 from models.incident import Incident
-from models.outbox import MESSAGE_STATUS_LABELS, TEMPLATE_LABELS, OutboxMessage
+from models.outbox import TEMPLATE_LABELS, OutboxMessage
 from models.timeline import ChainHead, TimelineEntry, verify_chain
+from policy.messages import message_status_label
 from policy.parties import Party
 from policy.scope import CATEGORIES, PERSONAL_DATA_LABELS, SCOPE_LABELS, Scope
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
@@ -96,7 +97,7 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
             "template": m.template, "step": m.step, "recipient": m.recipient_email, "status": m.status,
             "label": TEMPLATE_LABELS.get(m.template, m.template)
                      + (f", {step_label(m.step)}" if m.template == "deadline_step" else ""),
-            "status_label": MESSAGE_STATUS_LABELS[m.status],
+            "status_label": message_status_label(m.status),
             "attempts": m.attempts, "sent_at": iso(m.sent_at), "transport": m.transport,
             "message_id": m.message_id, "last_error": m.last_error,
         } for m in messages],

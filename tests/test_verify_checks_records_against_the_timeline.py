@@ -39,28 +39,31 @@ def test_an_incident_title_edited_in_its_table_is_named(cli, store, tmp_path):
     ref = decided_breach(cli, tmp_path)
     execute(store, "UPDATE incident SET title = 'Incident sans gravité' WHERE ref = ?", ref)
     [problem] = verify_problems(cli)
-    assert problem.startswith(f"- {ref} : l'incident ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problem.startswith(f"- {ref} : l'incident (n° 1) ne correspond plus à ce qu'atteste l'entrée n° ")
     assert problem.endswith("(modifié hors de la porte unique : titre)")
     audit = cli("audit", ref, "--at", "2026-11-28T16:00:00+01:00")
     assert audit.exit_code == 0, audit.output
     assert "Mais les enregistrements de cet incident ne correspondent plus à la chronologie" in audit.stdout
     assert "(modifié hors de la porte unique : titre)" in audit.stdout
+    written = cli("audit", ref, "--at", "2026-11-28T16:00:00+01:00", "-o", str(tmp_path / "dossier.html"))
+    assert written.exit_code == 0, written.output
+    assert written.stderr.startswith("Attention : la preuve d'intégrité de ce dossier signale un problème")
 
 
 def test_an_obligations_due_time_edited_in_its_table_is_named(cli, store, tmp_path):
     ref = decided_breach(cli, tmp_path)
     execute(store, "UPDATE obligation SET due_at = '2027-01-01 00:00:00.000000' WHERE kind = 'cnil_notification'")
     [problem] = verify_problems(cli)
-    assert problem.startswith(f"- {ref} : une obligation ne correspond plus")
-    assert problem.endswith("(modifié hors de la porte unique : échéance)")
+    assert problem.startswith(f"- {ref} : une obligation (n° 2) ne correspond plus")
+    assert problem.endswith("(modifiée hors de la porte unique : échéance)")
 
 
 def test_a_decisions_answer_edited_in_its_table_is_named(cli, store, tmp_path):
     ref = decided_breach(cli, tmp_path)
     execute(store, "UPDATE breach_decision SET subjects = 'no', rationale = 'Risque faible.'")
     [problem] = verify_problems(cli)
-    assert problem.startswith(f"- {ref} : la décision du DPD ne correspond plus")
-    assert problem.endswith("(modifié hors de la porte unique : réponse sur l'information des personnes, "
+    assert problem.startswith(f"- {ref} : la décision du DPD (n° 1) ne correspond plus")
+    assert problem.endswith("(modifiée hors de la porte unique : réponse sur l'information des personnes, "
                             "motivation)")
 
 
@@ -89,7 +92,8 @@ def test_a_record_inserted_beside_the_door_is_named(cli, store, tmp_path):
     execute(store, "INSERT INTO cnil_filing (incident_id, filed_at, reference, complementary, recorded_by) "
                    "SELECT id, '2026-11-28 16:00:00.000000', 'CNIL-FAUX', 0, ? FROM incident WHERE ref = ?", DPD, ref)
     [problem] = verify_problems(cli)
-    assert problem == f"- {ref} : un dépôt CNIL n'est attesté par aucune entrée (ajouté hors de la porte unique)"
+    assert problem == f"- {ref} : un dépôt CNIL (n° 1) n'est attesté par aucune entrée : ajouté hors de la porte " \
+                      "unique, ou l'entrée qui l'attestait a été supprimée"
 
 
 def test_a_delivered_alert_edited_in_the_outbox_is_named(cli, store, tmp_path):
@@ -97,8 +101,17 @@ def test_a_delivered_alert_edited_in_the_outbox_is_named(cli, store, tmp_path):
     execute(store, "UPDATE outbox_message SET subject = 'Pour information', message_id = '<autre@example.org>' "
                    "WHERE id = (SELECT min(id) FROM outbox_message WHERE template = 'cross_party_alert')")
     [problem] = verify_problems(cli)
-    assert problem.startswith(f"- {ref} : un message remis ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problem.startswith(f"- {ref} : un message remis (n° 1) ne correspond plus à ce qu'atteste l'entrée n° ")
     assert problem.endswith("(modifié hors de la porte unique : objet, identifiant du message (Message-ID))")
+
+
+def test_a_delivered_alert_marked_refused_in_the_outbox_is_named(cli, store, tmp_path):
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    execute(store, "UPDATE outbox_message SET status = 'refused', last_error = '550 boîte inconnue' "
+                   "WHERE id = (SELECT min(id) FROM outbox_message WHERE template = 'cross_party_alert')")
+    [problem] = verify_problems(cli)
+    assert problem.startswith(f"- {ref} : un message remis (n° 1) ne correspond plus")
+    assert problem.endswith("(modifié hors de la porte unique : état)")
 
 
 def test_a_delivered_message_inserted_beside_the_door_is_named_and_a_queued_one_is_not(cli, store, tmp_path):
@@ -109,8 +122,10 @@ def test_a_delivered_message_inserted_beside_the_door_is_named_and_a_queued_one_
         execute(store, f"INSERT INTO outbox_message ({columns}) SELECT id, ?, 'cross_party_alert', 'initial', 0, "
                        "'RSSI', 'rssi@ac-nancy-metz.example.org', 'academy', 0, ? FROM incident WHERE ref = ?",
                 key, status, ref)
-    assert verify_problems(cli) == [f"- {ref} : un message remis n'est attesté par aucune entrée (ajouté hors de la "
-                                    "porte unique)"]
+    [problem] = verify_problems(cli)
+    assert problem.startswith(f"- {ref} : un message remis (n° ")
+    assert problem.endswith(") n'est attesté par aucune entrée : ajouté hors de la porte unique, ou l'entrée qui "
+                            "l'attestait a été supprimée")
 
 
 def test_a_follow_up_report_edited_in_its_table_is_named(cli, store, tmp_path):
@@ -123,7 +138,7 @@ def test_a_follow_up_report_edited_in_its_table_is_named(cli, store, tmp_path):
     assert result.exit_code == 0, result.output
     execute(store, "UPDATE incident_report SET content = '{\"done\": \"Rien à signaler.\"}'")
     [problem] = verify_problems(cli)
-    assert problem.startswith(f"- {ref} : un rapport ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problem.startswith(f"- {ref} : un rapport (n° 1) ne correspond plus à ce qu'atteste l'entrée n° ")
     assert problem.endswith("(modifié hors de la porte unique : contenu)")
 
 
@@ -142,8 +157,9 @@ def test_an_attachment_edited_in_its_table_or_on_disk_is_named(cli, store, tmp_p
     stored_path(sha256).write_bytes(b"journal remplac\xc3\xa9\n")
     execute(store, "UPDATE attachment SET filename = 'journal-propre.txt'")
     problems = verify_problems(cli)
-    assert problems[0].startswith(f"- {ref} : une pièce jointe ne correspond plus à ce qu'atteste l'entrée n° ")
-    assert problems[0].endswith("(modifié hors de la porte unique : nom du fichier)")
+    assert problems[0].startswith(f"- {ref} : une pièce jointe (n° 1) ne correspond plus à ce qu'atteste l'entrée "
+                                  "n° ")
+    assert problems[0].endswith("(modifiée hors de la porte unique : nom du fichier)")
     assert problems[1] == f"- {ref} : le fichier de la pièce jointe « journal-propre.txt » ne correspond plus à son " \
                           "empreinte"
 
@@ -178,6 +194,7 @@ def test_an_export_whose_record_lines_are_forged_and_rehashed_is_refused(cli, tm
     problems = refused.stderr.strip().splitlines()
     assert problems[0] == "Export intègre ligne à ligne, mais ses enregistrements ne correspondent plus à sa " \
                           "chronologie :"
-    assert problems[1].strip().startswith(f"- {ref} : l'incident ne correspond plus à ce qu'atteste l'entrée n° ")
+    assert problems[1].strip().startswith(f"- {ref} : l'incident (n° 1) ne correspond plus à ce qu'atteste l'entrée "
+                                          "n° ")
     assert problems[1].endswith("(modifié hors de la porte unique : titre)")
-    assert problems[2].endswith("(modifié hors de la porte unique : réponse sur la notification à la CNIL)")
+    assert problems[2].endswith("(modifiée hors de la porte unique : réponse sur la notification à la CNIL)")
