@@ -169,10 +169,21 @@ def verify_document(document: dict[str, Any], key: VerifierKey, held_checkpoint:
     if document["kind"] == "inclusion":
         report = _verify_inclusion_document(document, key)
         if held_checkpoint is not None:
-            # An inclusion proof says nothing of a kept checkpoint: accepting one here would let a proof of forged
-            # history pass beside a genuine checkpoint.
-            report.fail("Le point de contrôle conservé (--checkpoint) ne se vérifie pas avec une preuve "
-                        "d'inclusion : demandez la preuve de cohérence (« incidents consistency --since »).")
+            held = open_checkpoint(held_checkpoint, key)
+            proved = open_checkpoint(_text(document, "checkpoint"), key)
+            if held.size == proved.size and held.root != proved.root:
+                report.fail(f"Le point de contrôle conservé (--checkpoint) contredit celui de la preuve : même "
+                            f"taille ({_number(held.size)} entrées), racines différentes. Le journal a été réécrit.")
+            elif held.size != proved.size:
+                # An inclusion proof says nothing of another checkpoint: accepting one here would let a proof of
+                # forged history pass beside a genuine checkpoint.
+                report.fail("Le point de contrôle conservé (--checkpoint) ne se vérifie pas avec une preuve "
+                            "d'inclusion contre un autre point de contrôle : demandez la preuve de cohérence "
+                            "(« incidents consistency --since »).")
+            else:
+                report.lines.insert(-1, "Le point de contrôle de la preuve est celui que vous avez conservé.")
+        if not report.ok and not report.lines[-1].startswith("Résultat : ÉCHEC"):
+            report.lines.append("Résultat : ÉCHEC.")
         return report
     return _verify_consistency_document(document, key, held_checkpoint)
 

@@ -228,3 +228,16 @@ def test_an_entry_given_twice_is_refused_rather_than_counted_twice(tmp_path):
     status, lines = verify(write(tmp_path, "preuve.json", document))
     assert (status, lines[-1]) == (2, "Vérification impossible : fichier de preuve illisible : entrée n° 6 de la "
                                       "liste en double (indice 0 déjà prouvé).")
+
+
+def test_an_inclusion_proof_against_a_held_checkpoint_passes_only_if_it_is_the_same(tmp_path):
+    proof = write(tmp_path, "preuve.json", incident_proof())
+    status, lines = verify("--checkpoint", write(tmp_path, "garde.txt", NEW), proof)
+    assert status == 0 and lines[-2] == "Le point de contrôle de la preuve est celui que vous avez conservé."
+    forged = sign_checkpoint(Checkpoint(ORIGIN, 1000, TREE.root(999), T_NEW), KEY)  # same size, other root
+    status, lines = verify("--checkpoint", write(tmp_path, "contredit.txt", forged), proof)
+    assert status == 1
+    assert lines[-2:] == ["Le point de contrôle conservé (--checkpoint) contredit celui de la preuve : même taille "
+                          "(1\u202f000 entrées), racines différentes. Le journal a été réécrit.", "Résultat : ÉCHEC."]
+    status, lines = verify("--checkpoint", write(tmp_path, "ancien.txt", OLD), proof)
+    assert status == 1 and lines[-1] == "Résultat : ÉCHEC."
