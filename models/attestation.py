@@ -320,9 +320,11 @@ def discrepancies(session: Session, incident_id: int | None = None) -> list[Disc
     text = cast(columns.payload, Text)
     query = select_columns(columns.seq, columns.incident_ref, text).where(
         text.contains(f'"{STATE_KEY}"')).order_by(columns.seq)
-    if incident_id is not None:
-        query = query.where(columns.incident_id == incident_id)
     refs = _incident_refs(session)
+    if incident_id is not None:
+        # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
+        # an entry of this incident shown under another still attests this incident's records.
+        query = query.where(columns.incident_ref == refs.get(incident_id))
     return compare(session.execute(query), dict(_stored(session, refs, incident_id)),
                    refs.get(incident_id) if incident_id is not None else None)
 
@@ -363,6 +365,7 @@ def misfiled_entries(session: Session, incident_id: int | None = None) -> list[t
     ).where((entries.incident_id.is_(None) != entries.incident_ref.is_(None))
             | (incidents.ref.is_distinct_from(entries.incident_ref) & entries.incident_id.is_not(None))
             ).order_by(entries.seq)
-    if incident_id is not None:
-        query = query.where(entries.incident_id == incident_id)
+    if incident_id is not None:  # shown under it, or naming it in its hash while shown elsewhere
+        ref = session.execute(select_columns(incidents.ref).where(incidents.id == incident_id)).scalar()
+        query = query.where((entries.incident_id == incident_id) | (entries.incident_ref == ref))
     return [(seq, ref) for seq, ref in session.execute(query)]
