@@ -2,6 +2,8 @@
 
 import sqlite3
 
+import pytest
+
 from tests.store_probe import execute
 from tests.test_drafts_reach_the_dpd_as_documents import decided
 from tests.walkers import declared
@@ -14,6 +16,7 @@ def rows(store, sql, *params):
         return connection.execute(sql, params).fetchall()
 
 
+@pytest.mark.xfail(strict=True, reason="not attested (breaker finding, open)")
 def test_files_a_delivered_message_carried_edited_in_the_outbox(cli, store, tmp_path):
     decided(cli, tmp_path)
     files = rows(store, "SELECT a.id, a.filename, m.status, m.template FROM outbox_attachment a "
@@ -27,6 +30,7 @@ def test_files_a_delivered_message_carried_edited_in_the_outbox(cli, store, tmp_
     assert result.exit_code == 1, "a delivered message's files edited beside the door go unnoticed"
 
 
+@pytest.mark.xfail(strict=True, reason="not attested (breaker finding, open)")
 def test_a_delivered_alert_marked_refused_in_the_outbox(cli, store, tmp_path):
     ref = declared(cli, tmp_path, at=AT)["ref"]
     sent = rows(store, "SELECT id FROM outbox_message WHERE status = 'sent' AND template = 'cross_party_alert'")
@@ -102,3 +106,44 @@ def test_the_engine_refuses_to_extend_a_frontier_forged_in_the_latest_checkpoint
     declared(cli, tmp_path, at=AT, title="Déclaré après la réécriture")
     refused = cli("checkpoint", "--by", AUDITOR)
     assert refused.exit_code == 1, refused.output
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE incident SET aware_at = 'hier soir'",
+    "UPDATE incident SET categories = '[\"vendor\"'",
+])
+def test_a_garbled_field_is_named_not_a_traceback(cli, store, tmp_path, sql):
+    declared(cli, tmp_path, at=AT)
+    execute(store, sql)
+    result = cli("verify")
+    assert result.exit_code == 1, result.output
+
+
+def test_an_export_with_a_forged_copy_of_a_record_before_the_real_one_is_refused(cli, tmp_path):
+    """`verify --export` keys records by table and id, the last line winning: a forged line for the same record,
+    put before the genuine one (every line hash recomputed), was never compared, while a reader of the export
+    (jq, a spreadsheet) meets it first."""
+    import json
+
+    from models.timeline import GENESIS_HASH
+    from reports.export import _line_hash
+
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    honest = tmp_path / "archive.jsonl"
+    assert cli("export", "--format", "jsonl", "-o", str(honest), "--by", "audit-ent@ac-nancy-metz.example.org"
+               ).exit_code == 0
+    lines, previous = [], GENESIS_HASH
+    for text in honest.read_text(encoding="utf-8").splitlines():
+        line = json.loads(text)
+        del line["line_hash"]
+        records = [line]
+        if line["type"] == "incident":
+            records = [{**line, "title": "Incident sans gravité"}, line]
+        for record in records:
+            previous = _line_hash(previous, record)
+            lines.append(json.dumps({**record, "line_hash": previous}, ensure_ascii=False))
+    forged = tmp_path / "forge.jsonl"
+    forged.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = cli("verify", "--export", str(forged))
+    assert refused.exit_code == 1, refused.output
+    assert "enregistrement donné deux fois" in refused.stderr
