@@ -147,3 +147,13 @@ def test_an_export_with_a_forged_copy_of_a_record_before_the_real_one_is_refused
     refused = cli("verify", "--export", str(forged))
     assert refused.exit_code == 1, refused.output
     assert "enregistrement donné deux fois" in refused.stderr
+
+
+def test_a_proof_file_whose_entry_text_carries_a_lone_surrogate_is_refused_not_a_traceback():
+    """JSON may escape a lone surrogate (\\ud800): encoding it for the leaf hash raised UnicodeEncodeError, a
+    traceback of `python -m proof.offline` rather than its exit status 2."""
+    from proof.document import _entry_leaf
+    from proof.errors import MalformedProofFile
+
+    with pytest.raises(MalformedProofFile):
+        _entry_leaf({"index": 0, "canonical": "\ud800", "inclusion_path": []}, 1)
