@@ -235,7 +235,7 @@ def compare(entries: Iterable[tuple[int, str | None, Any]], records: Mapping[str
             for name, value in fields.items():
                 attested.setdefault(key, {})[name] = (seq, str(value))
             if key.startswith("incident:") and "declared_at" in fields:  # its creation, every field attested
-                schemes[ref] = int(fields[SCHEME_FIELD]) if str(fields.get(SCHEME_FIELD)).isdigit() else 1
+                schemes[ref] = _scheme_of(fields.get(SCHEME_FIELD))
     for key, fields in attested.items():
         record = records.get(key)
         if record is None or record.incident_ref != owners[key]:
@@ -253,6 +253,16 @@ def compare(entries: Iterable[tuple[int, str | None, Any]], records: Mapping[str
     if incident_ref is not None:
         found = [item for item in found if item.incident_ref == incident_ref]
     return sorted(found, key=lambda item: item.attested_by)
+
+
+def _scheme_of(value: Any) -> int:
+    """The scheme an incident's creation attests; 1 when none (older stores). Any other value (a forged one: "²",
+    thousands of digits) stands for the latest scheme, which judges the most tables, rather than a traceback."""
+    if value is None:
+        return 1
+    text = str(value)
+    return int(text) if text.isascii() and text.isdecimal() and len(text) < 6 and int(text) in SCHEME_TABLES \
+        else SCHEME
 
 
 def _states(payload: Any) -> list[tuple[str, Any]]:
@@ -281,8 +291,25 @@ def raw_fingerprint(table: str, name: str, value: Any) -> str:
     return _raw_fingerprinter(table, name)(value)
 
 
+UNREADABLE = "illisible"  # the fingerprint of a stored value that cannot be read: never an attested one
+
+
 @cache
 def _raw_fingerprinter(table: str, name: str) -> Callable[[Any], str]:
+    """`_raw_converter`, where a value written beside the door that its column's type cannot read (an instant that
+    is no date, JSON cut short) is named as differing rather than stopping `verify` with a traceback."""
+    convert = _raw_converter(table, name)
+
+    def fingerprinted(value: Any) -> str:
+        try:
+            return convert(value)
+        except (ValueError, TypeError, RecursionError):
+            return UNREADABLE
+
+    return fingerprinted
+
+
+def _raw_converter(table: str, name: str) -> Callable[[Any], str]:
     column = _models()[table].__table__.c[name]  # type: ignore[attr-defined]
     if isinstance(column.type, UTCDateTime | DateTime):
         return lambda value: fingerprint(None if value is None else utc_text(value))
@@ -323,9 +350,11 @@ def discrepancies(session: Session, incident_id: int | None = None) -> list[Disc
     text = cast(columns.payload, Text)
     query = select_columns(columns.seq, columns.incident_ref, text).where(
         text.contains(f'"{STATE_KEY}"')).order_by(columns.seq)
-    if incident_id is not None:
-        query = query.where(columns.incident_id == incident_id)
     refs = _incident_refs(session)
+    if incident_id is not None:
+        # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
+        # an entry of this incident shown under another still attests this incident's records.
+        query = query.where(columns.incident_ref == refs.get(incident_id))
     return compare(session.execute(query), dict(_stored(session, refs, incident_id)),
                    refs.get(incident_id) if incident_id is not None else None)
 
@@ -366,6 +395,7 @@ def misfiled_entries(session: Session, incident_id: int | None = None) -> list[t
     ).where((entries.incident_id.is_(None) != entries.incident_ref.is_(None))
             | (incidents.ref.is_distinct_from(entries.incident_ref) & entries.incident_id.is_not(None))
             ).order_by(entries.seq)
-    if incident_id is not None:
-        query = query.where(entries.incident_id == incident_id)
+    if incident_id is not None:  # shown under it, or naming it in its hash while shown elsewhere
+        ref = session.execute(select_columns(incidents.ref).where(incidents.id == incident_id)).scalar()
+        query = query.where((entries.incident_id == incident_id) | (entries.incident_ref == ref))
     return [(seq, ref) for seq, ref in session.execute(query)]

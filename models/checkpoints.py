@@ -149,15 +149,14 @@ def sign_now(session: Session, now: pendulum.DateTime) -> SignedCheckpoint | Non
     when the store no longer extends the last one signed. The caller holds the chain head's lock (the door), so no
     entry lands between the size read and the root computed."""
     loaded = signing_key()
-    problem = rewritten(session, loaded.key.verifier())
+    verifier = loaded.key.verifier()
+    problem = rewritten(session, verifier)
     if problem is not None:
         raise Refused(f"Point de contrôle non signé : {problem}.")
     size, previous = chain_size(session), latest(session)
     if previous is not None and previous.size >= size:
         return None
-    frontier = Frontier.from_dict(previous.frontier) if previous is not None else Frontier()
-    if previous is not None and (frontier.size, frontier.root().hex()) != (previous.size, previous.root):
-        frontier = Frontier()  # the stored edge is not the signed one's: rebuilt from every entry
+    frontier = _signed_frontier(session, previous, last_signed(session, verifier)[0])
     frontier.extend(leaves(session, frontier.size, size))
     checkpoint = Checkpoint(loaded.key.name, size, frontier.root(), pendulum.now("UTC"),
                             chain_hash_at(session, size) if size else None)
@@ -168,6 +167,27 @@ def sign_now(session: Session, now: pendulum.DateTime) -> SignedCheckpoint | Non
     session.flush()
     _keep_beside_the_key(note)
     return row
+
+
+def _signed_frontier(session: Session, previous: SignedCheckpoint | None, signed: Checkpoint | None) -> Frontier:
+    """The tree's right edge at the last checkpoint signed, to extend with newer entries only: the stored one when it
+    has the signed size and root (the note's, verified with the key, not the row's columns, which are in the
+    database), else rebuilt from the stored entries and refused (Refused) unless it gives the signed root. The
+    guard's one-hash check (`rewritten`) misses an entry altered before the last signed one with no hash
+    recomputed: signing its rebuilt tree would vouch for a history that does not extend the last checkpoint."""
+    if signed is None:
+        return Frontier()
+    if previous is not None:
+        with contextlib.suppress(ProofError):
+            stored = Frontier.from_dict(previous.frontier)
+            if (stored.size, stored.root()) == (signed.size, signed.root):
+                return stored
+    frontier = Frontier()
+    frontier.extend(leaves(session, 0, signed.size))
+    if frontier.root() != signed.root:
+        raise Refused(f"Point de contrôle non signé : les {signed.size} premières entrées ne sont plus celles que le "
+                      "dernier point de contrôle signé atteste : une entrée a été modifiée, insérée ou supprimée.")
+    return frontier
 
 
 def _keep_beside_the_key(note: str) -> None:

@@ -271,7 +271,12 @@ def _entry_leaf(entry: dict[str, Any], position: int) -> bytes:
             raise MalformedProofFile(f"fichier de preuve illisible : entrée n° {position} de la liste sans "
                                      "« canonical » ni « leaf_hash »")
         return given_hash
-    leaf = leaf_hash(canonical.encode("utf-8"))
+    try:
+        text = canonical.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON's \\uXXXX escapes can carry
+        raise MalformedProofFile(f"fichier de preuve illisible : « canonical » de l'entrée n° {position} de la "
+                                 "liste n'est pas un texte Unicode valide") from None
+    leaf = leaf_hash(text)
     if given_hash is not None and given_hash != leaf:
         raise InvalidProof("le texte canonique ne donne pas l'empreinte de feuille annoncée : il a été modifié")
     return leaf

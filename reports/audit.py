@@ -65,7 +65,8 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
     proof = verify_chain(session, up_to_seq=last_seq) if with_proof else None
     # The chain vouches for entries; these say whether the records shown below are still the ones it attests.
     records = [f"l'entrée n° {seq} est rattachée à cet incident, mais son empreinte en nomme un autre"
-               for seq, _ in misfiled_entries(session, incident.id)] + \
+               if ref != incident.ref else f"l'entrée n° {seq} de cet incident est rattachée à un autre incident"
+               for seq, ref in misfiled_entries(session, incident.id)] + \
         [found.text() for found in discrepancies(session, incident.id)] + unfaithful_files(session, incident.id) \
         + _tail_missing(session) \
         if with_proof else []

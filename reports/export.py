@@ -124,8 +124,10 @@ def _verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> Expo
             records.attesting(fields)
         elif record.get("type") == "chain_head":
             head = record
-        else:
-            records.add(record)
+        elif not records.add(record):
+            return ExportCheck(False, number, count, None, number, _what(record) + "enregistrement donné deux fois "
+                                                                                   "(une ligne forgée à côté de la "
+                                                                                   "vraie)")
     if head is None:
         return ExportCheck(False, number, count, None, number, "tête de chaîne absente (export tronqué)")
     if (head["seq"], head["hash"]) != (count, previous_entry):
@@ -150,16 +152,20 @@ class _Records:
         self.stored: dict[str, Stored] = {}
         self.entries: list[tuple[int, str | None, Any]] = []
 
-    def add(self, line: dict[str, Any]) -> None:
+    def add(self, line: dict[str, Any]) -> bool:
+        """False for a record given twice (by table and id): only one of them would be compared."""
         table = line.get("type")
         if not isinstance(table, str) or table not in AUDITED:
-            return
+            return True
+        if f"{table}:{line['id']}" in self.stored:
+            return False
         if table == "incident":
             self.refs[line["id"]] = line["ref"]
         owner = line["id"] if table == "incident" else line.get("incident_id")
         self.stored[f"{table}:{line['id']}"] = Stored(
             self.refs.get(owner), exported_fingerprints(table, line),
             table != "outbox_message" or line.get("status") == "sent")  # only what left must be attested
+        return True
 
     def attesting(self, entry: dict[str, Any]) -> None:
         if isinstance(entry.get("payload"), dict) and STATE_KEY in entry["payload"]:
