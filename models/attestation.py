@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Text, bindparam, cast, event, inspect, literal_column
 from sqlalchemy import select as select_columns
 from sqlalchemy import table as table_clause
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel
@@ -50,6 +51,10 @@ AUDITED: dict[str, tuple[str, ...]] = {
                        "transport", "message_id", "status"),
 }
 VOUCHED_ONLY = frozenset({"outbox_message"})
+# Attested beside the columns: the files a message carried (their rows hang off the message, not the incident),
+# as a list of (name, media type, SHA-256 of the bytes), so that a draft swapped after it was sent is named.
+FILES_FIELD = "files"
+DERIVED = {"outbox_message": (FILES_FIELD,)}
 # Attestation schemes. An incident is judged only for the tables its scheme attests, so that records written before
 # a table was attested are not taken for records slipped in beside the door: 1, the incident, its obligations and
 # breach records; 2, also its reports, attachments and delivered messages. An incident's creation attests its
@@ -89,7 +94,7 @@ FIELD_LABELS = {
     "template": "modèle", "step": "étape", "recipient_name": "destinataire", "recipient_email": "adresse du "
     "destinataire", "recipient_party": "partie destinataire", "subject": "objet", "body_text": "texte",
     "body_html": "texte HTML", "attachment_ics": "invitation", "sent_at": "date d'envoi",
-    "transport": "moyen d'envoi", "message_id": "identifiant du message (Message-ID)",
+    "transport": "moyen d'envoi", "message_id": "identifiant du message (Message-ID)", "files": "fichiers joints",
 }
 
 
@@ -174,7 +179,7 @@ def vouch(session: OrmSession, record: SQLModel) -> None:
     """Have the next entry about the record's incident attest all its audited fields, written now or not (a message
     rendered earlier, by a pass with no entry of its own, is attested once delivered, as it left)."""
     _, noted = session.info.setdefault("unattested", {}).setdefault(id(record), (record, set()))
-    noted |= set(AUDITED[table_of(record) or ""])
+    noted |= {*AUDITED[table_of(record) or ""], *DERIVED.get(table_of(record) or "", ())}
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -194,9 +199,14 @@ def attest(session: Session, incident_id: int | None) -> dict[str, dict[str, str
     state = {}
     for key, (record, fields) in list(pending.items()):
         if _owner(record) == incident_id:
+            table = table_of(record) or ""
             state[record_key(record)] = {
                 name: str(SCHEME) if name == SCHEME_FIELD else fingerprint(getattr(record, name))
-                for name in (*AUDITED[table_of(record) or ""], SCHEME_FIELD) if name in fields}
+                for name in (*AUDITED[table], SCHEME_FIELD) if name in fields}
+            if FILES_FIELD in fields:
+                message_id: int = record.id  # type: ignore[attr-defined]
+                state[record_key(record)][FILES_FIELD] = fingerprint(files_digest(session, [message_id])
+                                                                     .get(message_id, []))
             del pending[key]
     return state
 
@@ -376,12 +386,36 @@ def _stored(session: Session, refs: Mapping[int, str], incident_id: int | None) 
             query = query.where(literal_column(owner) == bindparam("owner", incident_id))
         fingerprints = [_raw_fingerprinter(table, name) for name in AUDITED[table]]
         width = len(fingerprints)
+        files = files_digest(session, None, incident_id) if table in DERIVED else {}
         for row in session.execute(query):
             values = row[2:2 + width]
             must = table != "outbox_message" or values[-1] == "sent"  # only what left must be attested
-            yield f"{table}:{row[0]}", Stored(refs.get(row[1]) if row[1] is not None else None, {
-                name: fingerprinted(value) for name, fingerprinted, value
-                in zip(AUDITED[table], fingerprints, values, strict=True)}, must)
+            stored = {name: fingerprinted(value) for name, fingerprinted, value
+                      in zip(AUDITED[table], fingerprints, values, strict=True)}
+            if table in DERIVED:
+                stored[FILES_FIELD] = fingerprint(files.get(row[0], []))
+            yield f"{table}:{row[0]}", Stored(refs.get(row[1]) if row[1] is not None else None, stored, must)
+
+
+def files_digest(session: Session | OrmSession, message_ids: list[int] | None,
+                 incident_id: int | None = None) -> dict[int, list[list[str]]]:
+    """The files of messages (these, or an incident's, or all): message → [[name, media type, SHA-256], ...], in
+    the order they are sent."""
+    query = "SELECT a.message_id, a.filename, a.media_type, a.content FROM outbox_attachment a"
+    parameters: dict[str, Any] = {}
+    if message_ids is not None:
+        query += " WHERE a.message_id IN :ids"
+        parameters["ids"] = list(message_ids)
+    elif incident_id is not None:
+        query += " JOIN outbox_message m ON m.id = a.message_id WHERE m.incident_id = :incident"
+        parameters["incident"] = incident_id
+    statement = text_clause(query + " ORDER BY a.message_id, a.position, a.id")
+    if message_ids is not None:
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+    found: dict[int, list[list[str]]] = {}
+    for message_id, filename, media_type, content in session.execute(statement, parameters):
+        found.setdefault(message_id, []).append([filename, media_type, hashlib.sha256(content).hexdigest()])
+    return found
 
 
 def misfiled_entries(session: Session, incident_id: int | None = None) -> list[tuple[int, str | None]]:
