@@ -81,6 +81,9 @@ class HttpAuthority:
 
     def __init__(self, url: str, roots: list[cryptography.x509.Certificate] | None = None,
                  timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            # urllib would also open file:// and ftp:// addresses: only the HTTP transport of RFC 3161 §3.4 is meant.
+            raise TimestampError(f"{TSA_URL_SETTING} doit être une adresse http:// ou https://")
         self.url, self.roots, self.timeout = url, roots or [], timeout
 
     def timestamp(self, data: bytes) -> Timestamp:
@@ -100,7 +103,7 @@ class HttpAuthority:
         request = urllib.request.Request(self.url, data=query, method="POST", headers={
             "Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 (scheme checked)
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # the scheme checked on construction
                 body: bytes = answer.read(MAX_RESPONSE_BYTES + 1)
         except urllib.error.HTTPError as error:
             raise TimestampError(f"l'autorité d'horodatage a répondu par une erreur HTTP {error.code}") from None
@@ -119,9 +122,6 @@ def configured_authority(environ: Mapping[str, str] | None = None) -> HttpAuthor
     url = environ.get(TSA_URL_SETTING, "").strip()
     if not url:
         return None
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        # urllib would also open file:// and ftp:// addresses: only the HTTP transport of RFC 3161 §3.4 is meant.
-        raise TimestampError(f"{TSA_URL_SETTING} doit être une adresse http:// ou https://")
     try:
         timeout = float(environ.get(TSA_TIMEOUT_SETTING, "") or DEFAULT_TIMEOUT_SECONDS)
     except ValueError:

@@ -222,3 +222,18 @@ def test_without_a_tsa_configured_checkpoints_are_signed_as_before(cli, store, t
     assert kept["note"] == note and kept["timestamp"] is None and kept["timestamp_problem"] is None
     status = json.loads(cli("status", "--json", "--by", AUDITOR).stdout)
     assert status["timestamp_problem"] is None
+
+
+def test_only_an_http_authority_is_asked_and_a_bad_setting_only_costs_the_timestamp(monkeypatch):
+    from models.checkpoints import countersign_if_configured
+    from proof.timestamping import TimestampError, configured_authority
+
+    monkeypatch.delenv("INCIDENTS_TSA_URL", raising=False)
+    assert countersign_if_configured("note\n") == (None, None)
+    with pytest.raises(TimestampError, match="INCIDENTS_TSA_URL doit être une adresse http:// ou https://"):
+        configured_authority({"INCIDENTS_TSA_URL": "file:///etc/passwd"})
+    with pytest.raises(TimestampError, match="INCIDENTS_TSA_TIMEOUT doit être un nombre de secondes"):
+        configured_authority({"INCIDENTS_TSA_URL": "http://127.0.0.1:9/", "INCIDENTS_TSA_TIMEOUT": "bientôt"})
+    monkeypatch.setenv("INCIDENTS_TSA_URL", "file:///etc/passwd")
+    assert countersign_if_configured("note\n") == (None, "INCIDENTS_TSA_URL doit être une adresse http:// ou "
+                                                         "https://")
