@@ -240,7 +240,11 @@ def timestamp_check(note_file: Path, token_file: Path, ca_file: Path | None) -> 
         fail("Refusé : option « --tsa-ca » : donnez le certificat de l'autorité d'horodatage (PEM) pour vérifier "
              "son jeton.", 2)
     try:
-        stamp = verify_token(token, note, load_certificates(ca_path))
+        roots = load_certificates(ca_path)
+    except TimestampError as error:
+        fail(f"Refusé : option « --tsa-ca » : {error}.", 2)
+    try:
+        stamp = verify_token(token, note, roots)
     except TimestampError as error:
         fail(f"Horodatage non vérifié : {error}.")
     return (f"Horodatage vérifié : « {stamp.authority} » atteste que ce point de contrôle existait le "

@@ -128,6 +128,10 @@ def test_verify_checks_a_kept_token_offline_and_refuses_it_for_another_note_or_a
     missing = cli("verify", "--checkpoint", str(point), "--timestamp", str(token), "--by", AUDITOR)
     assert missing.exit_code == 2
     assert "donnez le certificat de l'autorité d'horodatage" in missing.output
+    nowhere = cli("verify", "--checkpoint", str(point), "--timestamp", str(token), "--tsa-ca",
+                  str(tmp_path / "nowhere.pem"), "--by", AUDITOR)
+    assert nowhere.exit_code == 2
+    assert "Refusé : option « --tsa-ca » : certificats de l'autorité d'horodatage illisibles" in nowhere.output
 
 
 def documented(prefix: str) -> str:
