@@ -3,6 +3,7 @@ proof of one incident's entries an auditor verifies offline with the public key 
 
 The store and the proof package are imported inside each command: see cli/app.py on start-up."""
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ import typer
 from cli.app import ByOption, RefArgument, app, fail, person, user_errors
 
 if TYPE_CHECKING:
+    from models.checkpoints import SignedCheckpoint
     from proof.checkpoint import Checkpoint
     from proof.keys import VerifierKey
 
@@ -60,7 +62,28 @@ def checkpoint(public_key: Annotated[bool, typer.Option("--public-key", help="Do
         fail("La chronologie est vide : aucun point de contrôle à signer.")
     if signed is None:
         typer.echo("Aucune entrée depuis le dernier point de contrôle ; le voici :", err=True)
+    said = timestamp_said(row)
+    if said is not None:  # on the error stream: the standard output is the note alone, to keep as a file
+        typer.echo(said, err=True)
     typer.echo(row.note, nl=False)
+
+
+def timestamp_said(row: "SignedCheckpoint") -> str | None:
+    """What `incidents checkpoint` says of the checkpoint's RFC 3161 timestamp, in French; None when no
+    authority was asked."""
+    from models.checkpoints import timestamp_view
+    from rendering.formats import paris_datetime
+
+    if row.timestamp_problem is not None:
+        return (f"Point de contrôle signé, mais non horodaté : {row.timestamp_problem}. Il reste valable ; le "
+                "prochain sera de nouveau soumis à l'autorité d'horodatage.")
+    view = timestamp_view(row)
+    if view is None:
+        return None
+    if view["gen_time"] is None:
+        return f"Point de contrôle signé ; son jeton d'horodatage est illisible : {view['problem']}."
+    return (f"Point de contrôle horodaté par « {view['authority']} » le {paris_datetime(view['gen_time'])} "
+            "(jeton RFC 3161 conservé avec lui : « incidents checkpoints »).")
 
 
 @app.command()
@@ -68,14 +91,15 @@ def checkpoints(output: OutputOption = None, by: ByOption = None) -> None:
     """Tous les points de contrôle signés, du plus ancien au plus récent (JSON), pour les conserver."""
     import json
 
-    from models.checkpoints import all_checkpoints
+    from models.checkpoints import all_checkpoints, timestamp_view
     from models.db import read_scope
     from rendering.formats import iso
 
     with user_errors():
         person(by)  # any declared person: a checkpoint holds sizes and hashes, nothing of an incident
         with read_scope() as session:
-            rows = [{"size": row.size, "root": row.root, "taken_at": iso(row.taken_at), "note": row.note}
+            rows = [{"size": row.size, "root": row.root, "taken_at": iso(row.taken_at), "note": row.note,
+                     "timestamp": timestamp_view(row), "timestamp_problem": row.timestamp_problem}
                     for row in all_checkpoints(session)]
     _write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", output)
 
@@ -193,3 +217,35 @@ def held_checkpoint_problem(note_file: Path, public_key_text: str | None) -> str
     return problem
 
 
+def timestamp_check(note_file: Path, token_file: Path, ca_file: Path | None) -> str:
+    """For `verify --checkpoint FILE --timestamp TOKEN`: the RFC 3161 token checked offline against the kept note
+    (its SHA-256) and the authority's certificates (--tsa-ca, else INCIDENTS_TSA_CA_FILE); what it proves, in
+    French, or refused by name."""
+    import base64
+    import binascii
+    import os
+
+    from proof.timestamping import TSA_CA_FILE_SETTING, TimestampError, load_certificates, verify_token
+    from rendering.formats import paris_datetime
+
+    note = _read_note(note_file)
+    try:
+        token = token_file.read_bytes()
+    except OSError as error:
+        fail(f"Refusé : option « --timestamp » : le fichier « {token_file} » est illisible ({error.strerror}).", 2)
+    with contextlib.suppress(binascii.Error, ValueError):  # the JSON's base64 text, pasted into a file, is accepted
+        token = base64.b64decode(token.strip(), validate=True)
+    ca_path = ca_file or (Path(os.environ[TSA_CA_FILE_SETTING]) if os.environ.get(TSA_CA_FILE_SETTING) else None)
+    if ca_path is None:
+        fail("Refusé : option « --tsa-ca » : donnez le certificat de l'autorité d'horodatage (PEM) pour vérifier "
+             "son jeton.", 2)
+    try:
+        roots = load_certificates(ca_path)
+    except TimestampError as error:
+        fail(f"Refusé : option « --tsa-ca » : {error}.", 2)
+    try:
+        stamp = verify_token(token, note, roots)
+    except TimestampError as error:
+        fail(f"Horodatage non vérifié : {error}.")
+    return (f"Horodatage vérifié : « {stamp.authority} » atteste que ce point de contrôle existait le "
+            f"{paris_datetime(stamp.gen_time)}.")

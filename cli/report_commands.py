@@ -193,8 +193,21 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
            public_key: Annotated[str | None, typer.Option(
                "--public-key", help="La clé publique du journal, pour vérifier un export hors ligne contre un "
                                     "point de contrôle (« incidents checkpoint --public-key »).")] = None,
+           timestamp_file: Annotated[Path | None, typer.Option(
+               "--timestamp", help="Vérifier aussi le jeton d'horodatage RFC 3161 de ce point de contrôle (DER, "
+                                   "ou le base64 de « incidents checkpoints »).")] = None,
+           tsa_ca: Annotated[Path | None, typer.Option(
+               "--tsa-ca", help="Le certificat de l'autorité d'horodatage (PEM), sinon INCIDENTS_TSA_CA_FILE.")
+                             ] = None,
            by: ByOption = None) -> None:
     """Vérifier l'intégrité de la chaîne de la chronologie (du registre, ou d'un export)."""
+    if timestamp_file is not None:
+        from cli.proof_commands import timestamp_check
+
+        if checkpoint_file is None:
+            fail("Refusé : option « --timestamp » : donnez aussi le point de contrôle qu'il date (--checkpoint).", 2)
+        # Offline, before anything else: the token needs only the note and the authority's certificate.
+        typer.echo(timestamp_check(checkpoint_file, timestamp_file, tsa_ca))
     if export_file is not None:
         from reports.export import verify_export
 

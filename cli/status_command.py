@@ -60,6 +60,9 @@ def attention(view: dict[str, Any]) -> list[str]:
     if view.get("proof_problem"):
         notes.append(f"le moteur ne signe plus de point de contrôle : {view['proof_problem']} (comparez avec "
                      "« incidents verify --checkpoint » les points de contrôle que les parties ont gardés)")
+    if view.get("timestamp_problem"):
+        notes.append(f"le dernier point de contrôle est signé mais non horodaté : {view['timestamp_problem']} "
+                     "(l'autorité d'horodatage répond-elle ?)")
     return notes
 
 

@@ -9,15 +9,19 @@ Before it signs again, the log checks that the store still holds what it signed 
 carries, signed, the chain hash of the last entry it covers, and the last note signed is also kept beside the key,
 outside the database. Entries rewritten (every later hash recomputed) or deleted, even with the checkpoints deleted
 from the database to hide it: the engine refuses to sign a tree that does not extend its own last checkpoint, and
-says why (`incidents status`), rather than vouch for a rewritten history."""
+says why (`incidents status`), rather than vouch for a rewritten history.
+
+When an RFC 3161 timestamping authority is configured (INCIDENTS_TSA_URL), each new note is countersigned by it and
+its token kept beside the note; an authority that fails leaves the checkpoint signed, untimestamped, and says why."""
 
 import base64
 import contextlib
+import logging
 import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 from sqlalchemy import JSON, Column, Text
@@ -31,6 +35,9 @@ from proof.errors import ProofError
 from proof.keys import LoadedKey, VerifierKey, load_signing_key
 from proof.merkle import Frontier, leaf_hash
 from proof.tree import MerkleTree
+
+if TYPE_CHECKING:
+    from proof.timestamping import Timestamp
 
 LOG_NAME_SETTING = "INCIDENTS_LOG_NAME"
 DEFAULT_LOG_NAME = "incidents-ent"  # the log's origin in every checkpoint; an académie names its own
@@ -46,6 +53,16 @@ class SignedCheckpoint(SQLModel, table=True):
     taken_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     # The tree's right edge at this size (proof.merkle.Frontier): the next checkpoint hashes only newer entries.
     frontier: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The RFC 3161 authority's TimeStampToken over the note's SHA-256 (DER, base64); else, when one is configured,
+    # why it gave none (French, no personal data).
+    timestamp_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    timestamp_problem: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    def timestamp(self) -> "Timestamp | None":
+        """The stored token, read (who dated the note, when); its signature is checked by `verify --timestamp`."""
+        from proof.timestamping import read_token  # the RFC 3161 library, loaded only where a token is
+
+        return None if self.timestamp_token is None else read_token(base64.b64decode(self.timestamp_token))
 
 
 def log_name() -> str:
@@ -161,8 +178,10 @@ def sign_now(session: Session, now: pendulum.DateTime) -> SignedCheckpoint | Non
     checkpoint = Checkpoint(loaded.key.name, size, frontier.root(), pendulum.now("UTC"),
                             chain_hash_at(session, size) if size else None)
     note = sign_checkpoint(checkpoint, loaded.key)
+    token, timestamp_problem = countersign_if_configured(note)
     row = SignedCheckpoint(size=size, root=checkpoint.root.hex(), note=note,
-                           taken_at=pendulum.instance(checkpoint.taken_at or now), frontier=frontier.to_dict())
+                           taken_at=pendulum.instance(checkpoint.taken_at or now), frontier=frontier.to_dict(),
+                           timestamp_token=token, timestamp_problem=timestamp_problem)
     session.add(row)
     session.flush()
     _keep_beside_the_key(note)
@@ -188,6 +207,25 @@ def _signed_frontier(session: Session, previous: SignedCheckpoint | None, signed
         raise Refused(f"Point de contrôle non signé : les {signed.size} premières entrées ne sont plus celles que le "
                       "dernier point de contrôle signé atteste : une entrée a été modifiée, insérée ou supprimée.")
     return frontier
+
+
+def countersign_if_configured(note: str) -> tuple[str | None, str | None]:
+    """The configured authority's token over this signed note (base64), or why there is none; (None, None) when
+    no authority is configured. Never raises: a timestamp adds to a checkpoint, it must not stop its signing nor
+    the engine pass (the caller holds the chain head's lock: INCIDENTS_TSA_TIMEOUT bounds the wait)."""
+    from proof.timestamping import TimestampError, configured_authority, countersign
+
+    try:
+        authority = configured_authority()
+        if authority is None:
+            return None, None
+        return countersign(note, authority).encoded(), None
+    except TimestampError as error:
+        problem = str(error)
+    except Exception as error:  # a library's surprise is still only a missing timestamp
+        problem = f"l'horodatage a échoué ({type(error).__name__})"
+    logging.getLogger(__name__).warning("Point de contrôle signé sans horodatage : %s.", problem)
+    return None, problem
 
 
 def _keep_beside_the_key(note: str) -> None:
@@ -231,6 +269,21 @@ def summary(row: SignedCheckpoint | None) -> dict[str, Any] | None:
         return None
     return {"size": row.size, "root": row.root, "taken_at": pendulum.instance(row.taken_at).isoformat(),
             "note": row.note}
+
+
+def timestamp_view(row: SignedCheckpoint) -> dict[str, Any] | None:
+    """The checkpoint's timestamp as `incidents checkpoints` lists it: the token (DER, base64), who dated the
+    note and when; None when it has none."""
+    from proof.timestamping import TimestampError
+
+    try:
+        stamp = row.timestamp()
+    except TimestampError as error:  # kept, but unreadable: shown as such rather than hidden
+        return {"token": row.timestamp_token, "authority": None, "gen_time": None, "problem": str(error)}
+    if stamp is None:
+        return None
+    return {"token": row.timestamp_token, "authority": stamp.authority,
+            "gen_time": pendulum.instance(stamp.gen_time).isoformat()}
 
 
 CHECKPOINT_HEADER = "X-Incidents-Checkpoint"

@@ -7,7 +7,7 @@ import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.checkpoints import rewritten
+from models.checkpoints import latest, rewritten
 from models.engine_pass import EnginePass
 from models.incident import Incident, IncidentStatus
 from models.obligation import Obligation
@@ -51,4 +51,11 @@ def store_health(session: Session, now: pendulum.DateTime, wall_now: pendulum.Da
             OutboxMessage.status == MessageStatus.REFUSED)),
         "overdue_obligations": _count(session, overdue),
         "proof_problem": rewritten(session),
+        "timestamp_problem": _timestamp_problem(session),
     }
+
+
+def _timestamp_problem(session: Session) -> str | None:
+    """Why the latest checkpoint has no RFC 3161 timestamp, when an authority was asked and failed."""
+    row = latest(session)
+    return None if row is None else row.timestamp_problem

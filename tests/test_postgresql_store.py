@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from models.commands import Declare
-from models.db import session_scope
+from models.db import SCHEMA_HEAD, session_scope
 from models.declaration import parse_declaration
 from models.door import execute
 from models.store_mode import mark_as_simulation
@@ -137,14 +137,15 @@ def test_two_processes_migrating_a_fresh_database_at_once_one_migrates_the_other
     assert [process.returncode for process in upgrades] == [0, 0, 0], outputs
     assert not any("Traceback" in err or err.strip() for _, err in outputs), outputs
     said = sorted(out.strip() for out, _ in outputs)
-    assert said.count("Registre migré depuis un registre vide à la version 0011.") == 1, said
-    assert said.count("Le registre est déjà à jour (schéma en version 0011) ; rien n'a été changé.") == 2, said
+    assert said.count(f"Registre migré depuis un registre vide à la version {SCHEMA_HEAD}.") == 1, said
+    up_to_date = f"Le registre est déjà à jour (schéma en version {SCHEMA_HEAD}) ; rien n'a été changé."
+    assert said.count(up_to_date) == 2, said
 
     with psycopg.connect(fresh.replace("postgresql+psycopg", "postgresql"), autocommit=True) as db:
         db.execute("UPDATE alembic_version SET version_num = '0008'")  # a store left behind by an older release
     older = run("list", "--by", TRIAGER, INCIDENTS_DATABASE_URL=fresh)
     assert older.returncode != 0 and "Traceback" not in older.stderr
-    assert "est en version 0008 ; cette version du moteur attend la version 0011" in older.stderr
+    assert f"est en version 0008 ; cette version du moteur attend la version {SCHEMA_HEAD}" in older.stderr
 
 
 def test_list_and_show_read_postgresql_without_the_orm_and_keep_the_gate(on_postgres, plain_cli, tmp_path):
