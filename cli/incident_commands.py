@@ -7,7 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.app import AtOption, ByOption, JsonOption, RefArgument, act, app, emit_json, instant, person, user_errors
+from cli.app import (
+    AtOption,
+    ByOption,
+    JsonOption,
+    RefArgument,
+    act,
+    app,
+    cycle_collection_paused,
+    emit_json,
+    instant,
+    person,
+    user_errors,
+)
 from cli.french import choices_help
 from cli.orchestration import Handover, hand_over
 from cli.views import scope_text
@@ -30,6 +42,11 @@ HANDOVER_MESSAGES = {
 def declare(file: Annotated[Path, typer.Argument(help="Déclaration YAML ou JSON.")], as_json: JsonOption = False,
             by: ByOption = None, at: AtOption = None) -> None:
     """Enregistrer un incident, puis lancer l'alerte de l'autre partie."""
+    with cycle_collection_paused():
+        _declare(file, as_json, by, at)
+
+
+def _declare(file: Path, as_json: bool, by: str | None, at: str | None) -> None:
     from cli.files import read_document
     from cli.text import obligation_text
     from cli.views import incident_view

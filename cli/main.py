@@ -1,5 +1,6 @@
 """`incidents`: the console entry point. Commands register themselves on the shared Typer app."""
 
+import gc
 import sys
 
 from cli import (  # noqa: F401
@@ -27,3 +28,15 @@ def run() -> None:
         print(f"Erreur inattendue ({type(error).__name__}) ; la transaction en cours n'a pas été enregistrée. "
               f"Le détail est consigné pour l'administrateur dans {log}.", file=sys.stderr)
         sys.exit(70)
+    finally:
+        _before_exit()
+
+
+def _before_exit() -> None:
+    """The command is over and the process ends: close the store's connections ourselves, then freeze what is left,
+    so that the interpreter's teardown does not collect, object by object, the cycles of every module a command
+    loaded (a third of a second after a write through SQLAlchemy, for memory the process is about to return)."""
+    db = sys.modules.get("models.db")  # never imported for this: a command that did not open the store has none
+    if db is not None:
+        db.dispose_engines()
+    gc.freeze()

@@ -1,15 +1,17 @@
 """Commands: what a person (or the engine) asks the door to do. Plain values; the door checks and applies them."""
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pendulum
 
-from models.breach_input import AssessmentDocument, LetterDocument
 from models.declaration import Declaration
 from models.outbox import MailFile
 from policy.scope import Scope
 from policy.transitions import Command
+
+if TYPE_CHECKING:  # the breach documents' models load with the breach commands, not with every command
+    from models.breach_input import AssessmentDocument, LetterDocument
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class RuleOutPersonalData(SetPersonalData):
 @dataclass(frozen=True)
 class Assess(OnIncident):
     name: ClassVar[Command] = Command.ASSESS
-    document: AssessmentDocument
+    document: "AssessmentDocument"
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class Decide(OnIncident):
     rationale: str | None = None
     delay_reasons: str | None = None
     decided_at: pendulum.DateTime | None = None  # when the DPD decided, if before it was recorded; default: now
-    letter: LetterDocument | None = None  # the letter to the people concerned, in plain words
+    letter: "LetterDocument | None" = None  # the letter to the people concerned, in plain words
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,13 @@ def get_engine(url: str | None = None) -> Engine:
     return _engines[url]
 
 
+def dispose_engines() -> None:
+    """Close every pooled connection of this process's engines (a process about to exit, which then leaves nothing
+    to its interpreter's teardown: the last SQLite connection closed checkpoints the write-ahead log)."""
+    for engine in _engines.values():
+        engine.dispose()
+
+
 def configured_engine(url: str) -> Engine:
     """An engine with our transaction settings, before any look at its schema."""
     # JSON is stored in the timeline's canonical form (sorted keys, no spaces): `verify` then hashes a payload as

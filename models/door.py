@@ -18,13 +18,15 @@ name (a foreign-key check on the incident while a message is rendered, say): it 
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from importlib import import_module
 from typing import Any
 
 import pendulum
 from sqlmodel import Session, col, select
 
-from models import access, attachments, breach_lifecycle, checkpoints, lifecycle, messaging, watchdog
+from models import lifecycle
 from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_NOTE, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
+from models.breach_reads import decision_of, latest_assessment
 from models.commands import AnyCommand, Declare, OnIncident
 from models.db import in_transaction
 from models.errors import InvalidInput, Refused
@@ -54,30 +56,40 @@ from settings.parties import Parties, Person, load_parties
 ENGINE = Person(email=ENGINE_ACTOR, name="le moteur", party=Party.ACADEMY, insee=None, roles=frozenset())
 
 Handler = Callable[..., Any]
-HANDLERS: dict[str, Handler] = {
-    "declare": lifecycle.declare,
-    "propose_scope": lifecycle.propose_scope,
-    "triage": lifecycle.triage,
-    "acknowledge": lifecycle.acknowledge,
-    "follow_up": lifecycle.record_follow_up,
-    "close": lifecycle.close,
-    "dismiss": lifecycle.dismiss,
-    "set_personal_data": breach_lifecycle.set_personal_data,
-    "rule_out_personal_data": breach_lifecycle.set_personal_data,
-    "assess": breach_lifecycle.record_assessment,
-    "decide": breach_lifecycle.decide,
-    "redraft": breach_lifecycle.prepare_drafts,
-    "file_cnil": breach_lifecycle.record_cnil_filing,
-    "inform_subjects": breach_lifecycle.record_subjects_informed,
-    "take_step": watchdog.take_due_step,
-    "remind_acknowledgement": watchdog.remind_acknowledgement,
-    "record_delivery": messaging.record_delivery,
-    "record_failure": messaging.record_delivery_failure,
-    "record_pass": watchdog.record_pass,
-    "sign_checkpoint": checkpoints.record_checkpoint,
-    "request_sign_in": access.request_sign_in,
-    "attach": attachments.attach,
+# Each command's handler, by module and function name: a module is imported when its first command runs, so that a
+# declaration does not load the proof's cryptography, the breach assessment or the sign-in tables (issue 12: a
+# `declare` in under one and a half seconds). tests/test_door_handlers.py resolves every one.
+HANDLERS: dict[str, tuple[str, str]] = {
+    "declare": ("models.lifecycle", "declare"),
+    "propose_scope": ("models.lifecycle", "propose_scope"),
+    "triage": ("models.lifecycle", "triage"),
+    "acknowledge": ("models.lifecycle", "acknowledge"),
+    "follow_up": ("models.lifecycle", "record_follow_up"),
+    "close": ("models.lifecycle", "close"),
+    "dismiss": ("models.lifecycle", "dismiss"),
+    "set_personal_data": ("models.breach_lifecycle", "set_personal_data"),
+    "rule_out_personal_data": ("models.breach_lifecycle", "set_personal_data"),
+    "assess": ("models.breach_lifecycle", "record_assessment"),
+    "decide": ("models.breach_lifecycle", "decide"),
+    "redraft": ("models.breach_lifecycle", "prepare_drafts"),
+    "file_cnil": ("models.breach_lifecycle", "record_cnil_filing"),
+    "inform_subjects": ("models.breach_lifecycle", "record_subjects_informed"),
+    "take_step": ("models.watchdog", "take_due_step"),
+    "remind_acknowledgement": ("models.watchdog", "remind_acknowledgement"),
+    "record_delivery": ("models.messaging", "record_delivery"),
+    "record_failure": ("models.messaging", "record_delivery_failure"),
+    "record_pass": ("models.watchdog", "record_pass"),
+    "sign_checkpoint": ("models.checkpoints", "record_checkpoint"),
+    "request_sign_in": ("models.access", "request_sign_in"),
+    "attach": ("models.attachments", "attach"),
 }
+
+
+def handler(command: str) -> Handler:
+    """The function that applies `command`, its module imported on first use."""
+    module, function = HANDLERS[command]
+    found: Handler = getattr(import_module(module), function)
+    return found
 
 
 def run(command: AnyCommand, actor: Person, now: pendulum.DateTime, parties: Parties | None = None) -> Any:
@@ -113,7 +125,7 @@ def execute(session: Session, command: AnyCommand, actor: Person, now: pendulum.
     _check_party(session, row, actor, incident, command, parties)
     if incident is not None:
         _check_state(session, row, incident)
-    return HANDLERS[command.name](session, command, incident, actor, parties, now)
+    return handler(command.name)(session, command, incident, actor, parties, now)
 
 
 # The free text and the instants a person gives with a command, bounded before anything is read or written.
@@ -194,7 +206,9 @@ def required_party(session: Session, rule: PartyRule, incident: Incident | None,
         handler = Party(follow_up.owner) if follow_up else handling_party(Scope(incident.scope or Scope.SHARED))
         return handler, insee
     if rule is PartyRule.CNIL_OWNER:
-        cnil = breach_lifecycle.obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
+        from models.breach_lifecycle import obligation_of  # a breach command's: see HANDLERS
+
+        cnil = obligation_of(session, incident, ObligationKind.CNIL_NOTIFICATION)
         return (Party(cnil.owner) if cnil else parties.breach.cnil_owner_for(incident.categories)), insee
     return None
 
@@ -220,9 +234,9 @@ def _check_party(session: Session, row: Transition, actor: Person, incident: Inc
 
 
 def breach_state(session: Session, incident: Incident) -> BreachState:
-    if breach_lifecycle.decision_of(session, incident) is not None:
+    if decision_of(session, incident) is not None:
         return BreachState.DECIDED
-    if breach_lifecycle.latest_assessment(session, incident) is not None:
+    if latest_assessment(session, incident) is not None:
         return BreachState.ASSESSED
     return BreachState.NONE
 
