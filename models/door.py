@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from models import access, attachments, breach_lifecycle, checkpoints, lifecycle, messaging, watchdog
+from models import access, attachments, breach_lifecycle, checkpoints, lifecycle, locks, messaging, watchdog
 from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_NOTE, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.commands import AnyCommand, Declare, OnIncident
 from models.db import in_transaction
@@ -78,6 +78,11 @@ HANDLERS: dict[str, Handler] = {
     "request_sign_in": access.request_sign_in,
     "attach": attachments.attach,
 }
+# The rows a group of commands of one kind locks after their incidents, all at once, in the lock order above.
+GROUP_LOCKS: dict[str, Callable[[Session, list[Any]], None]] = {
+    "record_delivery": messaging.lock_records,
+    "record_failure": messaging.lock_records,
+}
 
 
 def run(command: AnyCommand, actor: Person, now: pendulum.DateTime, parties: Parties | None = None) -> Any:
@@ -90,11 +95,14 @@ def run_all(commands: Sequence[AnyCommand], actor: Person, now: pendulum.DateTim
     """Several commands in one transaction (the engine recording a group of deliveries): every incident they touch
     is locked first, in the order of their ids, so that two such groups never wait on each other in a circle."""
     def work(session: Session) -> list[Any]:
-        incident_ids = sorted({command.incident_id for command in commands
-                               if isinstance(command, OnIncident) and command.incident_id is not None})
-        if incident_ids:
-            session.exec(select(Incident.id).where(col(Incident.id).in_(incident_ids)).order_by(col(Incident.id))
-                         .with_for_update()).all()
+        locks.lock(session, Incident, {command.incident_id for command in commands
+                                       if isinstance(command, OnIncident) and command.incident_id is not None})
+        # Then what each kind of command locks after its incident (a delivery: its obligation, then its messages),
+        # for the whole group at once, before any entry takes the chain head.
+        for name, lock_group in GROUP_LOCKS.items():
+            group = [command for command in commands if command.name == name]
+            if group:
+                lock_group(session, group)
         return [execute(session, command, actor, now, parties) for command in commands]
 
     return in_transaction(work)
@@ -165,11 +173,10 @@ def _check_role(row: Transition, actor: Person) -> None:
 
 
 def _lock_incident(session: Session, command: OnIncident) -> Incident | None:
-    query = select(Incident).with_for_update()
     if command.incident_id is not None:
-        incident = session.exec(query.where(Incident.id == command.incident_id)).one_or_none()
+        incident = locks.lock(session, Incident, [command.incident_id]).get(command.incident_id)
     elif command.ref is not None:
-        incident = session.exec(query.where(Incident.ref == command.ref)).one_or_none()
+        incident = session.exec(select(Incident).where(Incident.ref == command.ref).with_for_update()).one_or_none()
     else:
         return None  # an outbox record without incident (a periodic report)
     if incident is None:
