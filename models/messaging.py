@@ -30,12 +30,15 @@ def enqueue(session: Session, incident: Incident, *, template: str, step: str, r
     """Store one message per recipient; a message whose idempotency key exists already is not stored twice."""
     assert incident.id is not None
     scope_key = key or (f"{obligation.kind}#{obligation.id}" if obligation else template)
+    keys = {contact.email: f"{incident.ref}/{scope_key}/{contact.email}/{step}" for contact in recipients}
+    stored = set(session.exec(select(OutboxMessage.idempotency_key).where(
+        col(OutboxMessage.idempotency_key).in_(keys.values())))) if keys else set()
     added = []
     for contact in recipients:
-        idempotency_key = f"{incident.ref}/{scope_key}/{contact.email}/{step}"
-        exists = session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)).first()
-        if exists:
+        idempotency_key = keys[contact.email]
+        if idempotency_key in stored:
             continue
+        stored.add(idempotency_key)  # one message per recipient, should a contact be listed twice
         message = OutboxMessage(
             incident_id=incident.id, obligation_id=obligation.id if obligation else None,
             idempotency_key=idempotency_key, template=template, step=step, fulfils=fulfils,
