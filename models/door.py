@@ -92,15 +92,16 @@ def run(command: AnyCommand, actor: Person, now: pendulum.DateTime, parties: Par
 
 def run_all(commands: Sequence[AnyCommand], actor: Person, now: pendulum.DateTime,
             parties: Parties | None = None) -> list[Any]:
-    """Several commands in one transaction (the engine recording a group of deliveries): every incident they touch
-    is locked first, in the order of their ids, so that two such groups never wait on each other in a circle."""
+    """Several commands in one transaction (the engine recording a group of deliveries, proposing scopes): every
+    incident they touch is locked first, in the order of their ids, then the rows GROUP_LOCKS names, so that two such
+    groups never wait on each other in a circle."""
     def work(session: Session) -> list[Any]:
         locks.lock(session, Incident, {command.incident_id for command in commands
                                        if isinstance(command, OnIncident) and command.incident_id is not None})
-        # Then what each kind of command locks after its incident (a delivery: its obligation, then its messages),
-        # for the whole group at once, before any entry takes the chain head.
-        for name, lock_group in GROUP_LOCKS.items():
-            group = [command for command in commands if command.name == name]
+        # Then what the commands lock after their incidents (a delivery or a failure: its obligation, then its
+        # messages), for the whole group at once, before any entry takes the chain head.
+        for lock_group in dict.fromkeys(GROUP_LOCKS.values()):
+            group = [command for command in commands if GROUP_LOCKS.get(command.name) is lock_group]
             if group:
                 lock_group(session, group)
         return [execute(session, command, actor, now, parties) for command in commands]
