@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from models.clock import act_as_of, parse_instant
 from models.commands import ProposeScope, RecordPass, RemindAcknowledgement, SignCheckpoint, TakeStep
 from models.db import session_scope
-from models.door import ENGINE, run
+from models.door import ENGINE, run, run_all
 from models.errors import Refused
 from models.incident import Incident, IncidentStatus
 from models.watchdog import due_acknowledgement_reminders, due_obligations
@@ -32,17 +32,26 @@ def pass_instant(resolved: str) -> pendulum.DateTime:
     return parse_instant(resolved, "at")
 
 
+SCOPES_AT_ONCE = 25  # proposals committed together: a burst pays one transaction per group, not per incident
+
+
 def propose_scopes(incident_ids: list[int], now: pendulum.DateTime) -> list[str]:
     """Propose the scope of each incident not yet taken in; returns the references taken in now."""
     parties = load_parties()
     taken_in = []
-    for incident_id in incident_ids:
+    for start in range(0, len(incident_ids), SCOPES_AT_ONCE):
+        group = [ProposeScope(incident_id=incident_id) for incident_id in incident_ids[start:start + SCOPES_AT_ONCE]]
         try:
-            incident = run(ProposeScope(incident_id=incident_id), ENGINE, now, parties)
+            incidents = run_all(group, ENGINE, now, parties)
         except Refused:
-            continue  # taken in by another run meanwhile, or dismissed
-        if incident is not None:
-            taken_in.append(incident.ref)
+            # One of them was taken in by another run meanwhile, or dismissed: each on its own, that one refused.
+            incidents = []
+            for command in group:
+                try:
+                    incidents.append(run(command, ENGINE, now, parties))
+                except Refused:
+                    continue
+        taken_in += [incident.ref for incident in incidents if incident is not None]
     return taken_in
 
 

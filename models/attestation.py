@@ -192,7 +192,10 @@ def attest(session: Session, incident_id: int | None) -> dict[str, dict[str, str
     """The fields of the records of `incident_id` that this transaction wrote since its last entry, as written,
     flushed first so that new ones have their id. Only the fields written: a field edited beside the door is never
     re-attested by the next change of the same record (a pass, an acknowledgement) — it stays caught."""
-    session.flush()
+    # Flushed only when an audited record has changes not yet noted: a change of other rows alone (a message
+    # delivered, the entries before this one) is written with the next flush, in the same transaction.
+    if any(table_of(record) in AUDITED for record in (*session.new, *session.dirty)):
+        session.flush()
     pending: dict[int, tuple[SQLModel, set[str]]] = session.info.get("unattested", {})
     if incident_id is None or not pending:
         return {}

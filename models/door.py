@@ -22,9 +22,9 @@ from importlib import import_module
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from models import lifecycle
+from models import lifecycle, locks
 from models.bounds import MAX_CHANNEL, MAX_NAME, MAX_NOTE, MAX_REFERENCE, MAX_SHORT_TEXT, check_instant, check_text
 from models.breach_reads import decision_of, latest_assessment
 from models.commands import AnyCommand, Declare, OnIncident
@@ -83,6 +83,11 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "request_sign_in": ("models.access", "request_sign_in"),
     "attach": ("models.attachments", "attach"),
 }
+# The rows a group of commands of one kind locks after their incidents, all at once, in the lock order above.
+GROUP_LOCKS: dict[str, tuple[str, str]] = {
+    "record_delivery": ("models.messaging", "lock_records"),
+    "record_failure": ("models.messaging", "lock_records"),
+}
 
 
 def handler(command: str) -> Handler:
@@ -99,14 +104,19 @@ def run(command: AnyCommand, actor: Person, now: pendulum.DateTime, parties: Par
 
 def run_all(commands: Sequence[AnyCommand], actor: Person, now: pendulum.DateTime,
             parties: Parties | None = None) -> list[Any]:
-    """Several commands in one transaction (the engine recording a group of deliveries): every incident they touch
-    is locked first, in the order of their ids, so that two such groups never wait on each other in a circle."""
+    """Several commands in one transaction (the engine recording a group of deliveries, proposing scopes): every
+    incident they touch is locked first, in the order of their ids, then the rows GROUP_LOCKS names, so that two such
+    groups never wait on each other in a circle."""
     def work(session: Session) -> list[Any]:
-        incident_ids = sorted({command.incident_id for command in commands
-                               if isinstance(command, OnIncident) and command.incident_id is not None})
-        if incident_ids:
-            session.exec(select(Incident.id).where(col(Incident.id).in_(incident_ids)).order_by(col(Incident.id))
-                         .with_for_update()).all()
+        locks.lock(session, Incident, {command.incident_id for command in commands
+                                       if isinstance(command, OnIncident) and command.incident_id is not None})
+        # Then what the commands lock after their incidents (a delivery or a failure: its obligation, then its
+        # messages), for the whole group at once, before any entry takes the chain head.
+        for lock_group in dict.fromkeys(GROUP_LOCKS.values()):
+            group = [command for command in commands if GROUP_LOCKS.get(command.name) == lock_group]
+            if group:
+                module, function = lock_group
+                getattr(import_module(module), function)(session, group)
         return [execute(session, command, actor, now, parties) for command in commands]
 
     return in_transaction(work)
@@ -177,11 +187,10 @@ def _check_role(row: Transition, actor: Person) -> None:
 
 
 def _lock_incident(session: Session, command: OnIncident) -> Incident | None:
-    query = select(Incident).with_for_update()
     if command.incident_id is not None:
-        incident = session.exec(query.where(Incident.id == command.incident_id)).one_or_none()
+        incident = locks.lock(session, Incident, [command.incident_id]).get(command.incident_id)
     elif command.ref is not None:
-        incident = session.exec(query.where(Incident.ref == command.ref)).one_or_none()
+        incident = session.exec(select(Incident).where(Incident.ref == command.ref).with_for_update()).one_or_none()
     else:
         return None  # an outbox record without incident (a periodic report)
     if incident is None:

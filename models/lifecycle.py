@@ -16,7 +16,7 @@ from models.journal import ENGINE_ACTOR, ENGINE_PARTY, obligations_of, record, u
 from models.messaging import cancel_acknowledgement_reminders, cancel_pending, enqueue
 from models.obligation import Obligation
 from models.report import IncidentReport, ReportKind
-from models.timeline import ChainHead
+from models.timeline import lock_chain_head
 from policy import clocks
 from policy.clocks import ObligationKind
 from policy.parties import Party
@@ -40,7 +40,7 @@ def declare(session: Session, command: Declare, _incident: None, actor: Person, 
     if aware_at > now:  # parse_declaration checked the document as of the same instant; this guards other callers
         raise InvalidInput([FieldError("aware_at", "la date est dans le futur")])
     recipients = parties.operational_contacts(declared_by.other, declaration.municipality)
-    _lock_chain(session)  # serializes reference numbering with the timeline
+    lock_chain_head(session)  # serializes reference numbering with the timeline
     incident = Incident(
         ref=_next_ref(session, now),
         status=IncidentStatus.QUEUED,
@@ -237,13 +237,6 @@ def _store_report(session: Session, incident: Incident, kind: ReportKind, party:
     session.add(report)
     session.flush()
     return report
-
-
-def _lock_chain(session: Session) -> None:
-    head = session.exec(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
-    if head is None:
-        session.add(ChainHead())
-        session.flush()
 
 
 def _next_ref(session: Session, now: pendulum.DateTime) -> str:

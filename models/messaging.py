@@ -10,6 +10,7 @@ import pendulum
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, and_, col, select
 
+from models import locks
 from models.attestation import vouch
 from models.cadence import meet, open_follow_up
 from models.commands import RecordDelivery, RecordFailure
@@ -30,12 +31,15 @@ def enqueue(session: Session, incident: Incident, *, template: str, step: str, r
     """Store one message per recipient; a message whose idempotency key exists already is not stored twice."""
     assert incident.id is not None
     scope_key = key or (f"{obligation.kind}#{obligation.id}" if obligation else template)
+    keys = {contact.email: f"{incident.ref}/{scope_key}/{contact.email}/{step}" for contact in recipients}
+    stored = set(session.exec(select(OutboxMessage.idempotency_key).where(
+        col(OutboxMessage.idempotency_key).in_(keys.values())))) if keys else set()
     added = []
     for contact in recipients:
-        idempotency_key = f"{incident.ref}/{scope_key}/{contact.email}/{step}"
-        exists = session.exec(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)).first()
-        if exists:
+        idempotency_key = keys[contact.email]
+        if idempotency_key in stored:
             continue
+        stored.add(idempotency_key)  # one message per recipient, should a contact be listed twice
         message = OutboxMessage(
             incident_id=incident.id, obligation_id=obligation.id if obligation else None,
             idempotency_key=idempotency_key, template=template, step=step, fulfils=fulfils,
@@ -142,7 +146,7 @@ def renew_claims(session: Session, token: str, lease_seconds: float) -> None:
 def begin_attempt(session: Session, message_id: int, token: str, lease_seconds: float) -> OutboxMessage | None:
     """The message, counted as attempted and held a full lease from now, if the claim is still this pass's; None if
     it was cancelled, taken over after this pass's lease ran out, or settled meanwhile."""
-    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    message = locks.lock(session, OutboxMessage, [message_id]).get(message_id)
     if message is None or message.status != MessageStatus.SENDING or message.claim_token != token:
         return None
     message.attempts += 1
@@ -159,19 +163,36 @@ def release_claims(session: Session, token: str, message_ids: list[int]) -> None
 
 
 SIGN_IN_TEMPLATE = "sign_in_link"
+WITH_OBLIGATION = "message with its obligation"  # locks.note: the message's obligation and notices are locked too
+
+
+def lock_messages(session: Session, message_ids: list[int]) -> None:
+    """The messages' rows, locked after their obligations' (the door's lock order: incident, obligation, messages,
+    chain head), since delivering one may meet its obligation. Messages this transaction locked already are
+    locked with their obligations and those obligations' notices: nothing more to lock for them."""
+    wanted = [message_id for message_id in message_ids if not locks.noted(session, WITH_OBLIGATION, message_id)]
+    if not wanted:
+        return
+    obligation_ids = {obligation_id for obligation_id in session.exec(
+        select(OutboxMessage.obligation_id).where(col(OutboxMessage.id).in_(wanted))) if obligation_id is not None}
+    locks.lock(session, Obligation, obligation_ids)
+    # Meeting an obligation cancels its queued notices: their rows too, now, before the chain head.
+    undelivered = session.exec(select(OutboxMessage.id).where(
+        col(OutboxMessage.obligation_id).in_(obligation_ids), col(OutboxMessage.status).in_(UNDELIVERED))).all() \
+        if obligation_ids else []
+    locks.lock(session, OutboxMessage, [*wanted, *(message_id for message_id in undelivered if message_id)])
+    locks.note(session, WITH_OBLIGATION, wanted)
+
+
+def lock_records(session: Session, commands: list[RecordDelivery | RecordFailure]) -> None:
+    """The door's group lock for records of deliveries and failures: every message of the group at once."""
+    lock_messages(session, [command.message_id for command in commands])
 
 
 def lock_message(session: Session, message_id: int) -> OutboxMessage:
-    """The message's row, locked after its obligation's (the door's lock order: incident, obligation, messages,
-    chain head), since delivering it may meet that obligation."""
-    obligation_id = session.exec(select(OutboxMessage.obligation_id).where(OutboxMessage.id == message_id)).one()
-    if obligation_id is not None:
-        session.get(Obligation, obligation_id, with_for_update=True)
-        # Meeting the obligation cancels its queued notices: their rows too, now, before the chain head.
-        session.exec(select(OutboxMessage.id).where(OutboxMessage.obligation_id == obligation_id,
-                                                    col(OutboxMessage.status).in_(UNDELIVERED))
-                     .order_by(col(OutboxMessage.id)).with_for_update()).all()
-    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    """The message's row, locked after its obligation's (`lock_messages`)."""
+    lock_messages(session, [message_id])
+    message = locks.held(session, OutboxMessage, message_id)
     assert message is not None
     return message
 

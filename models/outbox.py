@@ -19,7 +19,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)  # None: a periodic report
-    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id", index=True)
     idempotency_key: str = Field(unique=True, max_length=400)
     template: str = Field(max_length=64)
     step: str = Field(max_length=32)

@@ -117,16 +117,9 @@ def append_entry(
     kind: str,
     payload: dict[str, Any],
 ) -> TimelineEntry:
-    """Append one entry in the caller's transaction; the caller commits it with the change it records."""
-    # The head is locked and read once per transaction: a transaction that writes many entries (a group of
-    # deliveries) keeps it until commit anyway.
-    head = session.info.get("chain_head")
-    if head is None:
-        head = session.exec(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
-        if head is None:
-            head = ChainHead()
-            session.add(head)
-        session.info["chain_head"] = head
+    """Append one entry in the caller's transaction; the caller commits it with the change it records. It is
+    written to the database with the transaction's next flush (a query, the next entry's attestation, the commit)."""
+    head = lock_chain_head(session)
     entry = TimelineEntry(
         seq=head.seq + 1,
         incident_id=incident_id,
@@ -143,8 +136,21 @@ def append_entry(
     entry.hash = entry_digest(entry)
     head.seq, head.hash = entry.seq, entry.hash
     session.add(entry)
-    session.flush()
     return entry
+
+
+def lock_chain_head(session: Session) -> ChainHead:
+    """The chain head, locked and read once per transaction: a transaction that writes many entries (a group of
+    deliveries) keeps it until commit anyway."""
+    head: ChainHead | None = session.info.get("chain_head")
+    if head is None:
+        head = session.exec(select(ChainHead).where(ChainHead.id == 1).with_for_update()).one_or_none()
+        if head is None:
+            head = ChainHead()
+            session.add(head)
+            session.flush()
+        session.info["chain_head"] = head
+    return head
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,7 @@ def _raw_rows(session: Session, after_seq: int, up_to_seq: int | None) -> Iterat
         query = query.where(columns.seq > after_seq)
     if up_to_seq is not None:
         query = query.where(columns.seq <= up_to_seq)
+    session.flush()  # entries appended in this transaction and not yet written: read on the driver's own cursor
     connection = session.connection()
     compiled = query.compile(dialect=connection.dialect)
     cursor = connection.connection.cursor()  # the DBAPI cursor, in the session's transaction

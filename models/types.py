@@ -19,18 +19,23 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
+        offset = value.utcoffset() if value.tzinfo is not None else None
+        if offset is None:
             raise ValueError("naive datetime refused: the store keeps aware instants only")
-        utc = pendulum.instance(value).in_timezone("UTC")
-        naive = datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
+        # The wall time less its offset (the offset of the fold it is in): UTC, without a timezone conversion.
+        naive = datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                         value.microsecond) - offset
         return naive if dialect.name == "sqlite" else naive.replace(tzinfo=pendulum.UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> pendulum.DateTime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=pendulum.UTC)
-        return pendulum.instance(value).in_timezone("UTC")
+            # SQLite's value is UTC already: built directly, a tenth of the cost of converting it (every instant of
+            # every row read goes through here).
+            return pendulum.DateTime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                                     value.microsecond, tzinfo=pendulum.UTC)
+        return pendulum.instance(value).in_timezone(pendulum.UTC)
 
 
 class PlainUTCDateTime(TypeDecorator[datetime]):

@@ -23,6 +23,7 @@ from sqlalchemy import select as columns
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from models import locks
 from models.cadence import NOTICE_TEMPLATES
 from models.checkpoints import CHECKPOINT_HEADER
 from models.checkpoints import header_value as checkpoint_header
@@ -321,6 +322,7 @@ class _Pass:
         messages whose claim is still this pass's. A message that cannot be composed fails alone."""
         composed: list[Composed] = []
         with read_scope() as session:
+            _held = _rows_of(session, batch)  # referenced while the batch is composed: read once, not per message
             for message_id in batch:
                 try:
                     item = self._compose(session, message_id)
@@ -332,8 +334,12 @@ class _Pass:
                     continue
                 if item is not None:
                     composed.append(item)
-        prepared = in_transaction(lambda session: [begun for item in composed
-                                                   if (begun := self._begin(session, item))])
+
+        def begin_all(session: Session) -> list[Prepared]:
+            locks.lock(session, OutboxMessage, [item.message_id for item in composed])
+            return [begun for item in composed if (begun := self._begin(session, item))]
+
+        prepared = in_transaction(begin_all)
         taken = {begun.message_id for begun in prepared}
         self._unsent.difference_update(message_id for message_id in batch if message_id not in taken)
         for begun in [begun for begun in prepared if begun.too_large]:
@@ -482,6 +488,17 @@ class _Pass:
             store_rendering(session, message, subject, text, html, ics, files)
         return Prepared(composed.message_id, composed.outgoing, composed.incident_id, composed.template,
                         composed.too_large, attempt_started)
+
+
+def _rows_of(session: Session, message_ids: list[int]) -> list[object]:
+    """The messages, their incidents and those incidents' obligations, each table in one query: the session's
+    identity map then answers the reads of composing them, for as long as the caller holds the list."""
+    messages = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids))))
+    incident_ids = {message.incident_id for message in messages if message.incident_id is not None}
+    if not incident_ids:
+        return list(messages)
+    return [*messages, *session.exec(select(Incident).where(col(Incident.id).in_(incident_ids))),
+            *session.exec(select(Obligation).where(col(Obligation.incident_id).in_(incident_ids)))]
 
 
 def _calendar(session: Session, message: OutboxMessage, ref: str, domain: str, now: pendulum.DateTime) -> str | None:
