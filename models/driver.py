@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # The latest migration's revision, read without importing Alembic (a second on every command);
 # tests/test_schema_and_read_locks.py keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 _SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
 _PSYCOPG_PREFIX = "postgresql+psycopg://"
