@@ -213,7 +213,9 @@ def held_checkpoint_problem(note_file: Path, public_key_text: str | None) -> str
         held, problem = extends(session, _read_note(note_file), _verifier(public_key_text))
     if problem is None:
         typer.echo(f"La chronologie prolonge le point de contrôle conservé ({held.size} entrées) : aucune de ses "
-                   "entrées n'a été modifiée, supprimée ni déplacée.")
+                   "entrées n'a été modifiée, supprimée ni déplacée."
+                   + (" (Signature vérifiée avec la clé publique de ce serveur : pour ne pas dépendre de lui, donnez "
+                      "la vôtre avec --public-key.)" if public_key_text is None else ""))
     return problem
 
 

@@ -133,7 +133,8 @@ def _check_tree_matches(tree: RangeHasher | Sequence[bytes], checkpoint: Checkpo
     else:
         actual = tree.range_hash(0, checkpoint.size)
     if actual != checkpoint.root:
-        raise InvalidProof(f"l'arbre ne donne pas la racine du point de contrôle de {checkpoint.size} entrées")
+        raise InvalidProof(f"les {checkpoint.size} premières entrées de la chronologie ne donnent plus la racine que "
+                           "le point de contrôle signe : elles ont été modifiées, insérées ou supprimées depuis")
 
 
 # --- Verifying (the auditor's side) --------------------------------------------------------------------------------
