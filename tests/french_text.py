@@ -77,11 +77,18 @@ def command_names() -> set[str]:
     return names(get_command(app))
 
 
+# A signed checkpoint as reports print it (c2sp.org/signed-note): origin, size, base64 root, the extension lines,
+# a blank line, then "— origin signature".
+SIGNED_NOTE = re.compile(r"^[\w.-]+\r?\n\d+\r?\n[A-Za-z0-9+/]{43}=\r?\n(?:(?:time|chain) \S+\r?\n)*\r?\n"
+                         r"(?:— \S+ \S+\r?\n?)+", re.M)
+
+
 def prose(text: str, commands: set[str] = frozenset(), help_screen: bool = False) -> str:  # type: ignore[assignment]
     """The words of a text as read: tags, entities, what is not prose and what a user types removed."""
     text = re.sub(r"<(script|style|metadata)\b.*?</\1>", " ", text, flags=re.S)
     text = re.sub(r"<code\b.*?</code>", " ", text, flags=re.S)  # technical quotes (a relay's reply) are no prose
     text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = SIGNED_NOTE.sub(" ", text)  # a signed checkpoint, printed to be copied as it is: no prose either
     text = OPTIONS.sub(" ", NOT_PROSE.sub(" ", text))
     if commands:
         text = re.sub(r"\bincidents(?: (?:" + "|".join(map(re.escape, sorted(commands, key=len, reverse=True)))

@@ -3,8 +3,10 @@ report, and every human output of the command line, holds no internal code, no E
 and only words known to the French dictionary or to the project's word list (printed)."""
 
 import asyncio
+import html
 import io
 import json
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -60,8 +62,9 @@ def mail_texts(message: EmailMessage) -> list[str]:
 
 def pdf_text(path: Path, same_as_html: str) -> str:
     """The PDF's text; a hash or an address that the page broke over two lines leaves fragments, which are dropped
-    when the same document's HTML shows them whole (as what is not prose)."""
-    whole = NOT_PROSE.findall(same_as_html)
+    when the same document's HTML shows them whole (as what is not prose, or quoted as code: a signed checkpoint)."""
+    whole = NOT_PROSE.findall(same_as_html) + [html.unescape(quoted) for quoted in
+                                               re.findall(r"<code\b[^>]*>(.*?)</code>", same_as_html, flags=re.S)]
     text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
     return " ".join(token for token in text.split() if not any(token in item for item in whole))
 
