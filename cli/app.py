@@ -4,7 +4,6 @@ Start-up: this module and the command modules load no store (SQLAlchemy, SQLMode
 import time, so that `incidents --help` answers at once; each command imports what it uses in its body
 (tests/test_cli_start_up.py)."""
 
-import gc
 import json
 import os
 import sys
@@ -66,20 +65,6 @@ def user_errors() -> Iterator[None]:
             # Never the driver's detail: it may quote the stored values (a title, a reporter's name).
             fail(f"Le registre a refusé l'opération ({type(error).__name__}) ; rien n'a été enregistré.")
         raise
-
-
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Python's cycle collector paused for one short, bounded command (a declaration): while the store's modules
-    load, it would run some two hundred times over objects that all stay alive, a tenth of a second for nothing;
-    what the command itself leaves in cycles is a few records. Restored as it was, whatever happens."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _loaded(module: str, name: str) -> tuple[type[Exception], ...]:

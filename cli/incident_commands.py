@@ -14,7 +14,6 @@ from cli.app import (
     RefArgument,
     act,
     app,
-    cycle_collection_paused,
     emit_json,
     instant,
     person,
@@ -23,6 +22,7 @@ from cli.app import (
 from cli.french import choices_help
 from cli.orchestration import Handover, hand_over
 from cli.views import scope_text
+from models.collection import cycle_collection_paused
 from policy.duplicates import duplicate_warning
 from policy.scope import SCOPE_LABELS, Scope
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState

@@ -231,23 +231,16 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
                                            "conservé." if held is not None else ". (Cohérence de l'export avec "
                                            "lui-même : contre qui l'a produit, vérifiez avec --checkpoint.)"))
         return
-    from models.attachments import unfaithful_files
-    from models.attestation import discrepancies, misfiled_entries
-    from models.db import read_scope
-    from models.timeline import verify_chain
+    from models.verification import verify_store
 
     with user_errors():
         person(by)  # any declared person may check the proof: it shows counts and hashes, nothing of an incident
-        with read_scope() as session:
-            report = verify_chain(session)
-            misfiled = misfiled_entries(session) if report.ok else []
-            differing = discrepancies(session) if report.ok else []
-            damaged = unfaithful_files(session) if report.ok else []
+        store = verify_store()
+    report = store.chain
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
-    problems = [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
-                "couvre son empreinte" for seq, ref in misfiled] + [found.text() for found in differing] + damaged
+    problems = store.problems()
     if checkpoint_file is not None:
         from cli.proof_commands import held_checkpoint_problem
 

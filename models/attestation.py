@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import JSON, Boolean, DateTime, Text, bindparam, cast, event, inspect, literal_column
 from sqlalchemy import select as select_columns
 from sqlalchemy import table as table_clause
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel
 
-from models.timeline import TimelineEntry, utc_text
+from models.timeline import TimelineEntry, driver_rows, utc_text
 from models.types import UTCDateTime
 
 STATE_KEY = "state"  # in an entry's payload: {"<table>:<id>": {"<field>": fingerprint, ...}, ...}
@@ -219,8 +220,7 @@ def _owner(record: SQLModel) -> int | None:
     return record.id if table_of(record) == "incident" else getattr(record, "incident_id", None)  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class Stored:
+class Stored(NamedTuple):  # a tuple: `verify` builds one for every record of the store
     """A record as stored (or exported): the incident it belongs to, the fingerprints of its audited fields, and
     whether an entry must attest it (a queued message need not: only what was delivered is)."""
 
@@ -231,41 +231,109 @@ class Stored:
 
 def compare(entries: Iterable[tuple[int, str | None, Any]], records: Mapping[str, Stored],
             incident_ref: str | None = None) -> list[Discrepancy]:
-    """What the entries attest, against the records: every record whose fields differ from the latest attestation
-    of each, every attested record gone or now under another incident, every attestation made by an entry of
-    another incident than the record's first one, and every record that no entry attests although its incident's
-    scheme says one must. `entries` are (sequence number, incident reference the hash covers, payload) in order;
-    with `incident_ref`, only that incident's records are judged."""
-    attested: dict[str, dict[str, tuple[int, str]]] = {}  # record → field → (entry, fingerprint)
-    owners: dict[str, str | None] = {}  # record → the incident of the first entry attesting it
-    schemes: dict[str | None, int] = {}  # incident → its attestation scheme
-    found = []
+    """What the entries attest, against the records (`Attestations.against`). `entries` are (sequence number,
+    incident reference the hash covers, payload) in order; with `incident_ref`, only that incident's records are
+    judged."""
+    attestations = Attestations()
     for seq, ref, payload in entries:
+        attestations.add(seq, ref, payload)
+    return attestations.against(records.items(), incident_ref)
+
+
+class Attestations:
+    """What the entries attest, gathered in their order: for each record, the incident of the first entry attesting
+    it, the latest fingerprint of each field, and which entry gave it."""
+
+    def __init__(self) -> None:
+        # record → [incident of its first attestation, latest fingerprint of each field, last entry attesting it,
+        # the entry of each field's latest fingerprint or None while a single entry attests it]. Kept this compact
+        # (one merged mapping, not every attestation) because `verify` holds those of a million entries at once.
+        self.records: dict[str, list[Any]] = {}
+        self.schemes: dict[str | None, int] = {}  # incident → its attestation scheme
+        self.moved: list[Discrepancy] = []
+        self._judged: list[Discrepancy] = []
+        self._unattested: list[Discrepancy] = []
+        self._seen: set[str] = set()
+
+    def add(self, seq: int, ref: str | None, payload: Any) -> None:
+        """One entry, in order: its attestations, if its payload has any."""
+        if type(payload) is str and _STATE_MARK not in payload:
+            return
+        records = self.records
         for key, fields in _states(payload):
-            if not isinstance(fields, dict) or owners.setdefault(key, ref) != ref:
-                found.append(Discrepancy(ref, key, (), seq, moved=True))
+            attested = records.get(key)
+            if type(fields) is not dict or (attested is not None and attested[0] != ref):
+                self.moved.append(Discrepancy(ref, key, (), seq, moved=True))
+            elif attested is None:
+                records[key] = [ref, fields, seq, None] if fields else [ref, {}, 0, None]
+            elif fields:
+                latest, entries = attested[1], attested[3]
+                if entries is None:  # attested a second time: from now on, each field's own entry
+                    attested[1] = latest = dict(latest)  # the first mapping is the payload's: left as it was
+                    attested[3] = entries = dict.fromkeys(latest, attested[2])
+                latest.update(fields)
+                entries.update(dict.fromkeys(fields, seq))
+                attested[2] = seq
+            else:
                 continue
-            for name, value in fields.items():
-                attested.setdefault(key, {})[name] = (seq, str(value))
-            if key.startswith("incident:") and "declared_at" in fields:  # its creation, every field attested
-                schemes[ref] = _scheme_of(fields.get(SCHEME_FIELD))
-    for key, fields in attested.items():
-        record = records.get(key)
-        if record is None or record.incident_ref != owners[key]:
-            found.append(Discrepancy(owners[key], key, (), max(seq for seq, _ in fields.values())))
-            continue
+            if fields and "declared_at" in fields and key.startswith("incident:"):  # its creation: every field
+                self.schemes[ref] = _scheme_of(fields.get(SCHEME_FIELD))
+
+    def agrees(self, key: str, incident_ref: str | None, names: tuple[str, ...], fingerprints: list[str]) -> bool:
+        """Whether a record is attested, under its incident, with exactly these fingerprints of these fields as
+        the latest: the common case, checked without building anything (`judge` says what differs otherwise)."""
+        attested = self.records.get(key)
+        if attested is None or attested[0] != incident_ref or list(map(attested[1].get, names)) != fingerprints:
+            return False
+        self._seen.add(key)
+        return True
+
+    def judge(self, key: str, record: Stored) -> None:
+        """One record against what the entries attest of it."""
+        attested = self.records.get(key)
+        if attested is None or not attested[1]:
+            scheme = self.schemes.get(record.incident_ref)
+            if record.must_be_attested and scheme is not None \
+                    and key.partition(":")[0] in SCHEME_TABLES.get(scheme, SCHEME_TABLES[SCHEME]):
+                self._unattested.append(Discrepancy(record.incident_ref, key, (), 0, unattested=True))
+            return
+        owner, latest, last, entries = attested
+        self._seen.add(key)
+        if record.incident_ref != owner:
+            self._judged.append(Discrepancy(owner, key, (), last))
+            return
+        if record.fingerprints.items() <= latest.items():  # every field attested as stored
+            return
         changed = tuple(name for name, value in record.fingerprints.items()
-                        if name in fields and fields[name][1] != value)
+                        if name in latest and str(latest[name]) != value)
         if changed:
-            found.append(Discrepancy(record.incident_ref, key, changed, max(fields[name][0] for name in changed)))
-    for key, record in records.items():
-        scheme = schemes.get(record.incident_ref)
-        if key not in attested and record.must_be_attested and scheme is not None \
-                and key.partition(":")[0] in SCHEME_TABLES.get(scheme, SCHEME_TABLES[SCHEME]):
-            found.append(Discrepancy(record.incident_ref, key, (), 0, unattested=True))
-    if incident_ref is not None:
-        found = [item for item in found if item.incident_ref == incident_ref]
-    return sorted(found, key=lambda item: item.attested_by)
+            self._judged.append(Discrepancy(owner, key, changed,
+                                            last if entries is None else max(entries[name] for name in changed)))
+
+    def found(self, incident_ref: str | None = None) -> list[Discrepancy]:
+        """Once every record is judged: every record whose fields differ from the latest attestation of each, every
+        attested record gone or now under another incident, every attestation made by an entry of another incident
+        than the record's first one, and every record that no entry attests although its incident's scheme says one
+        must; in the order of the entries that attest them. With `incident_ref`, only that incident's."""
+        judged = self._judged + [Discrepancy(attested[0], key, (), attested[2])
+                                 for key, attested in self.records.items()
+                                 if attested[1] and key not in self._seen]
+        if judged:
+            order = {key: number for number, key in enumerate(self.records)}
+            judged.sort(key=lambda item: order[item.record])
+        found = [*self.moved, *judged, *self._unattested]
+        if incident_ref is not None:
+            found = [item for item in found if item.incident_ref == incident_ref]
+        return sorted(found, key=lambda item: item.attested_by)
+
+    def against(self, records: Iterable[tuple[str, Stored]], incident_ref: str | None = None) -> list[Discrepancy]:
+        """`found`, once each of these records is judged."""
+        for key, record in records:
+            self.judge(key, record)
+        return self.found(incident_ref)
+
+
+_STATE_MARK = f'"{STATE_KEY}":'
 
 
 def _scheme_of(value: Any) -> int:
@@ -278,15 +346,24 @@ def _scheme_of(value: Any) -> int:
         else SCHEME
 
 
-def _states(payload: Any) -> list[tuple[str, Any]]:
+def _loads(text: str) -> Any:
+    """JSON text read by orjson (`verify` reads every entry's payload: twice as fast as the standard library), or
+    by the standard library for what orjson refuses and it accepts (NaN, a lone surrogate)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _states(payload: Any) -> Iterable[tuple[str, Any]]:
     """The attestations in an entry's payload (stored as JSON text, or already read); none if it is not JSON:
     the chain's check reports such an entry itself."""
     try:
-        document = json.loads(payload) if isinstance(payload, str) else payload
+        document = _loads(payload) if isinstance(payload, str) else payload
     except ValueError:
         return []
-    states = document.get(STATE_KEY) or {} if isinstance(document, dict) else {}
-    return list(states.items()) if isinstance(states, dict) else []
+    states = document.get(STATE_KEY) if type(document) is dict else None
+    return states.items() if type(states) is dict else ()
 
 
 @cache
@@ -356,20 +433,34 @@ def _models() -> dict[str, type[SQLModel]]:
     return {str(model.__tablename__): model for model in models}
 
 
-def discrepancies(session: Session, incident_id: int | None = None) -> list[Discrepancy]:
-    """`compare` on the store: every audited record (of one incident, or all) against the entries that attest."""
+def discrepancies(session: Session, incident_id: int | None = None,
+                  attestations: Attestations | None = None) -> list[Discrepancy]:
+    """Every audited record (of one incident, or all) against the entries that attest. `attestations`: those
+    gathered already while the chain was checked (`verify_chain`'s `on_entry`), rather than reading the entries
+    again; they are judged in the process, once."""
+    refs = _incident_refs(session)
+    incident_ref = refs.get(incident_id) if incident_id is not None else None
+    if attestations is None:
+        attestations = Attestations()
+        for seq, ref, payload in _attesting_entries(session, incident_id is not None, incident_ref):
+            attestations.add(seq, ref, payload)
+    for key, ref, names, fingerprints, must in _stored_fingerprints(session, refs, incident_id):
+        if not attestations.agrees(key, ref, names, fingerprints):
+            attestations.judge(key, Stored(ref, dict(zip(names, fingerprints, strict=True)), must))
+    return attestations.found(incident_ref)
+
+
+def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: str | None) -> Any:
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
-    # A text search first (PostgreSQL's json has no LIKE: cast); `compare` reads the JSON of each match.
+    # A text search first (PostgreSQL's json has no LIKE: cast); `Attestations.add` reads the JSON of each match.
     text = cast(columns.payload, Text)
     query = select_columns(columns.seq, columns.incident_ref, text).where(
         text.contains(f'"{STATE_KEY}"')).order_by(columns.seq)
-    refs = _incident_refs(session)
-    if incident_id is not None:
+    if of_one_incident:
         # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
         # an entry of this incident shown under another still attests this incident's records.
-        query = query.where(columns.incident_ref == refs.get(incident_id))
-    return compare(session.execute(query), dict(_stored(session, refs, incident_id)),
-                   refs.get(incident_id) if incident_id is not None else None)
+        query = query.where(columns.incident_ref == incident_ref)
+    return session.execute(query)
 
 
 def _incident_refs(session: Session) -> dict[int, str]:
@@ -377,27 +468,45 @@ def _incident_refs(session: Session) -> dict[int, str]:
     return {row[0]: row[1] for row in session.execute(select_columns(incidents.id, incidents.ref))}
 
 
-def _stored(session: Session, refs: Mapping[int, str], incident_id: int | None) -> Iterator[tuple[str, Stored]]:
-    """Every audited record (of one incident, or all), its audited columns only, as the database driver gives them
-    (no model objects, no conversions: `verify` reads every record of the store)."""
+MEMO_LIMIT = 200_000  # fingerprints remembered per column (a value met again is not hashed again), at most
+
+
+def _stored_fingerprints(session: Session, refs: Mapping[int, str], incident_id: int | None
+                         ) -> Iterator[tuple[str, str | None, tuple[str, ...], list[str], bool]]:
+    """Every audited record (of one incident, or all): its key, its incident, its audited fields (the derived ones
+    last) and their fingerprints, and whether an entry must attest it. Read as the database driver gives the
+    columns (no model objects: `verify` reads every record of the store). Most values recur (nothing, a state, a
+    party, the same instant): each column remembers the fingerprints of the texts it has met."""
     for table in _models():
         owner = "id" if table == "incident" else "incident_id"
-        names = AUDITED[table]
-        query: Any = select_columns(*(literal_column(name) for name in ("id", owner, *names))).select_from(
+        columns = AUDITED[table]
+        names = (*columns, *DERIVED.get(table, ()))
+        query: Any = select_columns(*(literal_column(name) for name in ("id", owner, *columns))).select_from(
             table_clause(table))
         if incident_id is not None:
             query = query.where(literal_column(owner) == bindparam("owner", incident_id))
-        fingerprints = [_raw_fingerprinter(table, name) for name in AUDITED[table]]
-        width = len(fingerprints)
-        files = files_digest(session, None, incident_id) if table in DERIVED else {}
-        for row in session.execute(query):
-            values = row[2:2 + width]
+        fingerprinters = [_raw_fingerprinter(table, name) for name in columns]
+        memos: list[dict[Any, str]] = [{} for _ in columns]
+        files = files_digest(session, None, incident_id) if table in DERIVED else None
+        prefix = f"{table}:"
+        for row in driver_rows(session, query):
+            values = row[2:]
+            try:
+                found: list[Any] = list(map(dict.get, memos, values))
+            except TypeError:  # a value the driver gives as a list or a mapping (PostgreSQL's JSON)
+                found = [None] * len(columns)
+            number = -1
+            while None in found[number + 1:]:
+                number = found.index(None, number + 1)
+                value = values[number]
+                found[number] = computed = fingerprinters[number](value)
+                memo = memos[number]
+                if (value is None or type(value) is str) and len(memo) < MEMO_LIMIT:
+                    memo[value] = computed
+            if files is not None:
+                found.append(fingerprint(files.get(row[0], [])))
             must = table != "outbox_message" or values[-1] == "sent"  # only what left must be attested
-            stored = {name: fingerprinted(value) for name, fingerprinted, value
-                      in zip(AUDITED[table], fingerprints, values, strict=True)}
-            if table in DERIVED:
-                stored[FILES_FIELD] = fingerprint(files.get(row[0], []))
-            yield f"{table}:{row[0]}", Stored(refs.get(row[1]) if row[1] is not None else None, stored, must)
+            yield prefix + str(row[0]), refs.get(row[1]) if row[1] is not None else None, names, found, must
 
 
 def files_digest(session: Session | OrmSession, message_ids: list[int] | None,

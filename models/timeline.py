@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -163,8 +163,11 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
+def verify_chain(session: Session, up_to_seq: int | None = None,
+                 on_entry: Callable[[int, str | None, Any], None] | None = None) -> ChainReport:
     """Recompute every link (up to `up_to_seq` if given); report the first entry whose content or link fails.
+    `on_entry` is given each entry that holds (sequence number, incident reference, payload as read), in order: the
+    records' check reads the attestations in the same pass.
 
     Rows are streamed in batches as the database driver gives them, without SQLAlchemy's processing: a million
     entries must verify in seconds. Each entry's canonical text is written directly (`_canonical_text`, the same text
@@ -182,6 +185,8 @@ def verify_chain(session: Session, up_to_seq: int | None = None) -> ChainReport:
             problem = "contenu modifié : l'empreinte ne correspond plus"
         if problem:
             return ChainReport(False, count, prev_hash, seq, ref, problem)
+        if on_entry is not None:
+            on_entry(seq, ref, payload)
         prev_hash, expected_seq, count = stored_hash, expected_seq + 1, count + 1
     if up_to_seq is not None:
         ok = count == up_to_seq
@@ -216,13 +221,19 @@ def _raw_rows(session: Session, after_seq: int, up_to_seq: int | None) -> Iterat
         query = query.where(columns.seq > after_seq)
     if up_to_seq is not None:
         query = query.where(columns.seq <= up_to_seq)
-    session.flush()  # entries appended in this transaction and not yet written: read on the driver's own cursor
+    yield from driver_rows(session, query)
+
+
+def driver_rows(session: Session, query: Any, batch: int = VERIFY_BATCH) -> Iterator[tuple[Any, ...]]:
+    """The rows of `query` as the database driver gives them, in batches, on the session's connection and in its
+    transaction, without SQLAlchemy's processing of each row (`verify` reads every entry and record of the store)."""
+    session.flush()  # rows written in this transaction and not yet sent: read on the driver's own cursor
     connection = session.connection()
     compiled = query.compile(dialect=connection.dialect)
     cursor = connection.connection.cursor()  # the DBAPI cursor, in the session's transaction
     try:
         cursor.execute(str(compiled), _driver_parameters(compiled, connection.dialect))
-        while rows := cursor.fetchmany(VERIFY_BATCH):
+        while rows := cursor.fetchmany(batch):
             yield from rows
     finally:
         cursor.close()

@@ -203,3 +203,12 @@ def write_declaration(folder: Path, name: str = "declaration.yaml", **changes: A
     path = folder / name
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+@pytest.fixture(params=["one process", "two processes"])
+def verify_processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`incidents verify` as it runs on a small store (one process), and as it runs on a large one: the chain
+    checked in a second process while this one checks the records (models/verification.py)."""
+    if request.param == "two processes":
+        monkeypatch.setattr("models.verification.PARALLEL_FROM", 0)
+    return str(request.param)

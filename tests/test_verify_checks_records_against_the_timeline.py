@@ -2,10 +2,17 @@
 a record edited beside the door — an incident's title, an obligation's due time, a decision's answer — and an entry
 moved to another incident, even though the chain of hashes itself is intact."""
 
+import pytest
+
 from tests.conftest import DPD, MUNICIPALITY_REFERENT
 from tests.store_probe import execute
 from tests.test_breach_decision import BREACH, assess
 from tests.walkers import declared, timeline_of
+
+
+@pytest.fixture(autouse=True)
+def both_ways(verify_processes: str) -> None:
+    """Every check here, in one process and with the chain checked in a second one."""
 
 AT = "2026-11-28T10:00:00+01:00"
 

@@ -2,8 +2,15 @@
 
 import json
 
+import pytest
+
 from tests.store_probe import execute
 from tests.walkers import declared, timeline_of
+
+
+@pytest.fixture(autouse=True)
+def both_ways(verify_processes: str) -> None:
+    """Every check here, in one process and with the chain checked in a second one."""
 
 
 def test_an_untouched_chain_verifies(cli, tmp_path):
