@@ -7,7 +7,8 @@ has two cores at least. Each reads in a read transaction of its own, so each see
 """
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -52,10 +53,17 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
                 chain = verify_chain(session, on_entry=attestations.add)
                 return StoreCheck(chain, *_records(session, attestations)) if chain.ok else StoreCheck(chain)
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as other:
-            chain_checked = other.submit(chain_of, url)
+            try:
+                chain_checked: Future[tuple[ChainReport, list[tuple[int, str | None]]]] | None = \
+                    other.submit(chain_of, url)
+            except OSError:  # no second process could start: the chain here, after the records
+                chain_checked = None
             with read_scope(url) as session:
                 differing, damaged = discrepancies(session), unfaithful_files(session)
-            chain, misfiled = chain_checked.result()
+            try:
+                chain, misfiled = chain_checked.result() if chain_checked is not None else chain_of(url)
+            except BrokenProcessPool:  # the second process died (killed, out of memory): the chain here instead
+                chain, misfiled = chain_of(url)
         return StoreCheck(chain, misfiled, differing, damaged) if chain.ok else StoreCheck(chain)
 
 

@@ -1,0 +1,64 @@
+"""Over a large store, `incidents verify` checks the chain in a second process while it checks the records
+(models/verification.py). It must find exactly what the one-process check finds, and still check the chain when no
+second process can start."""
+
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from models.verification import verify_store
+from tests.store_probe import execute
+from tests.walkers import declared, timeline_of
+
+AT = "2026-11-28T10:00:00+01:00"
+
+
+def both(url: str) -> tuple[list[str], list[str], bool, int]:
+    """The problems found, in one process and in two; whether the chain holds; its length (the two agree)."""
+    alone, shared = verify_store(url, parallel_from=10**9), verify_store(url, parallel_from=0)
+    assert (alone.chain.ok, alone.chain.entries, alone.chain.head_hash, alone.chain.first_bad_seq) == \
+           (shared.chain.ok, shared.chain.entries, shared.chain.head_hash, shared.chain.first_bad_seq)
+    return alone.problems(), shared.problems(), alone.chain.ok, alone.chain.entries
+
+
+def test_two_processes_find_what_one_finds(cli, store, tmp_path):
+    url = f"sqlite:///{store}"
+    refs = [declared(cli, tmp_path, at=AT, title=f"Incident {number}")["ref"] for number in range(3)]
+    alone, shared, ok, entries = both(url)
+    assert ok and alone == shared == [] and entries == sum(len(timeline_of(cli, ref)) for ref in refs)
+
+    execute(store, "UPDATE incident SET title = 'Rien de grave' WHERE ref = ?", refs[1])
+    execute(store, "UPDATE obligation SET due_at = '2027-01-01 00:00:00.000000' WHERE id = 1")
+    execute(store, "UPDATE timeline_entry SET incident_id = (SELECT id FROM incident WHERE ref = ?) WHERE seq = ?",
+            refs[2], timeline_of(cli, refs[0])[0]["seq"])
+    alone, shared, ok, _ = both(url)
+    assert ok and alone == shared and len(alone) == 3, alone
+    assert any("(modifié hors de la porte unique : titre)" in problem for problem in alone)
+    assert any("(modifiée hors de la porte unique : échéance)" in problem for problem in alone)
+
+    execute(store, "UPDATE timeline_entry SET actor = 'quelqu''un' WHERE seq = 2")
+    alone, shared, ok, entries = both(url)
+    assert not ok and entries == 1 and alone == shared == []  # a broken chain: its records are not judged
+
+
+def test_the_chain_is_checked_here_when_no_second_process_can_start(cli, store, tmp_path, monkeypatch):
+    url = f"sqlite:///{store}"
+    declared(cli, tmp_path, at=AT)
+    execute(store, "UPDATE timeline_entry SET actor = 'quelqu''un' WHERE seq = 2")
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refused)
+    check = verify_store(url, parallel_from=0)
+    assert not check.chain.ok and check.chain.first_bad_seq == 2
+
+
+@pytest.mark.parametrize("processes", [10**9, 0])
+def test_verify_leaves_the_cycle_collector_as_it_found_it(cli, store, tmp_path, processes):
+    import gc
+
+    declared(cli, tmp_path, at=AT)
+    assert gc.isenabled()
+    verify_store(f"sqlite:///{store}", parallel_from=processes)
+    assert gc.isenabled()
