@@ -6,6 +6,7 @@ import typer
 
 from cli.app import app, fail
 from cli.french import FrenchTyper
+from models.errors import cause
 from settings.env import database_url
 
 db_app = FrenchTyper(help="Schéma du registre.", no_args_is_help=True)
@@ -24,7 +25,7 @@ def upgrade() -> None:
         before = migrate(configured_engine(url))
     except (ArgumentError, NoSuchModuleError, OperationalError) as error:
         fail(str(StoreUnavailable(f"Base de données inaccessible ({shown_url(url)}, réglée par "
-                                  f"INCIDENTS_DATABASE_URL) : {type(error).__name__}.")))
+                                  f"INCIDENTS_DATABASE_URL) : {cause(error)}.")))
     if before == SCHEMA_HEAD:
         typer.echo(f"Le registre est déjà à jour (schéma en version {SCHEMA_HEAD}) ; rien n'a été changé.")
     else:

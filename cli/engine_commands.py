@@ -11,6 +11,7 @@ import typer
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
 from cli.orchestration import use_served_api
 from cli.views import watch_step_text
+from models.errors import cause
 from rendering.formats import counted, paris_datetime
 from settings.env import check_settings
 
@@ -97,7 +98,7 @@ def _run_pass(now: "pendulum.DateTime", at: str | None) -> dict[str, Any]:
             with user_errors():
                 raise
         except Exception as error:  # noqa: BLE001 - the store holds the work: the same pass runs without Prefect
-            typer.echo(f"Prefect n'a pas pu faire la passe ({type(error).__name__}) : passe faite directement, sans "
+            typer.echo(f"Prefect n'a pas pu faire la passe ({cause(error)}) : passe faite directement, sans "
                        "orchestration.", err=True)
     else:
         typer.echo("Aucun service en marche : passe faite directement, sans orchestration.", err=True)

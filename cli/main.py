@@ -14,6 +14,7 @@ from cli import (  # noqa: F401
 )
 from cli.app import app
 from cli.crash_log import log_unexpected
+from models.errors import cause
 
 __all__ = ["app", "run"]
 
@@ -25,7 +26,7 @@ def run() -> None:
         app()
     except Exception as error:  # noqa: BLE001 - the last net, after every foreseen error got its French message
         log = log_unexpected(" ".join(sys.argv[1:2]))
-        print(f"Erreur inattendue ({type(error).__name__}) ; la transaction en cours n'a pas été enregistrée. "
+        print(f"Erreur inattendue ({cause(error)}) ; la transaction en cours n'a pas été enregistrée. "
               f"Le détail est consigné pour l'administrateur dans {log}.", file=sys.stderr)
         sys.exit(70)
     finally:

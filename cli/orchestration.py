@@ -20,6 +20,7 @@ from typing import Any
 
 import typer
 
+from models.errors import cause
 from settings.env import var_dir
 
 
@@ -137,7 +138,7 @@ def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Han
             return Handover.TRIGGERED
         return asyncio.run(_run_through_prefect(flow_name, incident_id, ref, at))  # nobody serves it: run it here
     except Exception as error:  # noqa: BLE001 - the store holds the work; orchestration is retried later
-        typer.echo(f"Orchestration indisponible ({type(error).__name__}).", err=True)
+        typer.echo(f"Orchestration indisponible ({cause(error)}).", err=True)
         return Handover.QUEUED
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.app import ByOption, RefArgument, app, fail, person, user_errors
+from models.errors import cause
 
 if TYPE_CHECKING:
     from models.checkpoints import SignedCheckpoint
@@ -27,7 +28,7 @@ def _write(text: str, output: Path | None) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        fail(f"Refusé : champ « --output » : écriture impossible ({error.strerror}).", 2)
+        fail(f"Refusé : champ « --output » : écriture impossible ({cause(error)}).", 2)
     typer.echo(f"Écrit dans {output}.")
 
 
@@ -234,7 +235,7 @@ def timestamp_check(note_file: Path, token_file: Path, ca_file: Path | None) -> 
     try:
         token = token_file.read_bytes()
     except OSError as error:
-        fail(f"Refusé : option « --timestamp » : le fichier « {token_file} » est illisible ({error.strerror}).", 2)
+        fail(f"Refusé : option « --timestamp » : le fichier « {token_file} » est illisible ({cause(error)}).", 2)
     with contextlib.suppress(binascii.Error, ValueError):  # the JSON's base64 text, pasted into a file, is accepted
         token = base64.b64decode(token.strip(), validate=True)
     ca_path = ca_file or (Path(os.environ[TSA_CA_FILE_SETTING]) if os.environ.get(TSA_CA_FILE_SETTING) else None)

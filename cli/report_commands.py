@@ -14,6 +14,7 @@ import typer
 from cli.app import AtOption, ByOption, JsonOption, RefArgument, app, emit_json, fail, instant, person, user_errors
 from cli.french import FrenchTyper
 from cli.views import formats_help
+from models.errors import cause
 
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Fichier de sortie (sinon la sortie "
                                                                           "standard).")]
@@ -60,7 +61,7 @@ def emit(text: str | bytes, output: Path | None) -> None:
         else:
             output.write_text(text, encoding="utf-8")
     except OSError as error:
-        fail(f"Refusé : champ « --output » : écriture impossible ({error.strerror or type(error).__name__}).", 2)
+        fail(f"Refusé : champ « --output » : écriture impossible ({cause(error)}).", 2)
     typer.echo(f"Écrit : {output}")
 
 
@@ -220,7 +221,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
             with export_file.open(encoding="utf-8") as lines:
                 check = verify_export(lines, held)
         except (OSError, UnicodeDecodeError, RecursionError, MemoryError) as error:
-            fail(f"Refusé : champ « --export » : fichier illisible ({type(error).__name__}).", 2)
+            fail(f"Refusé : champ « --export » : fichier illisible ({cause(error)}).", 2)
         if check.records:
             fail("Export intègre ligne à ligne, mais ses enregistrements ne correspondent plus à sa chronologie :\n"
                  + "\n".join(f"  - {problem}" for problem in check.records))

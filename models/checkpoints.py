@@ -27,7 +27,7 @@ import pendulum
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
-from models.errors import Refused
+from models.errors import Refused, cause
 from models.timeline import ChainHead, TimelineEntry, canonical_texts
 from models.types import UTCDateTime
 from proof.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
@@ -223,7 +223,7 @@ def countersign_if_configured(note: str) -> tuple[str | None, str | None]:
     except TimestampError as error:
         problem = str(error)
     except Exception as error:  # a library's surprise is still only a missing timestamp
-        problem = f"l'horodatage a échoué ({type(error).__name__})"
+        problem = f"l'horodatage a échoué ({cause(error)})"
     logging.getLogger(__name__).warning("Point de contrôle signé sans horodatage : %s.", problem)
     return None, problem
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlmodel import Session, create_engine
 
 from models.driver import SCHEMA_HEAD
+from models.errors import cause
 from models.types import canonical_json
 from settings.env import database_url
 
@@ -42,7 +43,7 @@ def get_engine(url: str | None = None) -> Engine:
                 _require_current_schema(engine)
         except (ArgumentError, NoSuchModuleError, OperationalError) as error:
             raise StoreUnavailable(f"Base de données inaccessible ({shown_url(url)}, réglée par "
-                                   f"INCIDENTS_DATABASE_URL) : {type(error).__name__}.") from error
+                                   f"INCIDENTS_DATABASE_URL) : {cause(error)}.") from error
         _engines[url] = engine
     return _engines[url]
 

@@ -26,3 +26,43 @@ class Refused(Exception):
 
 class NotFound(Exception):
     """No such incident."""
+
+
+# What went wrong, in French, for an error a user cannot fix by changing their input (the store, the network, a
+# file): its class name is not for them, and its message may quote stored values. First match along the class's
+# ancestry; the class itself stays in the administrator's log.
+CAUSES = {
+    "IntegrityError": "une contrainte d'intégrité n'est pas respectée",
+    "DataError": "une valeur est refusée par la base de données",
+    "ProgrammingError": "requête refusée par la base de données",
+    "InterfaceError": "connexion à la base de données rompue",
+    "OperationalError": "base de données inaccessible ou occupée",
+    "DatabaseError": "erreur de la base de données",
+    "ArgumentError": "adresse de base de données mal formée",
+    "NoSuchModuleError": "type de base de données inconnu",
+    "URLError": "serveur injoignable",
+    "HTTPStatusError": "le serveur a répondu par une erreur",
+    "ConnectError": "connexion refusée",
+    "ConnectionRefusedError": "connexion refusée",
+    "ConnectionError": "connexion impossible",
+    "TimeoutException": "délai dépassé",
+    "TimeoutError": "délai dépassé",
+    "PermissionError": "permission refusée",
+    "FileNotFoundError": "fichier introuvable",
+    "IsADirectoryError": "c'est un dossier, pas un fichier",
+    "UnicodeDecodeError": "texte qui n'est pas en UTF-8",
+    "UnicodeError": "caractères mal encodés",
+    "JSONDecodeError": "JSON illisible",
+    "RecursionError": "structure trop imbriquée",
+    "MemoryError": "mémoire insuffisante",
+    "OSError": "erreur du système",
+    "ValueError": "valeur invalide",
+}
+
+
+def cause(error: BaseException) -> str:
+    """`error` told in French, without its class name (CAUSES); "erreur interne" for one nobody foresaw."""
+    for kind in type(error).__mro__:
+        if kind.__name__ in CAUSES:
+            return CAUSES[kind.__name__]
+    return "erreur interne"

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException  # FastAPI's is a subclass; routing raises this one
 
 from models.db import StoreUnavailable
-from models.errors import InvalidInput, NotFound, Refused
+from models.errors import InvalidInput, NotFound, Refused, cause
 from portal import api, audit, breach, incidents, signin, tokens
 from portal.security import GuardedRequests, SecurityHeaders
 from portal.web import NEXT_COOKIE, CsrfRefused, SignInRequired, render, served_over_https
@@ -113,7 +113,7 @@ def _errors(app: FastAPI) -> None:
     def unavailable(request: Request, error: Exception) -> Response:
         # Never the driver's detail: it may quote stored values.
         message = str(error) if not isinstance(error, SQLAlchemyError) else \
-            f"Le registre a refusé l'opération ({type(error).__name__}) ; rien n'a été enregistré."
+            f"Le registre a refusé l'opération ({cause(error)}) ; rien n'a été enregistré."
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=503)
         return render(request, "error.html.j2", {"title": "Service indisponible", "message": message}, status=503)

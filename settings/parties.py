@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
 
+from models.errors import cause
 from policy.parties import Party
 from policy.retry import RetryPolicy
 from policy.steps import StepPolicy
@@ -213,7 +214,7 @@ def _load(path: Path) -> Parties:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise PartiesConfigError(f"Fichier de configuration des parties illisible : {path} ({error.strerror}).") \
+        raise PartiesConfigError(f"Fichier de configuration des parties illisible : {path} ({cause(error)}).") \
             from error
     except yaml.YAMLError as error:
         raise PartiesConfigError(f"Fichier de configuration des parties invalide : {path} ({error}).") from error

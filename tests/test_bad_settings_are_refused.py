@@ -19,7 +19,7 @@ def test_a_missing_parties_file_is_named_before_any_flow_runs(plain_cli, monkeyp
     result = plain_cli("watch")
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"Fichier de configuration des parties illisible : {tmp_path / 'parties.yaml'} "
-                                     "(No such file or directory).")
+                                     "(fichier introuvable).")
 
 
 @pytest.mark.parametrize(("name", "value"), [("INCIDENTS_SMTP_PORT", "abc"), ("INCIDENTS_SMTP_PORT", "99999"),
