@@ -264,7 +264,8 @@ class Attestations:
             attested = records.get(key)
             if type(fields) is not dict or (attested is not None and attested[0] != ref):
                 self.moved.append(Discrepancy(ref, key, (), seq, moved=True))
-            elif attested is None:
+                continue
+            if attested is None:
                 records[key] = [ref, fields, seq, None] if fields else [ref, {}, 0, None]
             elif fields:
                 latest, entries = attested[1], attested[3]
