@@ -11,6 +11,7 @@ from typing import Any
 import pendulum
 from sqlalchemy import JSON, Column, String, event, type_coerce
 from sqlalchemy import select as select_columns
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Field, Session, SQLModel, select
@@ -173,15 +174,15 @@ def verify_chain(session: Session, up_to_seq: int | None = None,
     entries must verify in seconds. Each entry's canonical text is written directly (`_canonical_text`, the same text
     `digest` hashes)."""
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    for seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev, stored_hash in \
-            _raw_rows(session, 0, up_to_seq):
+    entries = _hashed_in_sqlite(session, up_to_seq) if on_entry is None and _is_sqlite(session) else \
+        _hashed_here(session, up_to_seq)
+    for seq, ref, payload, stored_prev, stored_hash, holds in entries:
         problem = None
         if seq != expected_seq:
             problem = f"entrée n° {expected_seq} manquante"
         elif stored_prev != prev_hash:
             problem = "lien vers l'entrée précédente rompu"
-        elif not _holds_safely(stored_hash, seq, ref, occurred_at, recorded_at, actor, party, kind, payload,
-                               stored_prev):
+        elif not holds:
             problem = "contenu modifié : l'empreinte ne correspond plus"
         if problem:
             return ChainReport(False, count, prev_hash, seq, ref, problem)
@@ -196,6 +197,55 @@ def verify_chain(session: Session, up_to_seq: int | None = None,
         return ChainReport(False, count, prev_hash, head.seq, None,
                            "les dernières entrées de la chaîne ont disparu")
     return ChainReport(True, count, prev_hash)
+
+
+Checked = tuple[int, str | None, Any, str, str, bool]  # seq, incident_ref, payload, prev_hash, hash, whether it holds
+
+
+def _hashed_here(session: Session, up_to_seq: int | None, after_seq: int = 0) -> Iterator[Checked]:
+    for seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev, stored_hash in \
+            _raw_rows(session, after_seq, up_to_seq):
+        yield seq, ref, payload, stored_prev, stored_hash, _holds_safely(
+            stored_hash, seq, ref, occurred_at, recorded_at, actor, party, kind, payload, stored_prev)
+
+
+def _hashed_in_sqlite(session: Session, up_to_seq: int | None) -> Iterator[Checked]:
+    """The entries with their canonical text written by SQLite itself, as UTF-8 bytes ready to hash: a third less
+    time than building each text in Python, over a million entries. The text is written only from values of the
+    types the door writes (texts, an integer, instants in SQLite's form), each quoted by `json_quote`, which
+    escapes as `json.dumps` does: equal texts mean equal values, and a text that hashes to the stored hash is the
+    very text the door hashed. Any other entry, or one whose text does not hash so, is checked the careful way."""
+    query = text_clause(f"SELECT seq, incident_ref, prev_hash, hash, {_SQLITE_CANONICAL} FROM timeline_entry"
+                        + (" WHERE seq <= :up_to" if up_to_seq is not None else "") + " ORDER BY seq")
+    if up_to_seq is not None:
+        query = query.bindparams(up_to=up_to_seq)
+    sha256 = hashlib.sha256
+    for seq, ref, stored_prev, stored_hash, canonical in driver_rows(session, query):
+        if canonical is not None and sha256(canonical).hexdigest() == stored_hash:
+            yield seq, ref, None, stored_prev, stored_hash, True
+        else:
+            yield from _hashed_here(session, seq, after_seq=seq - 1)
+
+
+def _sqlite_instant(column: str) -> str:
+    return f"substr({column}, 1, 10) || 'T' || substr({column}, 12) || 'Z'"  # `2026-11-20 09:00:00.000000`
+
+
+_SQLITE_TEXTS = ("actor", "party", "kind", "prev_hash", "payload", "occurred_at", "recorded_at")
+_SQLITE_CANONICAL = (
+    "CASE WHEN " + " AND ".join(f"typeof({column}) = 'text'" for column in _SQLITE_TEXTS)
+    + " AND typeof(incident_ref) IN ('text', 'null') AND typeof(seq) = 'integer'"
+    + " AND length(occurred_at) = 26 AND substr(occurred_at, 11, 1) = ' '"
+    + " AND length(recorded_at) = 26 AND substr(recorded_at, 11, 1) = ' '"
+    + " THEN CAST('{\"actor\":' || json_quote(actor) || ',\"incident_ref\":' || json_quote(incident_ref)"
+    + " || ',\"kind\":' || json_quote(kind) || ',\"occurred_at\":\"' || " + _sqlite_instant("occurred_at")
+    + " || '\",\"party\":' || json_quote(party) || ',\"payload\":' || payload"
+    + " || ',\"prev_hash\":' || json_quote(prev_hash) || ',\"recorded_at\":\"' || " + _sqlite_instant("recorded_at")
+    + " || '\",\"seq\":' || seq || '}' AS BLOB) END")
+
+
+def _is_sqlite(session: Session) -> bool:
+    return bool(session.get_bind().dialect.name == "sqlite")
 
 
 def canonical_texts(session: Session, after_seq: int = 0, up_to_seq: int | None = None) -> Iterator[str]:
