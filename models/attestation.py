@@ -438,24 +438,43 @@ def _models() -> dict[str, type[SQLModel]]:
     return {str(model.__tablename__): model for model in models}
 
 
+@dataclass(frozen=True)
+class RefRange:
+    """The incidents whose records a check judges, by reference: from `first` (included) to `before` (excluded),
+    either side open when None; the range open below also holds what belongs to no incident. Two processes share
+    the records' check of a large store by splitting it so (models/verification.py)."""
+
+    first: str | None = None
+    before: str | None = None
+
+    def holds(self, column: Any) -> Any:
+        """The SQL condition on a column of incident references."""
+        lower = column >= bindparam("first", self.first) if self.first is not None else None
+        if self.before is None:
+            return lower
+        upper = (column < bindparam("before", self.before)) | column.is_(None)
+        return upper if lower is None else lower & upper
+
+
 def discrepancies(session: Session, incident_id: int | None = None,
-                  attestations: Attestations | None = None) -> list[Discrepancy]:
-    """Every audited record (of one incident, or all) against the entries that attest. `attestations`: those
-    gathered already while the chain was checked (`verify_chain`'s `on_entry`), rather than reading the entries
-    again; they are judged in the process, once."""
+                  attestations: Attestations | None = None, among: RefRange | None = None) -> list[Discrepancy]:
+    """Every audited record (of one incident, of the incidents `among`, or all) against the entries that attest.
+    `attestations`: those gathered already while the chain was checked (`verify_chain`'s `on_entry`), rather than
+    reading the entries again; they are judged in the process, once."""
     refs = _incident_refs(session)
     incident_ref = refs.get(incident_id) if incident_id is not None else None
     if attestations is None:
         attestations = Attestations()
-        for seq, ref, payload in _attesting_entries(session, incident_id is not None, incident_ref):
+        for seq, ref, payload in _attesting_entries(session, incident_id is not None, incident_ref, among):
             attestations.add(seq, ref, payload)
-    for key, ref, names, fingerprints, must in _stored_fingerprints(session, refs, incident_id):
+    for key, ref, names, fingerprints, must in _stored_fingerprints(session, refs, incident_id, among):
         if not attestations.agrees(key, ref, names, fingerprints):
             attestations.judge(key, Stored(ref, dict(zip(names, fingerprints, strict=True)), must))
     return attestations.found(incident_ref)
 
 
-def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: str | None) -> Any:
+def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: str | None,
+                       among: RefRange | None = None) -> Any:
     """(sequence number, incident reference the hash covers, payload) of the entries that may attest records, in
     order, as the database driver gives them."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
@@ -470,6 +489,8 @@ def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: st
         # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
         # an entry of this incident shown under another still attests this incident's records.
         query = query.where(columns.incident_ref == incident_ref)
+    if among is not None and among.holds(columns.incident_ref) is not None:
+        query = query.where(among.holds(columns.incident_ref))
     return driver_rows(session, query.order_by(columns.seq))
 
 
@@ -481,7 +502,8 @@ def _incident_refs(session: Session) -> dict[int, str]:
 MEMO_LIMIT = 200_000  # fingerprints remembered per column (a value met again is not hashed again), at most
 
 
-def _stored_fingerprints(session: Session, refs: Mapping[int, str], incident_id: int | None
+def _stored_fingerprints(session: Session, refs: Mapping[int, str], incident_id: int | None,
+                         among: RefRange | None = None
                          ) -> Iterator[tuple[str, str | None, tuple[str, ...], list[str], bool]]:
     """Every audited record (of one incident, or all): its key, its incident, its audited fields (the derived ones
     last) and their fingerprints, and whether an entry must attest it. Read as the database driver gives the
@@ -495,6 +517,13 @@ def _stored_fingerprints(session: Session, refs: Mapping[int, str], incident_id:
             table_clause(table))
         if incident_id is not None:
             query = query.where(literal_column(owner) == bindparam("owner", incident_id))
+        if among is not None and among.holds(literal_column("ref")) is not None:
+            if table == "incident":
+                query = query.where(among.holds(literal_column("ref")))
+            else:  # by the reference of the record's incident (none: the range open below)
+                owned = literal_column(owner).in_(select_columns(literal_column("id")).select_from(
+                    table_clause("incident")).where(among.holds(literal_column("ref"))).scalar_subquery())
+                query = query.where(owned | literal_column(owner).is_(None) if among.first is None else owned)
         fingerprinters = [_raw_fingerprinter(table, name) for name in columns]
         memos: list[dict[Any, str]] = [{} for _ in columns]
         files = files_digest(session, None, incident_id) if table in DERIVED else None
