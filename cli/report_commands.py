@@ -209,6 +209,8 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
             fail("Refusé : option « --timestamp » : donnez aussi le point de contrôle qu'il date (--checkpoint).", 2)
         # Offline, before anything else: the token needs only the note and the authority's certificate.
         typer.echo(timestamp_check(checkpoint_file, timestamp_file, tsa_ca))
+    from rendering.formats import counted
+
     if export_file is not None:
         from reports.export import verify_export
 
@@ -227,21 +229,27 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
                  + "\n".join(f"  - {problem}" for problem in check.records))
         if not check.ok:
             fail(f"Export invalide à la ligne {check.bad_line} : {check.problem}.")
-        typer.echo(f"Export intègre : {check.lines} lignes, {check.entries} entrées, empreinte de tête "
-                   f"{check.head_hash}" + (f" ; ses {held.size} premières entrées sont celles du point de contrôle "
-                                           "conservé." if held is not None else ". (Cohérence de l'export avec "
-                                           "lui-même : contre qui l'a produit, vérifiez avec --checkpoint.)"))
+        held_text = f" ; ses {held.size} premières entrées sont celles du point de contrôle conservé." \
+            if held is not None else ". (Cohérence de l'export avec lui-même : contre qui l'a produit, vérifiez avec " \
+            "--checkpoint.)"
+        typer.echo(f"Export intègre : {counted(check.lines, 'ligne')}, {counted(check.entries, 'entrée')}, "
+                   f"empreinte de tête {check.head_hash}{held_text}")
         return
-    from models.verification import verify_store
+    from models.verification import readable_refs, verify_store
 
     with user_errors():
-        person(by)  # any declared person may check the proof: it shows counts and hashes, nothing of an incident
+        reader = person(by)  # any declared person may check the proof; of the incidents, it names only theirs
         store = verify_store()
+        readable = readable_refs(reader)
     report = store.chain
     if not report.ok:
-        where = f" (incident {report.first_bad_ref})" if report.first_bad_ref else ""
+        where = f" (incident {report.first_bad_ref})" \
+            if report.first_bad_ref and (readable is None or report.first_bad_ref in readable) else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
-    problems = store.problems()
+    problems = store.problems(readable)
+    if readable is not None and store.hidden(readable):
+        problems.append(f"{counted(store.hidden(readable), 'autre problème touche', 'autres problèmes touchent')} "
+                        "des incidents que vous ne pouvez pas consulter ; l'académie les voit avec la même commande")
     if checkpoint_file is not None:
         from cli.proof_commands import held_checkpoint_problem
 
@@ -251,7 +259,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     if problems:
         fail("Chaîne intègre, mais les enregistrements ne correspondent plus à la chronologie :\n"
              + "\n".join(f"  - {problem}" for problem in problems))
-    typer.echo(f"Chaîne intègre : {report.entries} entrées, empreinte de tête {report.head_hash} ; les "
+    typer.echo(f"Chaîne intègre : {counted(report.entries, 'entrée')}, empreinte de tête {report.head_hash} ; les "
                "enregistrements correspondent à ce qu'elle atteste."
                + ("" if checkpoint_file is not None else " (Cohérence du registre avec lui-même : contre qui "
                                                           "l'exploite, vérifiez avec --checkpoint.)"))

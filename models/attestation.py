@@ -254,13 +254,15 @@ class Attestations:
         self._judged: list[Discrepancy] = []
         self._unattested: list[Discrepancy] = []
         self._seen: set[str] = set()
+        self.recorded: set[str | None] = set()  # incidents with at least one entry
 
     def add(self, seq: int, ref: str | None, payload: Any) -> None:
         """One entry, in order: its attestations, if its payload has any."""
+        self.recorded.add(ref)
         if type(payload) is bytes:
-            if _STATE_MARK_BYTES not in payload:
+            if _STATE_MARK_BYTES not in payload and b"\\" not in payload:
                 return
-        elif type(payload) is str and _STATE_MARK not in payload:
+        elif type(payload) is str and _STATE_MARK not in payload and "\\" not in payload:
             return
         records = self.records
         for key, fields in _states(payload):
@@ -297,7 +299,11 @@ class Attestations:
         attested = self.records.get(key)
         if attested is None or not attested[1]:
             scheme = self.schemes.get(record.incident_ref)
-            if record.must_be_attested and scheme is not None \
+            if key.startswith("incident:") and record.incident_ref not in self.recorded:
+                # An incident of any scheme has its declaration on the timeline: one with no entry at all was
+                # inserted beside the door.
+                self._unattested.append(Discrepancy(record.incident_ref, key, (), 0, unattested=True))
+            elif record.must_be_attested and scheme is not None \
                     and key.partition(":")[0] in SCHEME_TABLES.get(scheme, SCHEME_TABLES[SCHEME]):
                 self._unattested.append(Discrepancy(record.incident_ref, key, (), 0, unattested=True))
             return
@@ -337,7 +343,10 @@ class Attestations:
         return self.found(incident_ref)
 
 
-_STATE_MARK = f'"{STATE_KEY}"'  # no colon: a payload stored before its text was canonical may have `"state": {`
+# An entry's payload holds attestations only if its text names the key: as the store's serializer writes it, or
+# spelt otherwise with the same JSON (a space before the colon, a letter escaped: `"st\u0061te"`), which the chain's
+# hash accepts as well since it covers the decoded payload. Such a text is read, never passed over.
+_STATE_MARK = f'"{STATE_KEY}"'
 _STATE_MARK_BYTES = _STATE_MARK.encode()
 
 
@@ -398,7 +407,7 @@ def _raw_fingerprinter(table: str, name: str) -> Callable[[Any], str]:
     def fingerprinted(value: Any) -> str:
         try:
             return convert(value)
-        except (ValueError, TypeError, RecursionError):
+        except (ValueError, TypeError, AttributeError, RecursionError):  # an instant stored as a number
             return UNREADABLE
 
     return fingerprinted
@@ -479,12 +488,11 @@ def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: st
     order, as the database driver gives them."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "sqlite":
-        # Every entry, its payload as the UTF-8 bytes stored: neither a text search (LIKE scans each payload slowly)
-        # nor decoding a million texts; `Attestations.add` skips those with no attestation, orjson reads bytes.
+        # Every entry (each tells its incident was recorded), its payload as the UTF-8 bytes stored: no decoding of
+        # a million texts; `Attestations.add` skips the payloads with no attestation, orjson reads bytes.
         query = select_columns(columns.seq, columns.incident_ref, cast(columns.payload, LargeBinary))
-    else:  # PostgreSQL's json: a text search first (it has no LIKE: cast)
-        text = cast(columns.payload, Text)
-        query = select_columns(columns.seq, columns.incident_ref, text).where(text.contains(f'"{STATE_KEY}"'))
+    else:  # PostgreSQL: every entry too (each tells its incident was recorded), as text
+        query = select_columns(columns.seq, columns.incident_ref, cast(columns.payload, Text))
     if of_one_incident:
         # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
         # an entry of this incident shown under another still attests this incident's records.

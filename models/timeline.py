@@ -193,9 +193,18 @@ def verify_chain(session: Session, up_to_seq: int | None = None,
         ok = count == up_to_seq
         return ChainReport(ok, count, prev_hash, None if ok else count + 1, None, None if ok else "entrée manquante")
     head = session.get(ChainHead, 1)
-    if head is not None and (head.seq, head.hash) != (count, prev_hash):
+    if head is None:
+        return ChainReport(True, count, prev_hash) if count == 0 else \
+            ChainReport(False, count, prev_hash, count, None, "la tête de chaîne a disparu")
+    if head.seq > count:
+        return ChainReport(False, count, prev_hash, head.seq, None, "les dernières entrées de la chaîne ont disparu")
+    if head.seq < count:
+        return ChainReport(False, count, prev_hash, head.seq + 1, None,
+                           f"la chaîne continue après sa tête (entrée n° {head.seq}) : entrées ajoutées hors de la "
+                           "porte unique")
+    if head.hash != prev_hash:
         return ChainReport(False, count, prev_hash, head.seq, None,
-                           "les dernières entrées de la chaîne ont disparu")
+                           "la tête de chaîne ne correspond plus à la dernière entrée")
     return ChainReport(True, count, prev_hash)
 
 

@@ -9,9 +9,11 @@ shares (an entry of one incident attesting another incident's record) may be tol
 the record named as gone or not attested rather than the entry named as another incident's; it is named all the same."""
 
 import multiprocessing
+from collections.abc import Collection
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -20,8 +22,12 @@ from models.attachments import unfaithful_files
 from models.attestation import AUDITED, Attestations, Discrepancy, RefRange, discrepancies, misfiled_entries
 from models.collection import cycle_collection_paused
 from models.db import read_scope
+from models.gate import readable_commune
 from models.timeline import ChainHead, ChainReport, verify_chain
 from settings.env import database_url
+
+if TYPE_CHECKING:
+    from settings.parties import Person
 
 # Below this many entries, starting a second Python (its imports: about a second) costs more than it saves.
 PARALLEL_FROM = 50_000
@@ -36,11 +42,30 @@ class StoreCheck:
     differing: list[Discrepancy] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)  # attachment files, in French
 
-    def problems(self) -> list[str]:
-        """Each problem with the records, in French."""
+    def problems(self, readable: Collection[str | None] | None = None) -> list[str]:
+        """Each problem with the records, in French; only those of the incidents `readable` if given (a commune's
+        people read nothing of another commune's incidents, not even what is wrong with them)."""
+        def shown(ref: str | None) -> bool:
+            return readable is None or ref in readable
+
         return [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
-                "couvre son empreinte" for seq, ref in self.misfiled] \
-            + [found.text() for found in self.differing] + self.damaged
+                "couvre son empreinte" for seq, ref in self.misfiled if shown(ref)] \
+            + [found.text() for found in self.differing if shown(found.incident_ref)] \
+            + [text for text in self.damaged if shown(text.partition(" : ")[0])]
+
+    def hidden(self, readable: Collection[str | None]) -> int:
+        """How many problems concern incidents not `readable`."""
+        return len(self.problems()) - len(self.problems(readable))
+
+
+def readable_refs(reader: "Person", url: str | None = None) -> set[str | None] | None:
+    """The references of the incidents `reader` may read (models.gate); None for every incident."""
+    commune = readable_commune(reader)
+    if commune is None:
+        return None
+    with read_scope(url) as session:
+        return set(session.execute(text("SELECT ref FROM incident WHERE municipality_insee = :commune"),
+                                   {"commune": commune}).scalars())
 
 
 def verify_store(url: str | None = None, parallel_from: int | None = None) -> StoreCheck:

@@ -15,7 +15,7 @@ import pendulum
 from sqlmodel import Session, SQLModel, col, select
 
 from models.attachments import Attachment
-from models.attestation import AUDITED, STATE_KEY, Stored, compare, exported_fingerprints
+from models.attestation import AUDITED, Stored, compare, exported_fingerprints
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.incident import Incident
 from models.obligation import Obligation
@@ -168,8 +168,8 @@ class _Records:
         return True
 
     def attesting(self, entry: dict[str, Any]) -> None:
-        if isinstance(entry.get("payload"), dict) and STATE_KEY in entry["payload"]:
-            self.entries.append((entry["seq"], entry.get("incident_ref"), entry["payload"]))
+        """Every entry: those with no attestation still tell that their incident was recorded."""
+        self.entries.append((entry["seq"], entry.get("incident_ref"), entry.get("payload")))
 
 
 def _what(record: dict[str, Any]) -> str:

@@ -2,6 +2,8 @@
 a record edited beside the door — an incident's title, an obligation's due time, a decision's answer — and an entry
 moved to another incident, even though the chain of hashes itself is intact."""
 
+import sqlite3
+
 import pytest
 
 from tests.conftest import DPD, MUNICIPALITY_REFERENT
@@ -205,3 +207,33 @@ def test_an_export_whose_record_lines_are_forged_and_rehashed_is_refused(cli, tm
                                           "n° ")
     assert problems[1].endswith("(modifié hors de la porte unique : titre)")
     assert problems[2].endswith("(modifiée hors de la porte unique : réponse sur la notification à la CNIL)")
+
+
+def test_an_incident_inserted_beside_the_door_with_no_entry_at_all_is_named(cli, store, tmp_path):
+    declared(cli, tmp_path, at=AT)
+    with sqlite3.connect(store) as connection:  # a copy of the first, under another reference, by hand
+        columns = ", ".join(row[1] for row in connection.execute("PRAGMA table_info(incident)")
+                            if row[1] not in ("id", "ref", "title"))
+        connection.execute(f"INSERT INTO incident (ref, title, {columns}) SELECT 'INC-2026-0099', 'Faux incident', "
+                           f"{columns} FROM incident WHERE id = 1")
+    [problem] = verify_problems(cli)
+    assert problem == "- INC-2026-0099 : l'incident (n° 2) n'est attesté par aucune entrée : ajouté hors de la " \
+                      "porte unique, ou l'entrée qui l'attestait a été supprimée"
+    audit = cli("audit", "INC-2026-0099", "--at", "2026-11-28T16:00:00+01:00")
+    assert audit.exit_code == 0, audit.output
+    assert "Aucune entrée de la chronologie ne concerne cet incident." in audit.stdout
+    assert "(n° 2) n&#39;est attesté par aucune entrée" in audit.stdout
+
+
+def test_a_communes_referent_is_told_only_of_their_communes_incidents(cli, store, tmp_path):
+    ours = declared(cli, tmp_path, at=AT)["ref"]
+    theirs = declared(cli, tmp_path, at=AT, municipality="57999", title="Incident à Montigny",
+                      reporter={"name": "Service numérique", "email": "numerique@montigny-sur-exemple.example.org"},
+                      by="numerique@montigny-sur-exemple.example.org")["ref"]
+    execute(store, "UPDATE incident SET title = 'Rien de grave' WHERE ref IN (?, ?)", ours, theirs)
+    result = cli("verify", "--by", MUNICIPALITY_REFERENT)
+    assert result.exit_code == 1
+    assert ours in result.stderr and theirs not in result.stderr and "Montigny" not in result.stderr
+    assert "1 autre problème touche des incidents que vous ne pouvez pas consulter" in result.stderr
+    academy = cli("verify", "--by", "audit-ent@ac-nancy-metz.example.org")
+    assert ours in academy.stderr and theirs in academy.stderr

@@ -52,3 +52,24 @@ def test_values_no_entry_could_hold_are_reported_as_modified_not_as_a_crash(cli,
     assert result.exit_code == 1
     assert result.stderr.strip().startswith(f"Chaîne rompue à l'entrée n° {entries[1]['seq']}")
     assert "contenu modifié" in result.stderr
+
+
+def test_the_chain_head_deleted_changed_or_overtaken_is_named_as_such(cli, store, tmp_path):
+    entries = timeline_of(cli, declared(cli, tmp_path)["ref"])
+    last = entries[-1]["seq"]
+    execute(store, "UPDATE chain_head SET hash = ?", "0" * 64)
+    assert cli("verify").stderr.strip() == (f"Chaîne rompue à l'entrée n° {last} : la tête de chaîne ne correspond "
+                                            "plus à la dernière entrée.")
+    execute(store, "UPDATE chain_head SET hash = ?, seq = ?", entries[-2]["hash"], last - 1)
+    assert cli("verify").stderr.strip() == (f"Chaîne rompue à l'entrée n° {last} : la chaîne continue après sa tête "
+                                            f"(entrée n° {last - 1}) : entrées ajoutées hors de la porte unique.")
+    execute(store, "DELETE FROM chain_head")
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Chaîne rompue à l'entrée n° {last} : la tête de chaîne a disparu."
+
+
+def test_an_empty_store_verifies_in_correct_french(cli, store):
+    result = cli("verify")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Chaîne intègre : 0 entrée, empreinte de tête ")
