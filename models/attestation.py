@@ -8,7 +8,7 @@ rewriting its entry and every later hash, which the signed checkpoints published
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
@@ -109,6 +109,7 @@ class Discrepancy:
     attested_by: int  # the entry's sequence number
     unattested: bool = False  # a record no entry attests
     moved: bool = False  # attested by an entry of another incident than the record's
+    elsewhere: bool = False  # still stored, but now under another incident than the one its entries name, or none
 
     def text(self) -> str:
         table, _, number = self.record.partition(":")
@@ -120,6 +121,9 @@ class Discrepancy:
                     "unique, ou l'entrée qui l'attestait a été supprimée")
         if self.moved:
             return f"{where}l'entrée n° {self.attested_by} atteste un enregistrement d'un autre incident"
+        if self.elsewhere:
+            return (f"{where}{what} (n° {number}) attesté{e} par l'entrée n° {self.attested_by} est désormais "
+                    f"rattaché{e} à un autre incident, ou à aucun")
         if not self.fields:
             return f"{where}{what} (n° {number}) attesté{e} par l'entrée n° {self.attested_by} a disparu"
         fields = ", ".join(FIELD_LABELS.get(name, name) for name in self.fields)
@@ -310,7 +314,7 @@ class Attestations:
         owner, latest, last, entries = attested
         self._seen.add(key)
         if record.incident_ref != owner:
-            self._judged.append(Discrepancy(owner, key, (), last))
+            self._judged.append(Discrepancy(owner, key, (), last, elsewhere=True))
             return
         if record.fingerprints.items() <= latest.items():  # every field attested as stored
             return
@@ -448,25 +452,28 @@ def _models() -> dict[str, type[SQLModel]]:
 
 
 @dataclass(frozen=True)
-class RefRange:
-    """The incidents whose records a check judges, by reference: from `first` (included) to `before` (excluded),
-    either side open when None; the range open below also holds what belongs to no incident. Two processes share
-    the records' check of a large store by splitting it so (models/verification.py)."""
+class Share:
+    """Half of a split check, by incident reference: the incidents from `pivot` on (`later`), or all the others and
+    whatever belongs to no incident (not `later`). Two processes share the records' check of a large store so
+    (models/verification.py); the two shares are each other's exact complement."""
 
-    first: str | None = None
-    before: str | None = None
+    pivot: str
+    later: bool
 
-    def holds(self, column: Any) -> Any:
+    def of_refs(self, column: Any) -> Any:
         """The SQL condition on a column of incident references."""
-        lower = column >= bindparam("first", self.first) if self.first is not None else None
-        if self.before is None:
-            return lower
-        upper = (column < bindparam("before", self.before)) | column.is_(None)
-        return upper if lower is None else lower & upper
+        from_pivot = column >= bindparam("pivot", self.pivot)
+        return from_pivot if self.later else ~from_pivot | column.is_(None)
+
+    def of_owners(self, column: Any) -> Any:
+        """The SQL condition on a column of incident numbers."""
+        later = column.in_(select_columns(literal_column("id")).select_from(table_clause("incident")).where(
+            literal_column("ref") >= bindparam("pivot", self.pivot)).scalar_subquery())
+        return later if self.later else ~later | column.is_(None)
 
 
 def discrepancies(session: Session, incident_id: int | None = None,
-                  attestations: Attestations | None = None, among: RefRange | None = None) -> list[Discrepancy]:
+                  attestations: Attestations | None = None, among: Share | None = None) -> list[Discrepancy]:
     """Every audited record (of one incident, of the incidents `among`, or all) against the entries that attest.
     `attestations`: those gathered already while the chain was checked (`verify_chain`'s `on_entry`), rather than
     reading the entries again; they are judged in the process, once."""
@@ -479,11 +486,23 @@ def discrepancies(session: Session, incident_id: int | None = None,
     for key, ref, names, fingerprints, must in _stored_fingerprints(session, refs, incident_id, among):
         if not attestations.agrees(key, ref, names, fingerprints):
             attestations.judge(key, Stored(ref, dict(zip(names, fingerprints, strict=True)), must))
-    return attestations.found(incident_ref)
+    return [_where_it_went(session, found) for found in attestations.found(incident_ref)]
+
+
+def _where_it_went(session: Session, found: Discrepancy) -> Discrepancy:
+    """A record said gone because the records read (one incident's, or one share's) did not hold it: still stored,
+    under another incident or none, it is named so."""
+    table, _, number = found.record.partition(":")
+    if found.fields or found.unattested or found.moved or found.elsewhere or table not in AUDITED \
+            or not number.isdecimal() or len(number) > 18:
+        return found
+    still = session.execute(select_columns(literal_column("id")).select_from(table_clause(table)).where(
+        literal_column("id") == bindparam("number", int(number)))).first()
+    return replace(found, elsewhere=True) if still is not None else found
 
 
 def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: str | None,
-                       among: RefRange | None = None) -> Any:
+                       among: Share | None = None) -> Any:
     """(sequence number, incident reference the hash covers, payload) of the entries that may attest records, in
     order, as the database driver gives them."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
@@ -497,8 +516,8 @@ def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: st
         # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
         # an entry of this incident shown under another still attests this incident's records.
         query = query.where(columns.incident_ref == incident_ref)
-    if among is not None and among.holds(columns.incident_ref) is not None:
-        query = query.where(among.holds(columns.incident_ref))
+    if among is not None:
+        query = query.where(among.of_refs(columns.incident_ref))
     return driver_rows(session, query.order_by(columns.seq))
 
 
@@ -511,7 +530,7 @@ MEMO_LIMIT = 200_000  # fingerprints remembered per column (a value met again is
 
 
 def _stored_fingerprints(session: Session, refs: Mapping[int, str], incident_id: int | None,
-                         among: RefRange | None = None
+                         among: Share | None = None
                          ) -> Iterator[tuple[str, str | None, tuple[str, ...], list[str], bool]]:
     """Every audited record (of one incident, or all): its key, its incident, its audited fields (the derived ones
     last) and their fingerprints, and whether an entry must attest it. Read as the database driver gives the
@@ -525,13 +544,9 @@ def _stored_fingerprints(session: Session, refs: Mapping[int, str], incident_id:
             table_clause(table))
         if incident_id is not None:
             query = query.where(literal_column(owner) == bindparam("owner", incident_id))
-        if among is not None and among.holds(literal_column("ref")) is not None:
-            if table == "incident":
-                query = query.where(among.holds(literal_column("ref")))
-            else:  # by the reference of the record's incident (none: the range open below)
-                owned = literal_column(owner).in_(select_columns(literal_column("id")).select_from(
-                    table_clause("incident")).where(among.holds(literal_column("ref"))).scalar_subquery())
-                query = query.where(owned | literal_column(owner).is_(None) if among.first is None else owned)
+        if among is not None:
+            query = query.where(among.of_refs(literal_column("ref")) if table == "incident"
+                                else among.of_owners(literal_column(owner)))
         fingerprinters = [_raw_fingerprinter(table, name) for name in columns]
         memos: list[dict[Any, str]] = [{} for _ in columns]
         files = files_digest(session, None, incident_id) if table in DERIVED else None

@@ -4,9 +4,10 @@ entry's incident against the one its hash names, and the attachment files.
 Over a large store (a million entries in 20 s, issue 12) the work is shared with a second process, since a machine
 running the engine has two cores at least: it checks the chain and judges the records of the latest incidents
 (SECOND_SHARE of them), while this one judges the others'. Neither needs the other's result; each reads in a read
-transaction of its own, so each sees one consistent state of the store. Only an attestation forged across the two
-shares (an entry of one incident attesting another incident's record) may be told otherwise than by one process:
-the record named as gone or not attested rather than the entry named as another incident's; it is named all the same."""
+transaction of its own, so each sees one consistent state of the store. Only what was forged across the two shares
+(an entry of one incident attesting another incident's record, a record moved by hand to an incident of the other
+share) may be told otherwise than by one process: the record also named as not attested, or the entry not named as
+another incident's; the record itself is named all the same."""
 
 import multiprocessing
 from collections.abc import Collection
@@ -19,7 +20,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.attachments import unfaithful_files
-from models.attestation import AUDITED, Attestations, Discrepancy, RefRange, discrepancies, misfiled_entries
+from models.attestation import AUDITED, Attestations, Discrepancy, Share, discrepancies, misfiled_entries
 from models.collection import cycle_collection_paused
 from models.db import read_scope
 from models.gate import readable_commune
@@ -87,7 +88,7 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
             except OSError:  # no second process could start: its share here, after this one's
                 checked = None
             with read_scope(url) as session:
-                differing = discrepancies(session, among=RefRange(before=pivot))
+                differing = discrepancies(session, among=Share(pivot, later=False) if pivot is not None else None)
                 damaged = unfaithful_files(session)
             try:
                 chain, misfiled, more = checked.result() if checked is not None else second_share(url, pivot)
@@ -112,7 +113,7 @@ def second_share(url: str, pivot: str | None) -> SecondShare:
         if not chain.ok:
             return chain, [], []
         return chain, misfiled_entries(session), \
-            discrepancies(session, among=RefRange(first=pivot)) if pivot is not None else []
+            discrepancies(session, among=Share(pivot, later=True)) if pivot is not None else []
 
 
 def _pivot(session: Session) -> str | None:

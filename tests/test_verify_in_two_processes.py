@@ -63,3 +63,13 @@ def test_verify_leaves_the_cycle_collector_as_it_found_it(cli, store, tmp_path, 
     assert gc.isenabled()
     verify_store(f"sqlite:///{store}", parallel_from=processes)
     assert gc.isenabled()
+
+
+def test_a_record_moved_to_no_incident_is_told_so_by_both_ways(cli, store, tmp_path):
+    url = f"sqlite:///{store}"
+    refs = [declared(cli, tmp_path, at=AT, title=f"Incident {number}")["ref"] for number in range(3)]
+    execute(store, "UPDATE obligation SET incident_id = 99 WHERE id = (SELECT max(id) FROM obligation)")
+    alone, shared, ok, _ = both(url)
+    assert ok and alone == shared and len(alone) == 1, alone
+    assert alone[0].startswith(f"{refs[2]} : une obligation (n° ")
+    assert alone[0].endswith("est désormais rattachée à un autre incident, ou à aucun")
