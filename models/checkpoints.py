@@ -165,6 +165,11 @@ def sign_now(session: Session, now: pendulum.DateTime) -> SignedCheckpoint | Non
     """A new signed checkpoint over every entry, unless the last one already covers them all; refused (Refused)
     when the store no longer extends the last one signed. The caller holds the chain head's lock (the door), so no
     entry lands between the size read and the root computed."""
+    from models.store_mode import is_drill_copy
+
+    if is_drill_copy(session):  # it shares the register's key and var/: a note of its own would fork the journal
+        raise Refused("Point de contrôle non signé : ce registre est une copie d'exercice ; seul le registre réel "
+                      "signe au nom du journal.")
     loaded = signing_key()
     verifier = loaded.key.verifier()
     problem = rewritten(session, verifier)

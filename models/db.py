@@ -196,10 +196,10 @@ def _read_only_transactions(engine: Engine) -> None:
 
 
 def copy_as_simulation(target: Path) -> None:
-    """Copy the configured SQLite store to `target` (SQLite's online backup) and mark the copy as a simulation."""
+    """Copy the configured SQLite store to `target` (SQLite's online backup) and mark the copy as a drill copy (a simulation that never signs checkpoints)."""
     import sqlite3
 
-    from models.store_mode import mark_as_simulation
+    from models.store_mode import mark_as_drill_copy
 
     engine = get_engine()
     if engine.dialect.name != "sqlite":
@@ -212,7 +212,7 @@ def copy_as_simulation(target: Path) -> None:
     finally:
         source.close()
     with session_scope(f"sqlite:///{target}") as session:
-        mark_as_simulation(session)
+        mark_as_drill_copy(session)
 
 
 def simulation_name() -> str:

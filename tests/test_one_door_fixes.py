@@ -323,3 +323,27 @@ def test_a_register_cell_that_looks_like_a_formula_is_exported_inert():
     text = to_csv([{"nature": '=HYPERLINK("http://evil.example","x")', "measures": "@SUM(1+1)", "n": -3}],
                   ["nature", "measures", "n"])
     assert text.splitlines()[1] == '"\'=HYPERLINK(""http://evil.example"",""x"")";\'@SUM(1+1);-3'
+
+
+def test_a_drill_copy_never_signs_in_the_registers_name(plain_cli, store, tmp_path):
+    """A copy made by `incidents simulate` shares the register's key and var/: a checkpoint signed there would be a
+    validly signed fork of the real journal, and would make the real register look rewritten."""
+    from models.checkpoints import last_signed_file
+
+    declared_ref = plain_cli("declare", str(write_declaration(tmp_path)), "--json", "--by", REFERENT)
+    assert declared_ref.exit_code == 0, declared_ref.output
+    ok(plain_cli, "checkpoint")
+    kept = last_signed_file().read_text(encoding="utf-8")
+    drill = tmp_path / "drill.db"
+    ok(plain_cli, "simulate", str(drill), "--by", ADMIN)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{drill}")
+        ok(plain_cli, "watch", "--at", pendulum.now("Europe/Paris").add(days=10).isoformat())
+        refused = plain_cli("checkpoint")
+        assert refused.exit_code != 0
+        assert "ce registre est une copie d'exercice ; seul le registre réel signe au nom du journal" \
+            in refused.stderr
+    assert last_signed_file().read_text(encoding="utf-8") == kept
+    ok(plain_cli, "checkpoint")  # the real register still signs
+    status = plain_cli("verify")
+    assert status.exit_code == 0, status.output
