@@ -196,7 +196,8 @@ def _read_only_transactions(engine: Engine) -> None:
 
 
 def copy_as_simulation(target: Path) -> None:
-    """Copy the configured SQLite store to `target` (SQLite's online backup) and mark the copy as a drill copy (a simulation that never signs checkpoints)."""
+    """Copy the configured SQLite store to `target` (SQLite's online backup) and mark the copy as a drill copy (a
+    simulation that never signs checkpoints)."""
     import sqlite3
 
     from models.store_mode import mark_as_drill_copy
