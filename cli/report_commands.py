@@ -232,6 +232,9 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
         held_text = f" ; ses {held.size} premières entrées sont celles du point de contrôle conservé." \
             if held is not None else ". (Cohérence de l'export avec lui-même : contre qui l'a produit, vérifiez avec " \
             "--checkpoint.)"
+        if held is not None and public_key is None:
+            held_text += (" (Signature vérifiée avec la clé publique de ce serveur : pour ne pas dépendre de lui, "
+                          "donnez la vôtre avec --public-key.)")
         typer.echo(f"Export intègre : {counted(check.lines, 'ligne')}, {counted(check.entries, 'entrée')}, "
                    f"empreinte de tête {check.head_hash}{held_text}")
         return

@@ -190,6 +190,11 @@ def test_an_export_rehashed_end_to_end_is_refused_against_a_kept_checkpoint_and_
     offline = cli("verify", "--export", str(honest), "--checkpoint", str(held), "--public-key", public)
     assert offline.exit_code == 0, offline.output
     assert "premières entrées sont celles du point de contrôle conservé" in offline.stdout
+    assert "clé publique de ce serveur" not in offline.stdout
+    trusting = cli("verify", "--export", str(honest), "--checkpoint", str(held))
+    assert trusting.exit_code == 0, trusting.output
+    assert "(Signature vérifiée avec la clé publique de ce serveur : pour ne pas dépendre de lui, donnez la vôtre " \
+           "avec --public-key.)" in trusting.stdout
 
     appended = tmp_path / "allonge.jsonl"
     appended.write_text(honest.read_text(encoding="utf-8") + honest.read_text(encoding="utf-8").splitlines()[0]
