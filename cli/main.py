@@ -14,7 +14,7 @@ from cli import (  # noqa: F401
 )
 from cli.app import app
 from cli.crash_log import log_unexpected
-from models.errors import cause
+from models.errors import UNFORESEEN, cause
 
 __all__ = ["app", "run"]
 
@@ -26,7 +26,9 @@ def run() -> None:
         app()
     except Exception as error:  # noqa: BLE001 - the last net, after every foreseen error got its French message
         log = log_unexpected(" ".join(sys.argv[1:2]))
-        print(f"Erreur inattendue ({cause(error)}) ; la transaction en cours n'a pas été enregistrée. "
+        told = cause(error)
+        print(f"Erreur inattendue{'' if told == UNFORESEEN else f' ({told})'} ; la transaction en cours n'a pas été "
+              "enregistrée. "
               f"Le détail est consigné pour l'administrateur dans {log}.", file=sys.stderr)
         sys.exit(70)
     finally:

@@ -250,9 +250,11 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
             if report.first_bad_ref and (readable is None or report.first_bad_ref in readable) else ""
         fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
     problems = store.problems(readable)
-    if readable is not None and store.hidden(readable):
-        problems.append(f"{counted(store.hidden(readable), 'autre problème touche', 'autres problèmes touchent')} "
-                        "des incidents que vous ne pouvez pas consulter ; l'académie les voit avec la même commande")
+    hidden = store.hidden(readable) if readable is not None else 0
+    if hidden:
+        problems.append(f"{counted(hidden, 'problème touche un incident', 'problèmes touchent des incidents')} que "
+                        "vous ne pouvez pas consulter ; les personnes de l'académie peuvent les consulter avec la "
+                        "même commande")
     if checkpoint_file is not None:
         from cli.proof_commands import held_checkpoint_problem
 

@@ -13,7 +13,7 @@ from models.clock import act_as_of, parse_instant
 from models.commands import ProposeScope, RecordPass, RemindAcknowledgement, SignCheckpoint, TakeStep
 from models.db import session_scope
 from models.door import ENGINE, run, run_all
-from models.errors import Refused
+from models.errors import Refused, cause
 from models.incident import Incident, IncidentStatus
 from models.watchdog import due_acknowledgement_reminders, due_obligations
 from notifications.delivery import DeliveryReport, deliver, deliverable_ids
@@ -124,7 +124,7 @@ async def logged_pass(now: pendulum.DateTime) -> AsyncIterator[PassResult]:
     try:
         yield result
     except Exception as error:
-        log_pass(started, now, result, f"{type(error).__name__}")
+        log_pass(started, now, result, cause(error))
         raise
     log_pass(started, now, result, None)
 

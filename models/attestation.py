@@ -224,7 +224,7 @@ def _owner(record: SQLModel) -> int | None:
     return record.id if table_of(record) == "incident" else getattr(record, "incident_id", None)  # type: ignore[attr-defined]
 
 
-class Stored(NamedTuple):  # a tuple: `verify` builds one for every record of the store
+class Stored(NamedTuple):  # a tuple: an export builds one for every record it holds
     """A record as stored (or exported): the incident it belongs to, the fingerprints of its audited fields, and
     whether an entry must attest it (a queued message need not: only what was delivered is)."""
 
@@ -378,7 +378,7 @@ def _states(payload: Any) -> Iterable[tuple[str, Any]]:
     the chain's check reports such an entry itself."""
     try:
         document = _loads(payload) if isinstance(payload, str | bytes) else payload
-    except ValueError:
+    except (ValueError, RecursionError):  # JSON nested past what the standard library reads: no attestation
         return []
     states = document.get(STATE_KEY) if type(document) is dict else None
     return states.items() if type(states) is dict else ()
@@ -494,7 +494,7 @@ def _where_it_went(session: Session, found: Discrepancy) -> Discrepancy:
     under another incident or none, it is named so."""
     table, _, number = found.record.partition(":")
     if found.fields or found.unattested or found.moved or found.elsewhere or table not in AUDITED \
-            or not number.isdecimal() or len(number) > 18:
+            or not (number.isascii() and number.isdecimal()) or len(number) > 18:
         return found
     still = session.execute(select_columns(literal_column("id")).select_from(table_clause(table)).where(
         literal_column("id") == bindparam("number", int(number)))).first()
@@ -557,14 +557,13 @@ def _stored_fingerprints(session: Session, refs: Mapping[int, str], incident_id:
                 found: list[Any] = list(map(dict.get, memos, values))
             except TypeError:  # a value the driver gives as a list or a mapping (PostgreSQL's JSON)
                 found = [None] * len(columns)
-            number = -1
-            while None in found[number + 1:]:
-                number = found.index(None, number + 1)
-                value = values[number]
-                found[number] = computed = fingerprinters[number](value)
-                memo = memos[number]
-                if (value is None or type(value) is str) and len(memo) < MEMO_LIMIT:
-                    memo[value] = computed
+            if None in found:  # values met for the first time: fingerprinted, and remembered
+                for number, value in enumerate(values):
+                    if found[number] is None:
+                        found[number] = computed = fingerprinters[number](value)
+                        memo = memos[number]
+                        if (value is None or type(value) is str) and len(memo) < MEMO_LIMIT:
+                            memo[value] = computed
             if files is not None:
                 found.append(fingerprint(files.get(row[0], [])))
             must = table != "outbox_message" or values[-1] == "sent"  # only what left must be attested

@@ -60,9 +60,12 @@ CAUSES = {
 }
 
 
+UNFORESEEN = "erreur interne"
+
+
 def cause(error: BaseException) -> str:
-    """`error` told in French, without its class name (CAUSES); "erreur interne" for one nobody foresaw."""
+    """`error` told in French, without its class name (CAUSES); UNFORESEEN for one nobody foresaw."""
     for kind in type(error).__mro__:
         if kind.__name__ in CAUSES:
             return CAUSES[kind.__name__]
-    return "erreur interne"
+    return UNFORESEEN

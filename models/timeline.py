@@ -89,6 +89,8 @@ def _utc_iso(instant: datetime | str) -> str:
     if isinstance(instant, str):
         if len(instant) == 26 and instant[10] == " ":  # SQLite's form, `2026-11-20 09:00:00.000000`: no parsing
             return f"{instant[:10]}T{instant[11:]}Z"
+        if "\x00" in instant:  # fromisoformat stops at a NUL: bytes appended after one would pass unseen
+            raise ValueError("an instant with a NUL character")
         instant = datetime.fromisoformat(instant)
     if instant.tzinfo is not None:
         instant = instant.astimezone(UTC)
@@ -232,6 +234,8 @@ def _hashed_in_sqlite(session: Session, up_to_seq: int | None) -> Iterator[Check
     for seq, ref, stored_prev, stored_hash, canonical in driver_rows(session, query):
         if canonical is not None and sha256(canonical).hexdigest() == stored_hash:
             yield seq, ref, None, stored_prev, stored_hash, True
+        elif type(seq) is not int:  # no entry of the door: the sequence check names it
+            yield seq, ref, None, stored_prev, stored_hash, False
         else:
             yield from _hashed_here(session, seq, after_seq=seq - 1)
 
@@ -244,8 +248,9 @@ _SQLITE_TEXTS = ("actor", "party", "kind", "prev_hash", "payload", "occurred_at"
 _SQLITE_CANONICAL = (
     "CASE WHEN " + " AND ".join(f"typeof({column}) = 'text'" for column in _SQLITE_TEXTS)
     + " AND typeof(incident_ref) IN ('text', 'null') AND typeof(seq) = 'integer'"
-    + " AND length(occurred_at) = 26 AND substr(occurred_at, 11, 1) = ' '"
-    + " AND length(recorded_at) = 26 AND substr(recorded_at, 11, 1) = ' '"
+    # Counted in bytes: SQLite's length() and substr() stop at a NUL, which would hide bytes appended after one.
+    + " AND length(CAST(occurred_at AS BLOB)) = 26 AND substr(occurred_at, 11, 1) = ' '"
+    + " AND length(CAST(recorded_at AS BLOB)) = 26 AND substr(recorded_at, 11, 1) = ' '"
     + " THEN CAST('{\"actor\":' || json_quote(actor) || ',\"incident_ref\":' || json_quote(incident_ref)"
     + " || ',\"kind\":' || json_quote(kind) || ',\"occurred_at\":\"' || " + _sqlite_instant("occurred_at")
     + " || '\",\"party\":' || json_quote(party) || ',\"payload\":' || payload"
@@ -311,7 +316,7 @@ def _holds_safely(stored_hash: str, *fields: Any) -> bool:
     beside the door) is a modified entry, not a crash of the check."""
     try:
         return _holds(stored_hash, *fields)
-    except (ValueError, TypeError, AttributeError, UnicodeError, OverflowError):
+    except (ValueError, TypeError, AttributeError, UnicodeError, OverflowError, RecursionError):
         return False
 
 

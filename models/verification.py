@@ -47,7 +47,7 @@ class StoreCheck:
         """Each problem with the records, in French; only those of the incidents `readable` if given (a commune's
         people read nothing of another commune's incidents, not even what is wrong with them)."""
         def shown(ref: str | None) -> bool:
-            return readable is None or ref in readable
+            return readable is None or ref is None or ref in readable  # of no incident: nothing of a commune's
 
         return [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
                 "couvre son empreinte" for seq, ref in self.misfiled if shown(ref)] \
@@ -134,7 +134,8 @@ def _merged(first: list[Discrepancy], second: list[Discrepancy]) -> list[Discrep
         if found.attested_by:
             return found.attested_by, 0, 0
         table, _, number = found.record.partition(":")
-        return 0, tables.index(table) if table in tables else len(tables), int(number) if number.isdecimal() else 0
+        position = tables.index(table) if table in tables else len(tables)
+        return 0, position, int(number) if number.isascii() and number.isdecimal() else 0
 
     return sorted(first + second, key=order)
 

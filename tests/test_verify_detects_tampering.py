@@ -73,3 +73,17 @@ def test_an_empty_store_verifies_in_correct_french(cli, store):
     result = cli("verify")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Chaîne intègre : 0 entrée, empreinte de tête ")
+
+
+@pytest.mark.parametrize("change", ["occurred_at = occurred_at || char(0) || 'ajout'",
+                                    "recorded_at = recorded_at || char(0) || 'ajout'", "seq = 'x'",
+                                    "payload = '{\"state\":' || replace(hex(zeroblob(100000)), '00', '[') || '}'"])
+def test_values_that_sqlite_reads_short_or_that_nest_too_deep_are_named_not_passed(cli, store, tmp_path, change):
+    """Bytes after a NUL, which SQLite's text functions do not see; a sequence number that is no number; JSON nested
+    past what Python reads: each is an altered entry, whether the chain is checked here or in a second process."""
+    entries = timeline_of(cli, declared(cli, tmp_path)["ref"])
+    execute(store, f"UPDATE timeline_entry SET {change} WHERE seq = ?", entries[1]["seq"])
+    result = cli("verify")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Chaîne rompue à l'entrée n° "), result.stderr
+    assert "Erreur inattendue" not in result.stderr
