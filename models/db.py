@@ -192,7 +192,10 @@ def _read_only_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get("read_only"):
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # One snapshot for the whole read (READ COMMITTED would give each statement its own: `verify` would see
+            # entries appended between its reads as written beside the door). A read-only transaction at this level
+            # never fails to serialize.
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
 
 def copy_as_simulation(target: Path) -> None:

@@ -161,3 +161,16 @@ def test_list_and_show_read_postgresql_without_the_orm_and_keep_the_gate(on_post
         (1, "", f"Aucun incident ne porte la référence « {villers} ».\n")
     own = probe(tmp_path, "show", montigny, "--json", "--by", MONTIGNY)
     assert (own.code, json.loads(own.stdout)["ref"]) == (0, montigny)
+
+
+def test_verify_names_a_record_edited_in_postgresql_in_one_process_and_in_two(on_postgres, cli, tmp_path):
+    from models.verification import verify_store
+
+    refs = [declared(cli, tmp_path, title=f"Incident {n}")["ref"] for n in range(3)]
+    assert cli("verify").exit_code == 0
+    with psycopg.connect(on_postgres.replace("postgresql+psycopg", "postgresql"), autocommit=True) as db:
+        db.execute("UPDATE incident SET title = 'Rien de grave' WHERE ref IN (%s, %s)", (refs[0], refs[2]))
+    alone, shared = verify_store(parallel_from=10**9), verify_store(parallel_from=0)
+    assert alone.chain.ok and shared.chain.ok
+    assert alone.problems() == shared.problems() and len(alone.problems()) == 2
+    assert all(problem.endswith("(modifié hors de la porte unique : titre)") for problem in alone.problems())
