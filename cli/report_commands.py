@@ -248,7 +248,14 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" \
             if report.first_bad_ref and (readable is None or report.first_bad_ref in readable) else ""
-        fail(f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}.")
+        broken = f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}."
+        if checkpoint_file is not None:  # what the kept checkpoint says of it, too: the auditor's own evidence
+            from cli.proof_commands import held_checkpoint_problem
+
+            contradiction = held_checkpoint_problem(checkpoint_file, public_key)
+            if contradiction is not None:
+                broken += f"\nPoint de contrôle contredit : {contradiction}."
+        fail(broken)
     problems = store.problems(readable)
     hidden = store.hidden(readable) if readable is not None else 0
     if hidden:
