@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -212,3 +213,11 @@ def verify_processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     if request.param == "two processes":
         monkeypatch.setattr("models.verification.PARALLEL_FROM", 0)
     return str(request.param)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background by a non-interactive shell (`scripts/test &`) inherits Ctrl-C ignored, and
+    so would every service and pass it starts: the trials that interrupt them would wait in vain. Ctrl-C is given
+    back its default meaning, for this process and the processes it starts."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -176,7 +176,7 @@ def test_serve_runs_the_service_and_delivers_a_declaration_alert_without_another
         decide_through_the_door(api_url, env, store, tmp_path)
     finally:
         service.send_signal(signal.SIGINT)
-        output, _ = service.communicate(timeout=180)  # Prefect's server stops slowly on a loaded machine
+        output, _ = service.communicate(timeout=60)
     personal = (RATIONALE, DPD, REFERENT, BASE_DECLARATION["title"], BREACH.get("title", BASE_DECLARATION["title"]))
     assert prefect_files_mention(tmp_path / "var" / "prefect", *personal) == set()
     assert service.returncode == 0, output

@@ -133,7 +133,7 @@ def test_a_pass_during_an_outage_tries_each_message_once_per_round_and_ends() ->
 def test_a_pass_interrupted_with_ctrl_c_records_what_the_relay_accepted() -> None:
     """Ctrl-C (SIGINT) while a pass delivers over a slow relay: the sends under way end and are recorded, nothing more
     starts and what waits is given back; no message the relay accepted is left to be sent again."""
-    relay = Relay("trial", free_port(), delay=1.0)  # wide enough for a starved test to interrupt mid-pass
+    relay = Relay("trial", free_port(), delay=0.3)
     with relay, fresh_store(**relay_env(relay, lease_seconds=600)) as store:
         declare(20, T0)
         process = PassProcess(store, T0.add(minutes=1))
