@@ -2,8 +2,10 @@
 entry's incident against the one its hash names, and the attachment files.
 
 Over a large store (a million entries in 20 s, issue 12) the work is shared with a second process, since a machine
-running the engine has two cores at least: it checks the chain and judges the records of the latest incidents
-(SECOND_SHARE of them), while this one judges the others'. Neither needs the other's result; each reads in a read
+running the engine has two cores at least. The chain is cut in two spans: this process checks the first, the second
+process checks the rest taken up where the first ends, and its report is the whole chain's when the first span holds
+(models.timeline.verify_chain). The records are cut by incident reference: the second process judges the latest
+incidents' (SECOND_SHARE of them), this one the others'. Neither needs the other's result; each reads in a read
 transaction of its own, so each sees one consistent state of the store. Only what was forged across the two shares
 (an entry of one incident attesting another incident's record, a record moved by hand to an incident of the other
 share) may be told otherwise than by one process: the record also named as not attested, or the entry not named as
@@ -77,39 +79,44 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
     with cycle_collection_paused():  # every attestation read stays alive until the records are compared
         with read_scope(url) as session:
             head = session.get(ChainHead, 1)
-            if head is None or head.seq < parallel_from:
+            if head is None or type(head.seq) is not int or head.seq < parallel_from:
                 attestations = Attestations()  # read in the chain's own pass over the entries
                 chain = verify_chain(session, on_entry=attestations.add)
                 return StoreCheck(chain, *_records(session, attestations)) if chain.ok else StoreCheck(chain)
-            pivot = _pivot(session)
+            pivot, split = _pivot(session), int(head.seq * (1 - SECOND_CHAIN_SHARE))
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as other:
             try:
-                checked: Future[SecondShare] | None = other.submit(second_share, url, pivot)
+                checked: Future[SecondShare] | None = other.submit(second_share, url, pivot, split)
             except OSError:  # no second process could start: its share here, after this one's
                 checked = None
             with read_scope(url) as session:
-                differing = discrepancies(session, among=Share(pivot, later=False) if pivot is not None else None)
-                damaged = unfaithful_files(session)
+                first_span = verify_chain(session, span=(0, split))
+                among = Share(pivot, later=False) if pivot is not None else None
+                differing, damaged = (discrepancies(session, among=among), unfaithful_files(session)) \
+                    if first_span.ok else ([], [])
             try:
-                chain, misfiled, more = checked.result() if checked is not None else second_share(url, pivot)
+                last_span, misfiled, more = checked.result() if checked is not None else \
+                    second_share(url, pivot, split)
             except BrokenProcessPool:  # the second process died (killed, out of memory): its share here instead
-                chain, misfiled, more = second_share(url, pivot)
+                last_span, misfiled, more = second_share(url, pivot, split)
+        chain = last_span if first_span.ok else first_span  # the last span's report is the chain's if the first holds
         return StoreCheck(chain, misfiled, _merged(differing, more), damaged) if chain.ok else StoreCheck(chain)
 
 
-# The second process's share of the records: it checks the chain too, which takes about 60 % of what the records'
-# check takes on its own (SQLite, a million entries: 11 s against 20 s; models/timeline.py writes the chain's texts
-# in SQLite, not in Python); so the first process keeps 80 % of the records, the second judges the rest.
-SECOND_SHARE = 0.2
+# The second process's share: the last SECOND_CHAIN_SHARE of the chain's entries, and the records of the latest
+# SECOND_SHARE of the incidents. Less than half of each, since it starts two seconds later (its imports) and also
+# looks for misfiled entries; measured on a million entries (benchmarks/verify.py): the two end together.
+SECOND_SHARE = 0.45
+SECOND_CHAIN_SHARE = 0.4
 
 SecondShare = tuple[ChainReport, list[tuple[int, str | None]], list[Discrepancy]]
 
 
-def second_share(url: str, pivot: str | None) -> SecondShare:
-    """In the second process: the chain's check, the entries shown under another incident than the one their hash
-    names, and the records of the incidents from `pivot` on (none if None)."""
+def second_share(url: str, pivot: str | None, split: int) -> SecondShare:
+    """In the second process: the chain's entries after `split`, the entries shown under another incident than the
+    one their hash names, and the records of the incidents from `pivot` on (none if None)."""
     with cycle_collection_paused(), read_scope(url) as session:
-        chain = verify_chain(session)
+        chain = verify_chain(session, span=(split, None))
         if not chain.ok:
             return chain, [], []
         return chain, misfiled_entries(session), \
