@@ -250,8 +250,9 @@ class Attestations:
 
     def __init__(self) -> None:
         # record → [incident of its first attestation, latest fingerprint of each field, last entry attesting it,
-        # the entry of each field's latest fingerprint or None while a single entry attests it]. Kept this compact
-        # (one merged mapping, not every attestation) because `verify` holds those of a million entries at once.
+        # None while a single entry attests it, else every (entry, fingerprints) attesting it in order]. Kept this
+        # compact (one merged mapping per record, lists rather than objects) because `verify` holds those of a
+        # million entries at once.
         self.records: dict[str, list[Any]] = {}
         self.schemes: dict[str | None, int] = {}  # incident → its attestation scheme
         self.moved: list[Discrepancy] = []
@@ -259,17 +260,26 @@ class Attestations:
         self._unattested: list[Discrepancy] = []
         self._seen: set[str] = set()
         self.recorded: set[str | None] = set()  # incidents with at least one entry
+        self._given = False  # whether payloads came decoded (an export's): their mappings are not this one's to merge
 
     def add(self, seq: int, ref: str | None, payload: Any) -> None:
         """One entry, in order: its attestations, if its payload has any."""
         self.recorded.add(ref)
-        if type(payload) is bytes:
-            if _STATE_MARK_BYTES not in payload and b"\\" not in payload:
+        if type(payload) is bytes or type(payload) is str:
+            marks = _MARKS_BYTES if type(payload) is bytes else _MARKS
+            if marks[0] not in payload and marks[1] not in payload:  # type: ignore[operator]
                 return
-        elif type(payload) is str and _STATE_MARK not in payload and "\\" not in payload:
+            try:
+                document = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                document = _loads_otherwise(payload)
+        else:
+            document, self._given = payload, True
+        states = document.get(STATE_KEY) if type(document) is dict else None
+        if type(states) is not dict or not states:
             return
         records = self.records
-        for key, fields in _states(payload):
+        for key, fields in states.items():
             attested = records.get(key)
             if type(fields) is not dict or (attested is not None and attested[0] != ref):
                 self.moved.append(Discrepancy(ref, key, (), seq, moved=True))
@@ -277,12 +287,12 @@ class Attestations:
             if attested is None:
                 records[key] = [ref, fields, seq, None] if fields else [ref, {}, 0, None]
             elif fields:
-                latest, entries = attested[1], attested[3]
-                if entries is None:  # attested a second time: from now on, each field's own entry
-                    attested[1] = latest = dict(latest)  # the first mapping is the payload's: left as it was
-                    attested[3] = entries = dict.fromkeys(latest, attested[2])
-                latest.update(fields)
-                entries.update(dict.fromkeys(fields, seq))
+                if attested[3] is None:  # attested a second time: from now on, its own merged mapping
+                    attested[3] = [(attested[2], attested[1])]
+                    if self._given:
+                        attested[1] = dict(attested[1])
+                attested[1].update(fields)
+                attested[3].append((seq, fields))
                 attested[2] = seq
             else:
                 continue
@@ -311,7 +321,7 @@ class Attestations:
                     and key.partition(":")[0] in SCHEME_TABLES.get(scheme, SCHEME_TABLES[SCHEME]):
                 self._unattested.append(Discrepancy(record.incident_ref, key, (), 0, unattested=True))
             return
-        owner, latest, last, entries = attested
+        owner, latest, last, history = attested
         self._seen.add(key)
         if record.incident_ref != owner:
             self._judged.append(Discrepancy(owner, key, (), last, elsewhere=True))
@@ -320,9 +330,9 @@ class Attestations:
             return
         changed = tuple(name for name, value in record.fingerprints.items()
                         if name in latest and str(latest[name]) != value)
-        if changed:
-            self._judged.append(Discrepancy(owner, key, changed,
-                                            last if entries is None else max(entries[name] for name in changed)))
+        if changed:  # named by the latest entry that attested one of them
+            self._judged.append(Discrepancy(owner, key, changed, last if history is None else next(
+                seq for seq, fields in reversed(history) if not fields.keys().isdisjoint(changed))))
 
     def found(self, incident_ref: str | None = None) -> list[Discrepancy]:
         """Once every record is judged: every record whose fields differ from the latest attestation of each, every
@@ -351,7 +361,8 @@ class Attestations:
 # spelt otherwise with the same JSON (a space before the colon, a letter escaped: `"st\u0061te"`), which the chain's
 # hash accepts as well since it covers the decoded payload. Such a text is read, never passed over.
 _STATE_MARK = f'"{STATE_KEY}"'
-_STATE_MARK_BYTES = _STATE_MARK.encode()
+_MARKS = (_STATE_MARK, "\\")
+_MARKS_BYTES = (_STATE_MARK.encode(), b"\\")
 
 
 def _scheme_of(value: Any) -> int:
@@ -364,24 +375,14 @@ def _scheme_of(value: Any) -> int:
         else SCHEME
 
 
-def _loads(text: str | bytes) -> Any:
-    """JSON text read by orjson (`verify` reads every entry's payload: twice as fast as the standard library), or
-    by the standard library for what orjson refuses and it accepts (NaN, a lone surrogate)."""
+def _loads_otherwise(text: str | bytes) -> Any:
+    """JSON text that orjson refuses (`verify` reads every entry's payload with orjson, twice as fast as the
+    standard library), read by the standard library if it accepts it (NaN, a lone surrogate); None if not JSON, or
+    nested past what it reads: no attestation (the chain's check names such an entry itself)."""
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
         return json.loads(text)
-
-
-def _states(payload: Any) -> Iterable[tuple[str, Any]]:
-    """The attestations in an entry's payload (stored as JSON text, or already read); none if it is not JSON:
-    the chain's check reports such an entry itself."""
-    try:
-        document = _loads(payload) if isinstance(payload, str | bytes) else payload
-    except (ValueError, RecursionError):  # JSON nested past what the standard library reads: no attestation
-        return []
-    states = document.get(STATE_KEY) if type(document) is dict else None
-    return states.items() if type(states) is dict else ()
+    except (ValueError, RecursionError):
+        return None
 
 
 @cache
