@@ -473,17 +473,24 @@ class Share:
         return later if self.later else ~later | column.is_(None)
 
 
-def discrepancies(session: Session, incident_id: int | None = None,
-                  attestations: Attestations | None = None, among: Share | None = None) -> list[Discrepancy]:
+def discrepancies(session: Session, incident_id: int | None = None, attestations: Attestations | None = None,
+                  among: Share | None = None, misfiled: list[tuple[int, str | None]] | None = None
+                  ) -> list[Discrepancy]:
     """Every audited record (of one incident, of the incidents `among`, or all) against the entries that attest.
     `attestations`: those gathered already while the chain was checked (`verify_chain`'s `on_entry`), rather than
-    reading the entries again; they are judged in the process, once."""
+    reading the entries again; they are judged in the process, once. `misfiled`, if given, receives the entries read
+    that are shown under another incident than the one their hash names (as `misfiled_entries` finds them), read in
+    the same pass."""
     refs = _incident_refs(session)
     incident_ref = refs.get(incident_id) if incident_id is not None else None
     if attestations is None:
         attestations = Attestations()
-        for seq, ref, payload in _attesting_entries(session, incident_id is not None, incident_ref, among):
+        for seq, ref, shown_under, payload in _attesting_entries(session, incident_id is not None, incident_ref,
+                                                                 among):
             attestations.add(seq, ref, payload)
+            if misfiled is not None and \
+                    ((ref is not None) if shown_under is None else (ref is None or refs.get(shown_under) != ref)):
+                misfiled.append((seq, ref))
     for key, ref, names, fingerprints, must in _stored_fingerprints(session, refs, incident_id, among):
         if not attestations.agrees(key, ref, names, fingerprints):
             attestations.judge(key, Stored(ref, dict(zip(names, fingerprints, strict=True)), must))
@@ -504,15 +511,16 @@ def _where_it_went(session: Session, found: Discrepancy) -> Discrepancy:
 
 def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: str | None,
                        among: Share | None = None) -> Any:
-    """(sequence number, incident reference the hash covers, payload) of the entries that may attest records, in
-    order, as the database driver gives them."""
+    """(sequence number, incident reference the hash covers, incident shown under, payload) of the entries that may
+    attest records, in order, as the database driver gives them."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "sqlite":
         # Every entry (each tells its incident was recorded), its payload as the UTF-8 bytes stored: no decoding of
         # a million texts; `Attestations.add` skips the payloads with no attestation, orjson reads bytes.
-        query = select_columns(columns.seq, columns.incident_ref, cast(columns.payload, LargeBinary))
+        query = select_columns(columns.seq, columns.incident_ref, columns.incident_id,
+                                cast(columns.payload, LargeBinary))
     else:  # PostgreSQL: every entry too (each tells its incident was recorded), as text
-        query = select_columns(columns.seq, columns.incident_ref, cast(columns.payload, Text))
+        query = select_columns(columns.seq, columns.incident_ref, columns.incident_id, cast(columns.payload, Text))
     if of_one_incident:
         # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
         # an entry of this incident shown under another still attests this incident's records.

@@ -92,21 +92,23 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
             with read_scope(url) as session:
                 first_span = verify_chain(session, span=(0, split))
                 among = Share(pivot, later=False) if pivot is not None else None
-                differing, damaged = (discrepancies(session, among=among), unfaithful_files(session)) \
-                    if first_span.ok else ([], [])
+                misfiled: list[tuple[int, str | None]] = []
+                differing, damaged = (discrepancies(session, among=among, misfiled=misfiled),
+                                      unfaithful_files(session)) if first_span.ok else ([], [])
             try:
-                last_span, misfiled, more = checked.result() if checked is not None else \
+                last_span, misfiled_later, more = checked.result() if checked is not None else \
                     second_share(url, pivot, split)
             except BrokenProcessPool:  # the second process died (killed, out of memory): its share here instead
-                last_span, misfiled, more = second_share(url, pivot, split)
+                last_span, misfiled_later, more = second_share(url, pivot, split)
         chain = last_span if first_span.ok else first_span  # the last span's report is the chain's if the first holds
-        return StoreCheck(chain, misfiled, _merged(differing, more), damaged) if chain.ok else StoreCheck(chain)
+        return StoreCheck(chain, sorted(misfiled + misfiled_later), _merged(differing, more), damaged) \
+            if chain.ok else StoreCheck(chain)
 
 
 # The second process's share: the last SECOND_CHAIN_SHARE of the chain's entries, and the records of the latest
-# SECOND_SHARE of the incidents. Less than half of each, since it starts two seconds later (its imports) and also
-# looks for misfiled entries; measured on a million entries (benchmarks/verify.py): the two end together.
-SECOND_SHARE = 0.45
+# SECOND_SHARE of the incidents. Less of the chain, since it starts two seconds later (its imports); measured on a
+# million entries (benchmarks/verify.py), the two processes end within a second of each other.
+SECOND_SHARE = 0.5
 SECOND_CHAIN_SHARE = 0.4
 
 SecondShare = tuple[ChainReport, list[tuple[int, str | None]], list[Discrepancy]]
@@ -117,10 +119,10 @@ def second_share(url: str, pivot: str | None, split: int) -> SecondShare:
     one their hash names, and the records of the incidents from `pivot` on (none if None)."""
     with cycle_collection_paused(), read_scope(url) as session:
         chain = verify_chain(session, span=(split, None))
-        if not chain.ok:
+        if not chain.ok or pivot is None:
             return chain, [], []
-        return chain, misfiled_entries(session), \
-            discrepancies(session, among=Share(pivot, later=True)) if pivot is not None else []
+        misfiled: list[tuple[int, str | None]] = []
+        return chain, misfiled, discrepancies(session, among=Share(pivot, later=True), misfiled=misfiled)
 
 
 def _pivot(session: Session) -> str | None:

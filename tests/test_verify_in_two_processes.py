@@ -32,8 +32,11 @@ def test_two_processes_find_what_one_finds(cli, store, tmp_path):
     execute(store, "UPDATE obligation SET due_at = '2027-01-01 00:00:00.000000' WHERE id = 1")
     execute(store, "UPDATE timeline_entry SET incident_id = (SELECT id FROM incident WHERE ref = ?) WHERE seq = ?",
             refs[2], timeline_of(cli, refs[0])[0]["seq"])
+    execute(store, "UPDATE timeline_entry SET incident_id = 999 WHERE seq = ?", timeline_of(cli, refs[1])[-1]["seq"])
     alone, shared, ok, _ = both(url)
-    assert ok and alone == shared and len(alone) == 4, alone
+    assert ok and alone == shared and len(alone) == 5, alone
+    assert sum("est rattachée à un autre incident que celui que couvre son empreinte" in problem
+               for problem in alone) == 2
     assert any("(modifié hors de la porte unique : titre)" in problem for problem in alone)
     assert any("(modifiée hors de la porte unique : échéance)" in problem for problem in alone)
 
