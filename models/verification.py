@@ -12,6 +12,7 @@ share) may be told otherwise than by one process: the record also named as not a
 another incident's; the record itself is named all the same."""
 
 import multiprocessing
+import threading
 from collections.abc import Collection
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,7 +25,7 @@ from sqlmodel import Session
 from models.attachments import unfaithful_files
 from models.attestation import AUDITED, Attestations, Discrepancy, Share, discrepancies, misfiled_entries
 from models.collection import cycle_collection_paused
-from models.db import read_scope
+from models.db import dispose_engines, read_scope
 from models.gate import readable_commune
 from models.timeline import ChainHead, ChainReport, verify_chain
 from settings.env import database_url
@@ -83,8 +84,10 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
                 attestations = Attestations()  # read in the chain's own pass over the entries
                 chain = verify_chain(session, on_entry=attestations.add)
                 return StoreCheck(chain, *_records(session, attestations)) if chain.ok else StoreCheck(chain)
-            pivot, split = _pivot(session), int(head.seq * (1 - SECOND_CHAIN_SHARE))
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as other:
+            pivot, entries = _pivot(session), head.seq
+        start = _start_method()
+        split = int(entries * (1 - SECOND_CHAIN_SHARE[start]))
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(start)) as other:
             try:
                 checked: Future[SecondShare] | None = other.submit(second_share, url, pivot, split)
             except OSError:  # no second process could start: its share here, after this one's
@@ -105,11 +108,11 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
             if chain.ok else StoreCheck(chain)
 
 
-# The second process's share: the last SECOND_CHAIN_SHARE of the chain's entries, and the records of the latest
-# SECOND_SHARE of the incidents. Less of the chain, since it starts two seconds later (its imports); measured on a
-# million entries (benchmarks/verify.py), the two processes end within a second of each other.
+# The second process's share: the last SECOND_CHAIN_SHARE of the chain's entries (by how it starts: started afresh,
+# its imports take two seconds, so it checks less of the chain), and the records of the latest SECOND_SHARE of the
+# incidents. Measured on a million entries (benchmarks/verify.py): the two processes end within a second or two.
 SECOND_SHARE = 0.5
-SECOND_CHAIN_SHARE = 0.4
+SECOND_CHAIN_SHARE = {"fork": 0.5, "spawn": 0.4}
 
 SecondShare = tuple[ChainReport, list[tuple[int, str | None]], list[Discrepancy]]
 
@@ -123,6 +126,17 @@ def second_share(url: str, pivot: str | None, split: int) -> SecondShare:
             return chain, [], []
         misfiled: list[tuple[int, str | None]] = []
         return chain, misfiled, discrepancies(session, among=Share(pivot, later=True), misfiled=misfiled)
+
+
+def _start_method() -> str:
+    """How the second process starts: as a copy of this one (fork) when this one runs no other thread, as the
+    command line does: it starts at once, its imports done, rather than two seconds later. Otherwise afresh (spawn):
+    a copy holds only the copying thread, and whatever locks the others held stay held. No database connection is
+    open at this point (`read_scope` has given its own back, and the engines are disposed), so none is copied."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        dispose_engines()
+        return "fork"
+    return "spawn"
 
 
 def _pivot(session: Session) -> str | None:

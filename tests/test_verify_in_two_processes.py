@@ -2,7 +2,12 @@
 (models/verification.py). It must find exactly what the one-process check finds, and still check the chain when no
 second process can start."""
 
+import json
+import os
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +81,37 @@ def test_a_record_moved_to_no_incident_is_told_so_by_both_ways(cli, store, tmp_p
     assert ok and alone == shared and len(alone) == 1, alone
     assert alone[0].startswith(f"{refs[2]} : une obligation (n° ")
     assert alone[0].endswith("est désormais rattachée à un autre incident, ou à aucun")
+
+
+SINGLE_THREADED = """
+import json, sys, threading
+import models.verification as verification
+from models.verification import verify_store
+
+chosen = []
+start_method = verification._start_method
+verification._start_method = lambda: chosen.append(start_method()) or chosen[-1]
+print("written before the second process starts")  # waits in this process's buffer (its output is a pipe)
+assert threading.active_count() == 1
+shared = verify_store(sys.argv[1], parallel_from=0)
+print(json.dumps({"method": chosen, "ok": shared.chain.ok, "problems": shared.problems()}))
+"""
+
+
+def test_a_command_with_a_single_thread_starts_its_second_process_as_a_copy_of_itself(cli, store, tmp_path):
+    """As `incidents verify` runs: one thread, so the second process is a fork of the first (no imports again); it
+    finds what one process finds, on a database connection of its own, and writes nothing of the first's output."""
+    url = f"sqlite:///{store}"
+    refs = [declared(cli, tmp_path, at=AT, title=f"Incident {number}")["ref"] for number in range(3)]
+    execute(store, "UPDATE incident SET title = 'Rien de grave' WHERE ref IN (?, ?)", refs[0], refs[2])
+    execute(store, "UPDATE timeline_entry SET incident_id = 999 WHERE seq = ?", timeline_of(cli, refs[2])[-1]["seq"])
+    alone = verify_store(url, parallel_from=10**9)
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    run = subprocess.run([sys.executable, "-c", SINGLE_THREADED, url], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], env=buffered, timeout=300)
+    assert run.returncode == 0, run.stderr
+    before, result = run.stdout.splitlines()
+    assert before == "written before the second process starts"  # once: the copy did not write it again
+    shared = json.loads(result)
+    assert shared["method"] == ["fork"]
+    assert shared["ok"] and shared["problems"] == alone.problems() and len(alone.problems()) == 3, shared
