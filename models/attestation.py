@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel
 
-from models.timeline import TimelineEntry, driver_rows, utc_text
+from models.timeline import TimelineEntry, driver_rows, is_sqlite, utc_text
 from models.types import UTCDateTime
 
 STATE_KEY = "state"  # in an entry's payload: {"<table>:<id>": {"<field>": fingerprint, ...}, ...}
@@ -514,7 +514,7 @@ def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: st
     """(sequence number, incident reference the hash covers, incident shown under, payload) of the entries that may
     attest records, in order, as the database driver gives them."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "sqlite":
+    if is_sqlite(session):
         # Every entry (each tells its incident was recorded), its payload as the UTF-8 bytes stored: no decoding of
         # a million texts; `Attestations.add` skips the payloads with no attestation, orjson reads bytes.
         query = select_columns(columns.seq, columns.incident_ref, columns.incident_id,

@@ -188,7 +188,7 @@ def verify_chain(session: Session, up_to_seq: int | None = None,
                                            "ORDER BY seq DESC LIMIT 1"), {"after": after}).first()
         if last is not None and type(last[0]) is int:
             prev_hash, expected_seq, count = last[1], last[0] + 1, last[0]
-    entries = _hashed_in_sqlite(session, through, after) if on_entry is None and _is_sqlite(session) else \
+    entries = _hashed_in_sqlite(session, through, after) if on_entry is None and is_sqlite(session) else \
         _hashed_here(session, through, after)
     for seq, ref, payload, stored_prev, stored_hash, holds in entries:
         problem = None
@@ -279,7 +279,7 @@ _SQLITE_CANONICAL = (
     + " || '\",\"seq\":' || seq || '}' AS BLOB) END")
 
 
-def _is_sqlite(session: Session) -> bool:
+def is_sqlite(session: Session) -> bool:
     return bool(session.get_bind().dialect.name == "sqlite")
 
 

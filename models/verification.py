@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 # Below this many entries, starting a second Python (its imports: about a second) costs more than it saves.
 PARALLEL_FROM = 50_000
 
+# The second process's share: the last SECOND_CHAIN_SHARE of the chain's entries (by how it starts: started afresh,
+# its imports take two seconds, so it checks less of the chain), and the records of the latest SECOND_SHARE of the
+# incidents. Measured on a million entries (benchmarks/verify.py): the two processes end within a second or two.
+SECOND_SHARE = 0.5
+SECOND_CHAIN_SHARE = {"fork": 0.5, "spawn": 0.4}
+
 
 @dataclass(frozen=True)
 class StoreCheck:
@@ -107,12 +113,6 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
         return StoreCheck(chain, sorted(misfiled + misfiled_later), _merged(differing, more), damaged) \
             if chain.ok else StoreCheck(chain)
 
-
-# The second process's share: the last SECOND_CHAIN_SHARE of the chain's entries (by how it starts: started afresh,
-# its imports take two seconds, so it checks less of the chain), and the records of the latest SECOND_SHARE of the
-# incidents. Measured on a million entries (benchmarks/verify.py): the two processes end within a second or two.
-SECOND_SHARE = 0.5
-SECOND_CHAIN_SHARE = {"fork": 0.5, "spawn": 0.4}
 
 SecondShare = tuple[ChainReport, list[tuple[int, str | None]], list[Discrepancy]]
 
