@@ -248,7 +248,8 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" \
             if report.first_bad_ref and (readable is None or report.first_bad_ref in readable) else ""
-        broken = f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}."
+        broken = f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}. Les " \
+            "enregistrements ne sont pas comparés à la chronologie tant qu'elle est rompue."
         if checkpoint_file is not None:  # what the kept checkpoint says of it, too: the auditor's own evidence
             from cli.proof_commands import held_checkpoint_problem
 
@@ -259,8 +260,9 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     problems = store.problems(readable)
     hidden = store.hidden(readable) if readable is not None else 0
     if hidden:
+        them = "le" if hidden == 1 else "les"
         problems.append(f"{counted(hidden, 'problème touche un incident', 'problèmes touchent des incidents')} que "
-                        "vous ne pouvez pas consulter ; les personnes de l'académie peuvent les consulter avec la "
+                        f"vous ne pouvez pas consulter ; les personnes de l'académie peuvent {them} consulter avec la "
                         "même commande")
     if checkpoint_file is not None:
         from cli.proof_commands import held_checkpoint_problem

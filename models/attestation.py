@@ -514,12 +514,13 @@ def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: st
     """(sequence number, incident reference the hash covers, incident shown under, payload) of the entries that may
     attest records, in order, as the database driver gives them."""
     columns = TimelineEntry.__table__.c  # type: ignore[attr-defined]
-    if is_sqlite(session):
+    if is_sqlite(session) and session.execute(text_clause("PRAGMA encoding")).scalar() == "UTF-8":
         # Every entry (each tells its incident was recorded), its payload as the UTF-8 bytes stored: no decoding of
-        # a million texts; `Attestations.add` skips the payloads with no attestation, orjson reads bytes.
+        # a million texts; `Attestations.add` skips the payloads with no attestation, orjson reads bytes. (A store
+        # kept in UTF-16 gives its texts' bytes in UTF-16: read as text, below.)
         query = select_columns(columns.seq, columns.incident_ref, columns.incident_id,
                                 cast(columns.payload, LargeBinary))
-    else:  # PostgreSQL: every entry too (each tells its incident was recorded), as text
+    else:  # PostgreSQL (or SQLite in UTF-16): every entry too (each tells its incident was recorded), as text
         query = select_columns(columns.seq, columns.incident_ref, columns.incident_id, cast(columns.payload, Text))
     if of_one_incident:
         # By the reference the hash covers, not the display id (which an edit beside the door may point elsewhere):
@@ -596,8 +597,16 @@ def files_digest(session: Session | OrmSession, message_ids: list[int] | None,
         statement = statement.bindparams(bindparam("ids", expanding=True))
     found: dict[int, list[list[str]]] = {}
     for message_id, filename, media_type, content in session.execute(statement, parameters):
-        found.setdefault(message_id, []).append([filename, media_type, hashlib.sha256(content).hexdigest()])
+        found.setdefault(message_id, []).append([filename, media_type, _content_digest(content)])
     return found
+
+
+def _content_digest(content: Any) -> str:
+    """The SHA-256 of a file's bytes; of its text's UTF-8 bytes if stored as text beside the door, and of nothing a
+    file holds if stored as anything else (a number): named as differing, not a crash of the check."""
+    if isinstance(content, str):
+        content = content.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(content).hexdigest() if isinstance(content, bytes | memoryview) else UNREADABLE
 
 
 def misfiled_entries(session: Session, incident_id: int | None = None) -> list[tuple[int, str | None]]:

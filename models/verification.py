@@ -6,10 +6,9 @@ running the engine has two cores at least. The chain is cut in two spans: this p
 process checks the rest taken up where the first ends, and its report is the whole chain's when the first span holds
 (models.timeline.verify_chain). The records are cut by incident reference: the second process judges the latest
 incidents' (SECOND_SHARE of them), this one the others'. Neither needs the other's result; each reads in a read
-transaction of its own, so each sees one consistent state of the store. Only what was forged across the two shares
-(an entry of one incident attesting another incident's record, a record moved by hand to an incident of the other
-share) may be told otherwise than by one process: the record also named as not attested, or the entry not named as
-another incident's; the record itself is named all the same."""
+transaction of its own, so each sees one consistent state of the store. Only an entry of one incident forged to
+attest a record of an incident in the other share may be told otherwise than by one process (the entry not named as
+another incident's); the record itself is named all the same."""
 
 import multiprocessing
 import threading
@@ -150,7 +149,13 @@ def _pivot(session: Session) -> str | None:
 def _merged(first: list[Discrepancy], second: list[Discrepancy]) -> list[Discrepancy]:
     """Both processes' findings in the order one process gives them: by the entry that attests them; an entry
     belongs to one incident, so to one process, except the records no entry attests (entry 0), which come in the
-    order of the tables and of their numbers."""
+    order of the tables and of their numbers. A record moved by hand from an incident of one share to one of the
+    other (its incident id, or its incident's reference, edited) is named by the process that read its attestations
+    as now under another incident, and would be named by the other as attested by no entry, since it read none of
+    them: one process names it only the first way, and so does this."""
+    named = [{found.record for found in share if not found.unattested} for share in (first, second)]
+    first = [found for found in first if not (found.unattested and found.record in named[1])]
+    second = [found for found in second if not (found.unattested and found.record in named[0])]
     tables = list(AUDITED)
 
     def order(found: Discrepancy) -> tuple[int, int, int]:

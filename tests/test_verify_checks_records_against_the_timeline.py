@@ -235,6 +235,6 @@ def test_a_communes_referent_is_told_only_of_their_communes_incidents(cli, store
     assert result.exit_code == 1
     assert ours in result.stderr and theirs not in result.stderr and "Montigny" not in result.stderr
     assert "1 problème touche un incident que vous ne pouvez pas consulter ; les personnes de l'académie peuvent " \
-           "les consulter avec la même commande" in result.stderr
+           "le consulter avec la même commande" in result.stderr
     academy = cli("verify", "--by", "audit-ent@ac-nancy-metz.example.org")
     assert ours in academy.stderr and theirs in academy.stderr

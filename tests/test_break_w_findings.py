@@ -1,0 +1,91 @@
+"""Breaker's and auditor's probes of `verify` over a large store (two processes): a store kept in UTF-16, files and
+attachment rows stored as values no file holds, records moved from one process's share of the incidents to the
+other's. Each is named as one process names it, never passed over, never a traceback."""
+
+import sqlite3
+
+import pytest
+
+from models.verification import verify_store
+from tests.conftest import MUNICIPALITY_REFERENT
+from tests.store_probe import execute
+from tests.test_break_h_findings import rows
+from tests.test_drafts_reach_the_dpd_as_documents import decided
+from tests.test_verify_checks_records_against_the_timeline import AT
+from tests.walkers import declared
+
+
+@pytest.fixture(autouse=True)
+def both_ways(verify_processes: str) -> None:
+    """Every check here, in one process and with the work shared with a second one."""
+
+
+def test_a_store_kept_in_utf16_hides_no_edited_record(cli, store, tmp_path):
+    """SQLite gives a UTF-16 store's texts as UTF-16 bytes: the attestations are read as text there."""
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    execute(store, "UPDATE incident SET title = 'Rien de grave' WHERE ref = ?", ref)
+    with sqlite3.connect(store) as source:
+        dump = list(source.iterdump())
+    utf16 = tmp_path / "utf16.db"
+    with sqlite3.connect(utf16) as target:
+        target.execute("PRAGMA encoding = 'UTF-16le'")
+        target.executescript(";\n".join(line for line in dump if line not in ("BEGIN TRANSACTION;", "COMMIT;")))
+    assert rows(utf16, "PRAGMA encoding") == [("UTF-16le",)]
+    check = verify_store(f"sqlite:///{utf16}")
+    assert check.chain.ok
+    assert [problem.endswith("(modifié hors de la porte unique : titre)") for problem in check.problems()] == [True]
+
+
+def test_a_message_file_stored_as_text_or_a_number_is_named_not_a_crash(cli, store, tmp_path):
+    decided(cli, tmp_path)
+    [(file, message)] = rows(store, "SELECT a.id, a.message_id FROM outbox_attachment a JOIN outbox_message m "
+                                    "ON m.id = a.message_id WHERE m.status = 'sent' LIMIT 1")
+    for forged in ("'journal'", "5"):
+        execute(store, f"UPDATE outbox_attachment SET content = {forged} WHERE id = ?", file)
+        result = cli("verify")
+        assert result.exit_code == 1 and "Erreur inattendue" not in result.stderr, result.stderr
+        assert f"un message remis (n° {message})" in result.stderr
+        assert "(modifié hors de la porte unique : fichiers joints)" in result.stderr
+
+
+def test_an_attachment_whose_row_holds_no_date_or_no_digest_is_named_not_a_crash(cli, store, tmp_path):
+    from cli.app import act
+    from models.attachments import keep_staged, stage_file
+    from models.commands import Attach
+
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    content = b"journal d'authentification\n"
+    sha256, staged = stage_file(content)
+    act(Attach(ref=ref, filename="journal.txt", content_type="text/plain", size=len(content), sha256=sha256),
+        MUNICIPALITY_REFERENT, "2026-11-29T10:00:00+01:00")
+    keep_staged(staged, sha256)
+    for column, forged in (("added_at", "'pas une date'"), ("added_at", "5"), ("sha256", "'../../incidents.db'"),
+                           ("sha256", "'ab' || char(0) || 'cd'")):
+        execute(store, f"UPDATE attachment SET {column} = {forged}")
+        result = cli("verify")
+        assert result.exit_code == 1 and "Erreur inattendue" not in result.stderr, result.stderr
+        assert f"{ref} : une pièce jointe (n° 1) ne correspond plus" in result.stderr
+        if column == "sha256":
+            assert f"{ref} : le fichier de la pièce jointe « journal.txt » est absent" in result.stderr
+        execute(store, f"UPDATE attachment SET {column} = ?",
+                "2026-11-29 09:00:00.000000" if column == "added_at" else sha256)
+
+
+def test_a_record_moved_across_the_two_shares_is_named_once_as_one_process_names_it(cli, store, tmp_path):
+    """Three incidents: the second process judges the latest half of them. An obligation moved from the first
+    incident to the last, and an incident's reference edited past the others', are each named as now under another
+    incident, once, and not also as attested by no entry."""
+    refs = [declared(cli, tmp_path, at=AT, title=f"Incident {number}")["ref"] for number in range(3)]
+    execute(store, "UPDATE obligation SET incident_id = (SELECT id FROM incident WHERE ref = ?) "
+                  "WHERE id = (SELECT min(o.id) FROM obligation o JOIN incident i ON i.id = o.incident_id "
+                  "WHERE i.ref = ?)", refs[2], refs[0])
+    execute(store, "UPDATE incident SET ref = 'INC-9999-9999' WHERE ref = ?", refs[1])
+    url = f"sqlite:///{store}"
+    alone, shared = verify_store(url, parallel_from=10**9), verify_store(url, parallel_from=0)
+    assert shared.problems() == alone.problems()
+    assert not any("n'est attesté" in problem for problem in alone.problems()), alone.problems()
+    assert any(problem.startswith(f"{refs[0]} : une obligation (n° ") and "désormais rattachée" in problem
+               for problem in alone.problems())
+    assert any(problem.startswith(f"{refs[1]} : l'incident (n° ") and "désormais rattaché" in problem
+               for problem in alone.problems())
+
