@@ -248,8 +248,11 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
     if not report.ok:
         where = f" (incident {report.first_bad_ref})" \
             if report.first_bad_ref and (readable is None or report.first_bad_ref in readable) else ""
-        broken = f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}. Les " \
-            "enregistrements ne sont pas comparés à la chronologie tant qu'elle est rompue."
+        if report.first_bad_seq is None:  # no entry to name: a value no entry or record could hold
+            broken = f"Registre altéré : {report.problem}. Ni la chaîne ni les enregistrements n'ont pu être contrôlés."
+        else:
+            broken = f"Chaîne rompue à l'entrée n° {report.first_bad_seq}{where} : {report.problem}. Les " \
+                "enregistrements ne sont pas comparés à la chronologie tant qu'elle est rompue."
         if checkpoint_file is not None:  # what the kept checkpoint says of it, too: the auditor's own evidence
             from cli.proof_commands import held_checkpoint_problem
 

@@ -11,6 +11,8 @@ attest a record of an incident in the other share may be told otherwise than by 
 another incident's); the record itself is named all the same."""
 
 import multiprocessing
+import re
+import sqlite3
 import threading
 from collections.abc import Collection
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session
 
 from models.attachments import unfaithful_files
@@ -26,7 +29,7 @@ from models.attestation import AUDITED, Attestations, Discrepancy, Share, discre
 from models.collection import cycle_collection_paused
 from models.db import dispose_engines, read_scope
 from models.gate import readable_commune
-from models.timeline import ChainHead, ChainReport, verify_chain
+from models.timeline import GENESIS_HASH, ChainHead, ChainReport, verify_chain
 from settings.env import database_url
 
 if TYPE_CHECKING:
@@ -79,8 +82,19 @@ def readable_refs(reader: "Person", url: str | None = None) -> set[str | None] |
 
 def verify_store(url: str | None = None, parallel_from: int | None = None) -> StoreCheck:
     """Check the store at `url` (the configured one by default); in two processes once its chain holds
-    `parallel_from` entries (PARALLEL_FROM by default)."""
-    url = url or database_url()
+    `parallel_from` entries (PARALLEL_FROM by default). A text SQLite cannot read as UTF-8 (bytes written beside the
+    door: the door writes only text) fails the check as such, naming its column, rather than as a database error."""
+    try:
+        return _verify_store(url or database_url(), parallel_from)
+    except (sqlite3.OperationalError, DatabaseError) as error:
+        column = re.search(r"Could not decode to UTF-8 column '([^']*)'", str(error))
+        if column is None:
+            raise
+        return StoreCheck(ChainReport(False, 0, GENESIS_HASH, problem=f"la colonne « {column[1]} » contient des "
+                                      "octets qui ne sont pas du texte UTF-8, écrits hors de la porte unique"))
+
+
+def _verify_store(url: str, parallel_from: int | None) -> StoreCheck:
     parallel_from = PARALLEL_FROM if parallel_from is None else parallel_from
     with cycle_collection_paused():  # every attestation read stays alive until the records are compared
         with read_scope(url) as session:

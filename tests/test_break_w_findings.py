@@ -89,3 +89,18 @@ def test_a_record_moved_across_the_two_shares_is_named_once_as_one_process_names
     assert any(problem.startswith(f"{refs[1]} : l'incident (n° ") and "désormais rattaché" in problem
                for problem in alone.problems())
 
+
+
+@pytest.mark.parametrize("column", ["timeline_entry.actor", "timeline_entry.incident_ref", "incident.title",
+                                    "incident.ref"])
+def test_bytes_that_are_no_utf8_text_are_named_as_an_altered_store(cli, store, tmp_path, column):
+    """SQLite keeps whatever bytes it is given as text; the door writes only text: such bytes were written beside it.
+    The check names their column, not a database out of reach."""
+    declared(cli, tmp_path, at=AT)
+    table, name = column.split(".")
+    execute(store, f"UPDATE {table} SET {name} = CAST(x'C328' AS TEXT) WHERE rowid = (SELECT max(rowid) FROM {table})")
+    result = cli("verify")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Registre altéré : la colonne « {name} » contient des octets qui ne sont pas " \
+                                    "du texte UTF-8, écrits hors de la porte unique. Ni la chaîne ni les " \
+                                    "enregistrements n'ont pu être contrôlés."
