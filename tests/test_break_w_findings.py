@@ -7,11 +7,10 @@ import sqlite3
 import pytest
 
 from models.verification import verify_store
-from tests.conftest import MUNICIPALITY_REFERENT
 from tests.store_probe import execute
 from tests.test_break_h_findings import rows
 from tests.test_drafts_reach_the_dpd_as_documents import decided
-from tests.test_verify_checks_records_against_the_timeline import AT
+from tests.test_verify_checks_records_against_the_timeline import AT, attached
 from tests.walkers import declared
 
 
@@ -49,16 +48,7 @@ def test_a_message_file_stored_as_text_or_a_number_is_named_not_a_crash(cli, sto
 
 
 def test_an_attachment_whose_row_holds_no_date_or_no_digest_is_named_not_a_crash(cli, store, tmp_path):
-    from cli.app import act
-    from models.attachments import keep_staged, stage_file
-    from models.commands import Attach
-
-    ref = declared(cli, tmp_path, at=AT)["ref"]
-    content = b"journal d'authentification\n"
-    sha256, staged = stage_file(content)
-    act(Attach(ref=ref, filename="journal.txt", content_type="text/plain", size=len(content), sha256=sha256),
-        MUNICIPALITY_REFERENT, "2026-11-29T10:00:00+01:00")
-    keep_staged(staged, sha256)
+    ref, sha256 = attached(cli, tmp_path)
     for column, forged in (("added_at", "'pas une date'"), ("added_at", "5"), ("sha256", "'../../incidents.db'"),
                            ("sha256", "'ab' || char(0) || 'cd'")):
         execute(store, f"UPDATE attachment SET {column} = {forged}")

@@ -151,9 +151,10 @@ def test_a_follow_up_report_edited_in_its_table_is_named(cli, store, tmp_path):
     assert problem.endswith("(modifié hors de la porte unique : contenu)")
 
 
-def test_an_attachment_edited_in_its_table_or_on_disk_is_named(cli, store, tmp_path):
+def attached(cli, tmp_path) -> tuple[str, str]:
+    """An incident declared, and a file attached to it through the door: its reference and the file's SHA-256."""
     from cli.app import act
-    from models.attachments import keep_staged, stage_file, stored_path
+    from models.attachments import keep_staged, stage_file
     from models.commands import Attach
 
     ref = declared(cli, tmp_path, at=AT)["ref"]
@@ -162,6 +163,13 @@ def test_an_attachment_edited_in_its_table_or_on_disk_is_named(cli, store, tmp_p
     act(Attach(ref=ref, filename="journal.txt", content_type="text/plain", size=len(content), sha256=sha256),
         MUNICIPALITY_REFERENT, "2026-11-29T10:00:00+01:00")
     keep_staged(staged, sha256)
+    return ref, sha256
+
+
+def test_an_attachment_edited_in_its_table_or_on_disk_is_named(cli, store, tmp_path):
+    from models.attachments import stored_path
+
+    ref, sha256 = attached(cli, tmp_path)
     assert cli("verify").exit_code == 0
     stored_path(sha256).write_bytes(b"journal remplac\xc3\xa9\n")
     execute(store, "UPDATE attachment SET filename = 'journal-propre.txt'")
