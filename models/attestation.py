@@ -7,7 +7,7 @@ rewriting its entry and every later hash, which the signed checkpoints published
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -110,20 +110,29 @@ class Discrepancy:
     unattested: bool = False  # a record no entry attests
     moved: bool = False  # attested by an entry of another incident than the record's
     elsewhere: bool = False  # still stored, but now under another incident than the one its entries name, or none
+    now_under: str | None = None  # if elsewhere: the reference of the incident it is stored under now (an incident's
+    # own record: its reference now), None for none
 
-    def text(self) -> str:
+    def text(self, readable: Collection[str | None] | None = None) -> str:
+        """In French; the incident a record was moved to is named only if `readable` (all if None) holds it."""
         table, _, number = self.record.partition(":")
         what = RECORD_LABELS.get(table, table)
         e = "e" if table in FEMININE else ""  # the participles agree with the record named
         where = f"{self.incident_ref} : " if self.incident_ref else ""
+        if self.elsewhere:
+            attested = f"{where}{what} (n° {number}) attesté{e} par l'entrée n° {self.attested_by}"
+            if self.now_under is None:
+                return f"{attested} n'est plus rattaché{e} à aucun incident"
+            if readable is not None and self.now_under not in readable:
+                return f"{attested} est désormais rattaché{e} à un incident que vous ne pouvez pas consulter"
+            if table == "incident":
+                return f"{attested} porte désormais la référence {self.now_under}"
+            return f"{attested} est désormais rattaché{e} à l'incident {self.now_under}"
         if self.unattested:
             return (f"{where}{what} (n° {number}) n'est attesté{e} par aucune entrée : ajouté{e} hors de la porte "
                     "unique, ou l'entrée qui l'attestait a été supprimée")
         if self.moved:
             return f"{where}l'entrée n° {self.attested_by} atteste un enregistrement d'un autre incident"
-        if self.elsewhere:
-            return (f"{where}{what} (n° {number}) attesté{e} par l'entrée n° {self.attested_by} est désormais "
-                    f"rattaché{e} à un autre incident, ou à aucun")
         if not self.fields:
             return f"{where}{what} (n° {number}) attesté{e} par l'entrée n° {self.attested_by} a disparu"
         fields = ", ".join(FIELD_LABELS.get(name, name) for name in self.fields)
@@ -324,7 +333,8 @@ class Attestations:
         owner, latest, last, history = attested
         self._seen.add(key)
         if record.incident_ref != owner:
-            self._judged.append(Discrepancy(owner, key, (), last, elsewhere=True))
+            self._judged.append(Discrepancy(owner, key, (), last, elsewhere=True, now_under=None
+                                            if record.incident_ref is None else str(record.incident_ref)))
             return
         if record.fingerprints.items() <= latest.items():  # every field attested as stored
             return
@@ -504,9 +514,14 @@ def _where_it_went(session: Session, found: Discrepancy) -> Discrepancy:
     if found.fields or found.unattested or found.moved or found.elsewhere or table not in AUDITED \
             or not (number.isascii() and number.isdecimal()) or len(number) > 18:
         return found
-    still = session.execute(select_columns(literal_column("id")).select_from(table_clause(table)).where(
+    owner = "ref" if table == "incident" else "incident_id"
+    still = session.execute(select_columns(literal_column(owner)).select_from(table_clause(table)).where(
         literal_column("id") == bindparam("number", int(number)))).first()
-    return replace(found, elsewhere=True) if still is not None else found
+    if still is None:
+        return found
+    now_under = still[0] if table == "incident" else None if still[0] is None else session.execute(
+        text_clause("SELECT ref FROM incident WHERE id = :owner"), {"owner": still[0]}).scalar()
+    return replace(found, elsewhere=True, now_under=None if now_under is None else str(now_under))
 
 
 def _attesting_entries(session: Session, of_one_incident: bool, incident_ref: str | None,

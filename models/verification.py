@@ -62,7 +62,7 @@ class StoreCheck:
 
         return [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
                 "couvre son empreinte" for seq, ref in self.misfiled if shown(ref)] \
-            + [found.text() for found in self.differing if shown(found.incident_ref)] \
+            + [found.text(readable) for found in self.differing if shown(found.incident_ref)] \
             + [text for text in self.damaged if shown(text.partition(" : ")[0])]
 
     def hidden(self, readable: Collection[str | None]) -> int:

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from models.verification import verify_store
+from tests.conftest import MUNICIPALITY_REFERENT
 from tests.store_probe import execute
 from tests.test_break_h_findings import rows
 from tests.test_drafts_reach_the_dpd_as_documents import decided
@@ -74,10 +75,10 @@ def test_a_record_moved_across_the_two_shares_is_named_once_as_one_process_names
     alone, shared = verify_store(url, parallel_from=10**9), verify_store(url, parallel_from=0)
     assert shared.problems() == alone.problems()
     assert not any("n'est attesté" in problem for problem in alone.problems()), alone.problems()
-    assert any(problem.startswith(f"{refs[0]} : une obligation (n° ") and "désormais rattachée" in problem
-               for problem in alone.problems())
-    assert any(problem.startswith(f"{refs[1]} : l'incident (n° ") and "désormais rattaché" in problem
-               for problem in alone.problems())
+    assert any(problem.startswith(f"{refs[0]} : une obligation (n° ")
+               and problem.endswith(f"est désormais rattachée à l'incident {refs[2]}") for problem in alone.problems())
+    assert any(problem.startswith(f"{refs[1]} : l'incident (n° ")
+               and problem.endswith("porte désormais la référence INC-9999-9999") for problem in alone.problems())
 
 
 
@@ -94,3 +95,17 @@ def test_bytes_that_are_no_utf8_text_are_named_as_an_altered_store(cli, store, t
     assert result.stderr.strip() == f"Registre altéré : la colonne « {name} » contient des octets qui ne sont pas " \
                                     "du texte UTF-8, écrits hors de la porte unique. Ni la chaîne ni les " \
                                     "enregistrements n'ont pu être contrôlés."
+
+
+def test_a_record_moved_to_another_communes_incident_is_named_without_naming_that_incident(cli, store, tmp_path):
+    ours = declared(cli, tmp_path, at=AT)["ref"]
+    theirs = declared(cli, tmp_path, at=AT, municipality="57999", title="Incident à Montigny",
+                      reporter={"name": "Service numérique", "email": "numerique@montigny-sur-exemple.example.org"},
+                      by="numerique@montigny-sur-exemple.example.org")["ref"]
+    execute(store, "UPDATE obligation SET incident_id = (SELECT id FROM incident WHERE ref = ?) WHERE id = (SELECT "
+                   "min(o.id) FROM obligation o JOIN incident i ON i.id = o.incident_id WHERE i.ref = ?)", theirs, ours)
+    referent = cli("verify", "--by", MUNICIPALITY_REFERENT)
+    assert referent.exit_code == 1 and theirs not in referent.stderr, referent.stderr
+    assert "est désormais rattachée à un incident que vous ne pouvez pas consulter" in referent.stderr
+    academy = cli("verify", "--by", "audit-ent@ac-nancy-metz.example.org")
+    assert f"est désormais rattachée à l'incident {theirs}" in academy.stderr, academy.stderr

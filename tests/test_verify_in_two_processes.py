@@ -80,7 +80,7 @@ def test_a_record_moved_to_no_incident_is_told_so_by_both_ways(cli, store, tmp_p
     alone, shared, ok, _ = both(url)
     assert ok and alone == shared and len(alone) == 1, alone
     assert alone[0].startswith(f"{refs[2]} : une obligation (n° ")
-    assert alone[0].endswith("est désormais rattachée à un autre incident, ou à aucun")
+    assert alone[0].endswith("n'est plus rattachée à aucun incident")
 
 
 SINGLE_THREADED = """
