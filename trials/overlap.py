@@ -6,7 +6,8 @@ N declarations (default 30, three messages each) wait in the outbox of a fresh s
 DATA after `--delay` seconds (default 0.1), so that a pass takes a while. Two schedules:
 
 - lease: the claim lease is short (INCIDENTS_CLAIM_LEASE_SECONDS=2); both passes act as of now (the wall clock), and
-  the second starts once the first has been delivering for longer than the lease;
+  the second starts once the first has been delivering for longer than the lease. The relay is slowed, if need be,
+  so that the first pass cannot end before then, however fast the machine and however many connections it opens;
 - instants: the first pass acts as of T, the second as of T + 5 minutes, started once the first has delivered its
   first message.
 
@@ -14,6 +15,7 @@ Then one clean pass an hour later. It holds when no Message-ID reaches the relay
 undelivered, the passes did overlap, and no pass crashed.
 """
 
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -38,9 +40,12 @@ from trials.common import (
     wait_for_arrivals,
 )
 from trials.postgres import free_port
+from settings.env import smtp_connections
 from trials.relay import Relay, wait_until
 
 LEASE_SECONDS = 2
+LEASE_MARGIN = 0.5  # seconds the first pass delivers beyond its lease before the second starts
+MESSAGES_PER_DECLARATION = 3  # two alerts and the declarant's receipt
 FIRST_ARRIVAL_TIMEOUT = 180  # the first pass's process start and first delivery, on a loaded machine
 
 
@@ -106,7 +111,7 @@ def run(size: int = 30, postgres: str | None = None, delay: float = 0.1, sqlite:
 
 
 def run_one(size: int, schedule: Schedule, postgres: str | None, delay: float) -> OverlapRun:
-    relay = Relay("trial", free_port(), delay=delay)
+    relay = Relay("trial", free_port(), delay=relay_delay(schedule, size, delay))
     lease = LEASE_SECONDS if schedule is Schedule.LEASE else None
     with relay, fresh_store(postgres, **relay_env(relay, lease_seconds=lease)) as store:
         start = pendulum.now("UTC") if schedule is Schedule.LEASE else T0
@@ -120,6 +125,16 @@ def run_one(size: int, schedule: Schedule, postgres: str | None, delay: float) -
                           len(lost(stored, arrivals)), overlap, sum(1 for outcome in outcomes if outcome.crashed))
 
 
+def relay_delay(schedule: Schedule, size: int, delay: float) -> float:
+    """The relay's delay per DATA. With a lease, long enough that the first pass's deliveries after its first one
+    take three times the wait before the second starts: a relay's delay bounds a pass's length from below, where the
+    machine's speed does not (a fast minute once let the first pass end before the second started)."""
+    if schedule is not Schedule.LEASE:
+        return delay
+    later_rounds = max(1, math.ceil(size * MESSAGES_PER_DECLARATION / smtp_connections()) - 1)
+    return max(delay, 3 * (LEASE_SECONDS + LEASE_MARGIN) / later_rounds)
+
+
 def overlapping_passes(store: Store, relay: Relay, first_at: pendulum.DateTime | None,
                        second_at: pendulum.DateTime | None, lease: int | None) -> tuple[list[PassOutcome], float]:
     """Start two pass processes (both import the engine at once); release the first, then the second once the
@@ -130,7 +145,7 @@ def overlapping_passes(store: Store, relay: Relay, first_at: pendulum.DateTime |
         wait_for_arrivals(relay, 1, first, FIRST_ARRIVAL_TIMEOUT)
         if lease is not None and first.running:
             delivering_since = relay.arrivals()[0].at
-            wait_until(lambda: time.monotonic() > delivering_since + lease + 0.5 or not first.running,
+            wait_until(lambda: time.monotonic() > delivering_since + lease + LEASE_MARGIN or not first.running,
                        lease + 10, "the first pass to outlive its lease")
         second.release()
         released, overlap = time.monotonic(), 0.0
