@@ -9,9 +9,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import steps
+from models import door
+from models.commands import MailSteeringReport
 from models.db import session_scope
-from models.messaging import enqueue_report
-from policy.parties import Party
 from reports.pdf import PdfUnavailable
 from reports.render import render_steering, steering_pdf
 from reports.steering import month_label, steering_data
@@ -48,11 +48,10 @@ def write_steering_report(month: str, at: str) -> dict[str, Any]:
         target.with_suffix(".pdf.part").write_bytes(pdf)
         os.replace(target.with_suffix(".pdf.part"), target)
         written.append(target.name)
-    with session_scope() as session:
-        queued = enqueue_report(
-            session, key=f"steering/{month}", recipients=list(parties.academy.steering_contacts),
-            party=Party.ACADEMY, subject=f"Rapport au comité de pilotage de l'ENT — {month_label(month)}",
-            text=render_steering(data, "md"), html=(folder / f"steering-{month}.html").read_text(encoding="utf-8"))
+    queued = door.run(MailSteeringReport(
+        month=month, subject=f"Rapport au comité de pilotage de l'ENT — {month_label(month)}",
+        text=render_steering(data, "md"), html=(folder / f"steering-{month}.html").read_text(encoding="utf-8")),
+        door.ENGINE, steps.pass_instant(at), parties)
     return {"month": month, "files": written, "mails": len(queued), "incidents": data["incidents"]}
 
 

@@ -186,8 +186,20 @@ class Attach(OnIncident):
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class MailSteeringReport(OnIncident):
+    """About no incident: the month's steering report (YYYY-MM), already rendered, for the steering contacts."""
+
+    name: ClassVar[Command] = Command.MAIL_STEERING_REPORT
+    month: str
+    subject: str
+    text: str
+    html: str
+
+
 IncidentCommand = (ProposeScope | Triage | Acknowledge | FollowUp | Close | Dismiss | SetPersonalData
                    | RuleOutPersonalData | Assess
                    | Decide | Redraft | FileCnil | InformSubjects | TakeStep | RemindAcknowledgement
-                   | RecordDelivery | RecordFailure | RecordPass | SignCheckpoint | RequestSignIn | Attach)
+                   | RecordDelivery | RecordFailure | RecordPass | SignCheckpoint | RequestSignIn | Attach
+                   | MailSteeringReport)
 AnyCommand = Declare | IncidentCommand

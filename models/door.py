@@ -82,6 +82,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "sign_checkpoint": ("models.checkpoints", "record_checkpoint"),
     "request_sign_in": ("models.access", "request_sign_in"),
     "attach": ("models.attachments", "attach"),
+    "mail_steering_report": ("models.messaging", "mail_steering_report"),
 }
 # The rows a group of commands of one kind locks after their incidents, all at once, in the lock order above.
 GROUP_LOCKS: dict[str, tuple[str, str]] = {

@@ -13,7 +13,7 @@ from sqlmodel import Session, and_, col, select
 from models import locks
 from models.attestation import vouch
 from models.cadence import meet, open_follow_up
-from models.commands import RecordDelivery, RecordFailure
+from models.commands import MailSteeringReport, RecordDelivery, RecordFailure
 from models.incident import Incident
 from models.journal import ENGINE_ACTOR, ENGINE_PARTY, record, utc_iso
 from models.obligation import Obligation
@@ -68,6 +68,13 @@ def enqueue_report(session: Session, *, key: str, recipients: list[Contact], par
         added.append(message)
     session.flush()
     return added
+
+
+def mail_steering_report(session: Session, command: MailSteeringReport, _incident: Incident | None, _actor: Person,
+                         parties: Parties, _now: pendulum.DateTime) -> list[OutboxMessage]:
+    """The door's handler (RG-DOOR-23): the month's report queued once per steering contact, however often asked."""
+    return enqueue_report(session, key=f"steering/{command.month}", recipients=list(parties.academy.steering_contacts),
+                          party=Party.ACADEMY, subject=command.subject, text=command.text, html=command.html)
 
 
 def store_rendering(session: Session, message: OutboxMessage, subject: str, text: str, html: str,

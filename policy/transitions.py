@@ -116,6 +116,7 @@ class Command(StrEnum):
     SIGN_CHECKPOINT = "sign_checkpoint"
     REQUEST_SIGN_IN = "request_sign_in"
     ATTACH = "attach"
+    MAIL_STEERING_REPORT = "mail_steering_report"
 
 
 COMMAND_LABELS: dict[Command, str] = {
@@ -141,6 +142,7 @@ COMMAND_LABELS: dict[Command, str] = {
     Command.SIGN_CHECKPOINT: "signer un point de contrôle de la chronologie",
     Command.REQUEST_SIGN_IN: "demander un lien de connexion",
     Command.ATTACH: "joindre un fichier",
+    Command.MAIL_STEERING_REPORT: "adresser le rapport mensuel au comité de pilotage",
 }
 
 
@@ -313,4 +315,7 @@ TRANSITIONS: dict[Command, Transition] = {row.command: row for row in (
     # RG-DOOR-21: the people handling an incident add files to it while it is live; its SHA-256 goes on the timeline.
     _t("RG-DOOR-21", Command.ATTACH, "Convention, Art. 4.2 (informations complémentaires)", LIVE,
        {Role.REFERENT, Role.TRIAGER, Role.DPD}, PartyRule.ACADEMY_OR_OWN_COMMUNE, EntryKind.ATTACHMENT_ADDED),
+    # RG-DOOR-23: the engine mails the month's steering report to the steering contacts, once per month and contact.
+    _t("RG-DOOR-23", Command.MAIL_STEERING_REPORT, "Convention, Art. 4 (comité de pilotage)", ANY_STATE, set(),
+       PartyRule.ENGINE, None),
 )}

@@ -4,7 +4,18 @@ once, however often the flow runs for that month."""
 import asyncio
 import json
 
+import pendulum
+import pytest
+from sqlmodel import select
+
 from flows.reporting import steering_report
+from models import door
+from models.commands import MailSteeringReport
+from models.db import session_scope
+from models.errors import Refused
+from models.outbox import OutboxMessage
+from policy.transitions import Role
+from settings.parties import load_parties
 from tests.walkers import declared
 
 STEERING = "copil-ent@ac-nancy-metz.example.org"
@@ -35,3 +46,16 @@ def test_the_monthly_report_is_written_and_mailed_once(cli, smtp, tmp_path):
     assert printed.startswith(log_name() + "\n")
     assert open_checkpoint(printed, public_key()).size > 0
     assert printed.split("\n")[2] in (folder / "steering-2026-10.html").read_text(encoding="utf-8")
+
+
+def test_only_the_engine_mails_the_steering_report_and_only_through_the_door(cli, smtp, tmp_path):
+    """A person, even of the steering committee, cannot queue the month's report: the door says only the engine
+    does, and nothing is queued."""
+    person = next(person for person in load_parties().people.values() if Role.STEERING in person.roles)
+    report = MailSteeringReport(month="2026-10", subject="Rapport", text="texte", html="<p>texte</p>")
+
+    with pytest.raises(Refused, match="seul le moteur le fait"):
+        door.run(report, person, pendulum.now("UTC"))
+    with session_scope() as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+    assert [message.recipient_email for message in door.run(report, door.ENGINE, pendulum.now("UTC"))] == [STEERING]

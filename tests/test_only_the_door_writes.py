@@ -16,7 +16,7 @@ WRITERS = {
     "record_subjects_informed", "take_due_step", "remind_acknowledgement", "record_delivery",
     "record_delivery_failure", "meet", "waive", "open_obligation", "open_follow_up", "record_opened", "record",
     "append_entry", "record_pass", "cancel_notices", "record_cancelled", "cancel_undelivered",
-    "request_sign_in", "attach",
+    "request_sign_in", "attach", "enqueue", "enqueue_report",
 }
 WRITER_MODULES = {"lifecycle", "breach_lifecycle", "watchdog", "messaging", "cadence", "journal", "timeline", "outbox",
                   "access", "attachments"}

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 import pendulum
 
+from settings.env import smtp_connections
 from trials.common import (
     T0,
     PassOutcome,
@@ -40,7 +41,6 @@ from trials.common import (
     wait_for_arrivals,
 )
 from trials.postgres import free_port
-from settings.env import smtp_connections
 from trials.relay import Relay, wait_until
 
 LEASE_SECONDS = 2
