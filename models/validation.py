@@ -23,6 +23,8 @@ _MESSAGES = {
     "int_parsing": "doit être un nombre entier",
     "int_parsing_size": "nombre entier illisible (trop de chiffres)",
     "int_from_float": "doit être un nombre entier",
+    "float_type": "doit être un nombre",
+    "float_parsing": "doit être un nombre",
     "bool_type": "doit valoir true ou false",
     "bool_parsing": "doit valoir true ou false",
     "list_type": "doit être une liste",
@@ -45,11 +47,12 @@ def validate_document(model: type[Model], raw: Any, what: str, context: dict[str
     try:
         return model.model_validate(raw, context=context)
     except ValidationError as error:
-        raise InvalidInput([FieldError(_field_path(item["loc"]), _message(item)) for item in error.errors()]) \
+        raise InvalidInput([FieldError(field_path(item["loc"]), french_message(item)) for item in error.errors()]) \
             from None
 
 
-def _message(error: Any) -> str:
+def french_message(error: Any) -> str:
+    """What is wrong with one field, in French, from one of pydantic's errors."""
     kind, context = error["type"], error.get("ctx") or {}
     if kind == REFUSED:
         return str(error["msg"])  # already in French (models.bounds)
@@ -79,7 +82,7 @@ def _number(context: dict[str, Any], *keys: str) -> str:
     return grouped(value) if isinstance(value, int) else str(value).replace(".", ",")
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
+def field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{_shown(part)}" if path else _shown(part))

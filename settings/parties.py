@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, ValidationError, model_validator
 
 from models.errors import cause
+from models.validation import field_path, french_message
 from policy.parties import Party
 from policy.retry import RetryPolicy
 from policy.steps import StepPolicy
@@ -88,18 +90,19 @@ class Municipality(BaseModel):
 
 
 class Engine(BaseModel):
-    """The watchdog's and the outbox's tunables; the defaults follow DESIGN.md."""
+    """The watchdog's and the outbox's tunables; the defaults follow DESIGN.md. Numbers are strict: YAML's `true`
+    or `"7"` is a slip to name, not a 1 or a 7 to guess."""
 
     model_config = ConfigDict(extra="forbid")
-    reminder_fractions: list[float] = Field(default=[0.5, 0.75])
-    escalation_fraction: float = Field(default=0.9, gt=0, lt=1)
-    follow_up_days: int = Field(default=7, ge=1)
-    retry_base_seconds: int = Field(default=60, ge=1)
-    retry_cap_seconds: int = Field(default=3600, ge=1)
-    escalate_after_attempts: int = Field(default=5, ge=1)
-    acknowledgement_reminder_hours: int = Field(default=24, ge=1)  # after the alert's delivery
+    reminder_fractions: list[Annotated[float, Strict()]] = Field(default=[0.5, 0.75])
+    escalation_fraction: float = Field(strict=True, default=0.9, gt=0, lt=1)
+    follow_up_days: int = Field(strict=True, default=7, ge=1)
+    retry_base_seconds: int = Field(strict=True, default=60, ge=1)
+    retry_cap_seconds: int = Field(strict=True, default=3600, ge=1)
+    escalate_after_attempts: int = Field(strict=True, default=5, ge=1)
+    acknowledgement_reminder_hours: int = Field(strict=True, default=24, ge=1)  # after the alert's delivery
     # Beyond this a relay may refuse a message at the end of its transfer; refused here first, and escalated.
-    max_message_kilobytes: int = Field(default=10240, ge=1)
+    max_message_kilobytes: int = Field(strict=True, default=10240, ge=1)
 
     @property
     def step_policy(self) -> StepPolicy:
@@ -117,11 +120,11 @@ class Breach(BaseModel):
     cnil_owner: Party = Party.ACADEMY
     # "selon le module concerné" (Art. 4.2): a category may hand the CNIL notification to the other party.
     cnil_owner_by_category: dict[str, Party] = {}
-    minors_uplift: int = Field(default=1, ge=0, le=3)
+    minors_uplift: int = Field(strict=True, default=1, ge=0, le=3)
     # From how many people concerned a breach counts as "large scale" (policy/breach_criteria.py, RG-CRIT-01).
-    large_scale_from: int = Field(default=10_000, ge=1)
-    subjects_communication_hours: int = Field(default=72, ge=1)
-    decision_margin_hours: int = Field(default=6, ge=0)
+    large_scale_from: int = Field(strict=True, default=10_000, ge=1)
+    subjects_communication_hours: int = Field(strict=True, default=72, ge=1)
+    decision_margin_hours: int = Field(strict=True, default=6, ge=0)
 
     def cnil_owner_for(self, categories: list[str]) -> Party:
         owners = [self.cnil_owner_by_category[c] for c in categories if c in self.cnil_owner_by_category]
@@ -224,7 +227,8 @@ def _load(path: Path) -> Parties:
         return parties
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise PartiesConfigError(
-            f"Fichier de configuration des parties {path} : champ « {field} » invalide ({first['msg']})."
-        ) from error
+        if not first["loc"]:  # the file as a whole: our own check, already in French
+            raise PartiesConfigError(f"Fichier de configuration des parties {path} : "
+                                     f"{first.get('ctx', {}).get('error', 'contenu non valide')}.") from error
+        raise PartiesConfigError(f"Fichier de configuration des parties {path} : champ « {field_path(first['loc'])} » "
+                                 f"invalide : {french_message(first)}.") from error

@@ -41,3 +41,27 @@ def test_a_portal_trusting_any_front_is_refused(plain_cli, monkeypatch):
     result = plain_cli("portal", "--port", "1")
     assert result.exit_code == 2
     assert "INCIDENTS_PORTAL_TRUSTED_PROXIES" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("section", "name", "value", "said"), [
+    ("engine", "follow_up_days", True, "champ « engine.follow_up_days » invalide : doit être un nombre entier"),
+    ("engine", "follow_up_days", "7", "champ « engine.follow_up_days » invalide : doit être un nombre entier"),
+    ("engine", "escalation_fraction", True, "champ « engine.escalation_fraction » invalide : doit être un nombre"),
+    ("breach", "large_scale_from", 0, "champ « breach.large_scale_from » invalide : nombre trop petit (1 au moins)"),
+])
+def test_a_number_in_the_parties_file_that_is_no_number_is_named_in_french(plain_cli, monkeypatch, tmp_path, section,
+                                                                           name, value, said):
+    """YAML reads `true` as a boolean, which pydantic would take for 1: a slip in the parties' file is named."""
+    import yaml
+
+    from settings.env import parties_file
+
+    parties = yaml.safe_load(parties_file().read_text(encoding="utf-8"))
+    parties.setdefault(section, {})[name] = value
+    written = tmp_path / "parties.yaml"
+    written.write_text(yaml.safe_dump(parties, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("INCIDENTS_CONFIG", str(written))
+
+    result = plain_cli("watch")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Fichier de configuration des parties {written} : {said}."
