@@ -209,7 +209,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
             fail("Refusé : option « --timestamp » : donnez aussi le point de contrôle qu'il date (--checkpoint).", 2)
         # Offline, before anything else: the token needs only the note and the authority's certificate.
         typer.echo(timestamp_check(checkpoint_file, timestamp_file, tsa_ca))
-    from rendering.formats import counted
+    from rendering.formats import counted, grouped
 
     if export_file is not None:
         from reports.export import verify_export
@@ -229,7 +229,7 @@ def verify(export_file: Annotated[Path | None, typer.Option("--export", help="V�
                  + "\n".join(f"  - {problem}" for problem in check.records))
         if not check.ok:
             fail(f"Export invalide à la ligne {check.bad_line} : {check.problem}.")
-        held_text = f" ; ses {held.size} premières entrées sont celles du point de contrôle conservé." \
+        held_text = f" ; ses {grouped(held.size)} premières entrées sont celles du point de contrôle conservé." \
             if held is not None else ". (Cohérence de l'export avec lui-même : contre qui l'a produit, vérifiez avec " \
             "--checkpoint.)"
         if held is not None and public_key is None:

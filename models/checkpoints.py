@@ -35,6 +35,7 @@ from proof.errors import ProofError
 from proof.keys import LoadedKey, VerifierKey, load_signing_key
 from proof.merkle import Frontier, leaf_hash
 from proof.tree import MerkleTree
+from rendering.formats import grouped
 
 if TYPE_CHECKING:
     from proof.timestamping import Timestamp
@@ -153,8 +154,8 @@ def rewritten(session: Session, key: VerifierKey | None = None) -> str | None:
         return problem
     size = chain_size(session)
     if size < signed.size:
-        return (f"la chronologie ne compte plus que {size} entrées, le dernier point de contrôle signé en attestait "
-                f"{signed.size} : des entrées ont été supprimées")
+        return (f"la chronologie ne compte plus que {grouped(size)} entrées, le dernier point de contrôle signé en "
+                f"attestait {grouped(signed.size)} : des entrées ont été supprimées")
     if signed.chain is not None and chain_hash_at(session, signed.size) != signed.chain:
         return (f"l'entrée n° {signed.size} n'a plus l'empreinte que le dernier point de contrôle signé atteste : "
                 "des entrées ont été réécrites, puis les empreintes recalculées")
@@ -209,8 +210,9 @@ def _signed_frontier(session: Session, previous: SignedCheckpoint | None, signed
     frontier = Frontier()
     frontier.extend(leaves(session, 0, signed.size))
     if frontier.root() != signed.root:
-        raise Refused(f"Point de contrôle non signé : les {signed.size} premières entrées ne sont plus celles que le "
-                      "dernier point de contrôle signé atteste : une entrée a été modifiée, insérée ou supprimée.")
+        raise Refused(f"Point de contrôle non signé : les {grouped(signed.size)} premières entrées ne sont plus "
+                      "celles que le dernier point de contrôle signé atteste : une entrée a été modifiée, insérée ou "
+                      "supprimée.")
     return frontier
 
 
@@ -259,11 +261,11 @@ def extends(session: Session, note: str, key: VerifierKey) -> tuple[Checkpoint, 
     held = open_checkpoint(note, key)
     size = chain_size(session)
     if size < held.size:
-        return held, (f"la chronologie ne compte plus que {size} entrées, le point de contrôle en attestait "
-                      f"{held.size} : des entrées ont été supprimées")
+        return held, (f"la chronologie ne compte plus que {grouped(size)} entrées, le point de contrôle en "
+                      f"attestait {grouped(held.size)} : des entrées ont été supprimées")
     if held.size and tree(session, held.size).root() != held.root:
-        return held, (f"les {held.size} premières entrées ne sont plus celles que le point de contrôle atteste : "
-                      "une entrée a été modifiée, insérée ou supprimée, puis les empreintes recalculées")
+        return held, (f"les {grouped(held.size)} premières entrées ne sont plus celles que le point de contrôle "
+                      "atteste : une entrée a été modifiée, insérée ou supprimée, puis les empreintes recalculées")
     return held, None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from rendering.formats import counted, duration_fr, grouped, of_place, paris_datetime, sentence_case
+from rendering.formats import counted, decimal, duration_fr, grouped, of_place, paris_datetime, sentence_case
 from settings.env import PROJECT_ROOT, templates_override_dir
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
@@ -39,6 +39,7 @@ def _environment(override: Path | None) -> SandboxedEnvironment:
     env.filters["counted"] = counted
     env.filters["of_place"] = of_place
     env.filters["grouped"] = grouped
+    env.filters["decimal"] = decimal
     return env
 
 

@@ -64,9 +64,14 @@ def grouped(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
+def decimal(value: float) -> str:
+    """A score as French writes it: 1,25 and 1, rather than 1.25 and 1.0."""
+    return f"{value:g}".replace(".", ",")
+
+
 def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """« 1 incident », « 3 incidents », « 0 échec »: French takes the singular for 0 and 1."""
-    return f"{count} {singular if abs(count) <= 1 else plural or singular + 's'}"
+    """« 1 incident », « 3 incidents », « 0 échec », « 120 120 entrées »: French takes the singular for 0 and 1."""
+    return f"{grouped(count)} {singular if abs(count) <= 1 else plural or singular + 's'}"
 
 
 def of_place(name: str) -> str:

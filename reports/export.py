@@ -24,6 +24,7 @@ from models.report import IncidentReport
 from models.timeline import GENESIS_HASH, ChainHead, TimelineEntry, canonical_fields, canonical_json, digest
 from proof.checkpoint import Checkpoint
 from proof.merkle import Frontier, leaf_hash
+from rendering.formats import grouped
 
 FORMAT_VERSION = 1
 TABLES: tuple[tuple[str, type[SQLModel]], ...] = (
@@ -133,12 +134,13 @@ def _verify_export(lines: Iterable[str], held: Checkpoint | None = None) -> Expo
     if (head["seq"], head["hash"]) != (count, previous_entry):
         return ExportCheck(False, number, count, None, number, "la tête de chaîne ne correspond pas aux entrées")
     if held is not None and count < held.size:
-        return ExportCheck(False, number, count, None, number, f"l'export ne compte que {count} entrées, le point "
-                                                               f"de contrôle conservé en atteste {held.size}")
+        return ExportCheck(False, number, count, None, number, f"l'export ne compte que {grouped(count)} entrées, le "
+                                                               f"point de contrôle conservé en atteste "
+                                                               f"{grouped(held.size)}")
     if held is not None and tree.root() != held.root:
-        return ExportCheck(False, number, count, None, number, f"les {held.size} premières entrées de l'export ne "
-                                                               "sont pas celles qu'atteste le point de contrôle "
-                                                               "conservé")
+        return ExportCheck(False, number, count, None, number, f"les {grouped(held.size)} premières entrées de "
+                                                               "l'export ne sont pas celles qu'atteste le point de "
+                                                               "contrôle conservé")
     differing = tuple(found.text() for found in compare(records.entries, records.stored))
     return ExportCheck(not differing, number, count, previous_entry, None,
                        "les enregistrements ne correspondent plus à la chronologie" if differing else None, differing)
