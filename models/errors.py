@@ -61,10 +61,15 @@ CAUSES = {
 
 
 UNFORESEEN = "erreur interne"
+# SQLite's own words for a file that is damaged or is no database at all: they quote no stored value.
+DAMAGED = ("database disk image is malformed", "file is not a database")
 
 
 def cause(error: BaseException) -> str:
     """`error` told in French, without its class name (CAUSES); UNFORESEEN for one nobody foresaw."""
+    driver_error = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper keeps the driver's error as `orig`
+    if type(driver_error).__name__ == "DatabaseError" and str(driver_error) in DAMAGED:
+        return "fichier de la base endommagé, ou qui n'est pas une base SQLite"
     for kind in type(error).__mro__:
         if kind.__name__ in CAUSES:
             return CAUSES[kind.__name__]

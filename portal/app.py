@@ -113,7 +113,7 @@ def _errors(app: FastAPI) -> None:
     def unavailable(request: Request, error: Exception) -> Response:
         # Never the driver's detail: it may quote stored values.
         message = str(error) if not isinstance(error, SQLAlchemyError) else \
-            f"Le registre a refusé l'opération ({cause(error)}) ; rien n'a été enregistré."
+            f"Le registre a refusé l'opération ({cause(error)}) ; aucune modification n'y a été faite."
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=503)
         return render(request, "error.html.j2", {"title": "Service indisponible", "message": message}, status=503)

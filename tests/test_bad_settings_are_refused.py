@@ -65,3 +65,21 @@ def test_a_number_in_the_parties_file_that_is_no_number_is_named_in_french(plain
     result = plain_cli("watch")
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Fichier de configuration des parties {written} : {said}."
+
+
+def test_a_damaged_database_file_is_named_as_such(plain_cli, monkeypatch, tmp_path):
+    from models.db import dispose_engines
+
+    """A store file overwritten (a bad copy, a disk fault) or replaced by something else: said in French, no traceback,
+    and no claim that anything was written."""
+    declared_store = tmp_path / "incidents.db"
+    monkeypatch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{declared_store}")
+    assert plain_cli("list").exit_code == 0  # the embedded store creates itself
+    dispose_engines()  # each command is a process of its own: none keeps the file open from before
+    with declared_store.open("r+b") as store:
+        store.write(b"\xff" * 4096)  # the header and the schema's page, overwritten
+    for command in (("list",), ("verify",), ("show", "INC-2026-0001")):
+        result = plain_cli(*command)
+        assert result.exit_code == 1, command
+        assert result.stderr == ("Le registre a refusé l'opération (fichier de la base endommagé, ou qui n'est pas "
+                                 "une base SQLite) ; aucune modification n'y a été faite.\n"), command
