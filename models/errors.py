@@ -1,5 +1,6 @@
 """Errors a user can fix: each names the field as the user wrote it, in French."""
 
+import re
 from dataclasses import dataclass
 
 
@@ -65,8 +66,21 @@ UNFORESEEN = "erreur interne"
 DAMAGED = ("database disk image is malformed", "file is not a database")
 
 
+def not_text(error: BaseException) -> str | None:
+    """A store holding bytes that are no UTF-8 text (written beside the door: the door writes only text), told by
+    the column SQLite could not read; None for any other error. SQLite's message goes on to quote the stored bytes:
+    only the column's name is said."""
+    driver_error = getattr(error, "orig", None) or error
+    column = re.match(r"Could not decode to UTF-8 column '([^']{1,64})'", str(driver_error))
+    return None if column is None else \
+        f"la colonne « {column[1]} » contient des octets qui ne sont pas du texte UTF-8, écrits hors de la porte unique"
+
+
 def cause(error: BaseException) -> str:
     """`error` told in French, without its class name (CAUSES); UNFORESEEN for one nobody foresaw."""
+    undecodable = not_text(error)
+    if undecodable is not None:
+        return undecodable
     driver_error = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper keeps the driver's error as `orig`
     if type(driver_error).__name__ == "DatabaseError" and str(driver_error) in DAMAGED:
         return "fichier de la base endommagé, ou qui n'est pas une base SQLite"

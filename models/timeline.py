@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,10 +13,12 @@ import pendulum
 from sqlalchemy import JSON, Column, String, event, type_coerce
 from sqlalchemy import select as select_columns
 from sqlalchemy import text as text_clause
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Field, Session, SQLModel, select
 
+from models.errors import not_text
 from models.types import UTCDateTime
 
 GENESIS_HASH = "0" * 64
@@ -169,6 +172,20 @@ class ChainReport:
 def verify_chain(session: Session, up_to_seq: int | None = None,
                  on_entry: Callable[[int, str | None, Any], None] | None = None,
                  span: tuple[int, int | None] | None = None) -> ChainReport:
+    """`_verify_chain`; a text SQLite cannot read (`not_text`) breaks the chain as such, with no entry to name, rather
+    than failing as a database error."""
+    try:
+        return _verify_chain(session, up_to_seq, on_entry, span)
+    except (sqlite3.OperationalError, DatabaseError) as error:
+        problem = not_text(error)
+        if problem is None:
+            raise
+        return ChainReport(False, 0, GENESIS_HASH, problem=problem)
+
+
+def _verify_chain(session: Session, up_to_seq: int | None = None,
+                  on_entry: Callable[[int, str | None, Any], None] | None = None,
+                  span: tuple[int, int | None] | None = None) -> ChainReport:
     """Recompute every link (up to `up_to_seq` if given); report the first entry whose content or link fails.
     `on_entry` is given each entry that holds (sequence number, incident reference, payload as read), in order: the
     records' check reads the attestations in the same pass.
@@ -215,8 +232,11 @@ def verify_chain(session: Session, up_to_seq: int | None = None,
     if type(head.seq) is not int:  # a number the door never writes (SQLite keeps any text in the column)
         return ChainReport(False, count, prev_hash, count, None,
                            "la tête de chaîne ne correspond plus à la dernière entrée")
-    if head.seq > count:
-        return ChainReport(False, count, prev_hash, head.seq, None, "les dernières entrées de la chaîne ont disparu")
+    if head.seq > count:  # named at the first entry missing, which the head still counts
+        missing = f"l'entrée n° {head.seq}" if head.seq == count + 1 else f"les entrées n° {count + 1} à {head.seq}"
+        return ChainReport(False, count, prev_hash, count + 1, None,
+                           f"les dernières entrées de la chaîne ont disparu ({missing}, que sa tête compte "
+                           "encore)")
     if head.seq < count:
         return ChainReport(False, count, prev_hash, head.seq + 1, None,
                            f"la chaîne continue après sa tête (entrée n° {head.seq}) : entrées ajoutées hors de la "

@@ -11,7 +11,6 @@ attest a record of an incident in the other share may be told otherwise than by 
 another incident's); the record itself is named all the same."""
 
 import multiprocessing
-import re
 import sqlite3
 import threading
 from collections.abc import Collection
@@ -28,6 +27,7 @@ from models.attachments import unfaithful_files
 from models.attestation import AUDITED, Attestations, Discrepancy, Share, discrepancies, misfiled_entries
 from models.collection import cycle_collection_paused
 from models.db import dispose_engines, read_scope
+from models.errors import not_text
 from models.gate import readable_commune
 from models.timeline import GENESIS_HASH, ChainHead, ChainReport, verify_chain
 from settings.env import database_url
@@ -86,12 +86,11 @@ def verify_store(url: str | None = None, parallel_from: int | None = None) -> St
     door: the door writes only text) fails the check as such, naming its column, rather than as a database error."""
     try:
         return _verify_store(url or database_url(), parallel_from)
-    except (sqlite3.OperationalError, DatabaseError) as error:
-        column = re.search(r"Could not decode to UTF-8 column '([^']*)'", str(error))
-        if column is None:
+    except (sqlite3.OperationalError, DatabaseError) as error:  # in a record, after the chain has held
+        problem = not_text(error)
+        if problem is None:
             raise
-        return StoreCheck(ChainReport(False, 0, GENESIS_HASH, problem=f"la colonne « {column[1]} » contient des "
-                                      "octets qui ne sont pas du texte UTF-8, écrits hors de la porte unique"))
+        return StoreCheck(ChainReport(False, 0, GENESIS_HASH, problem=problem))
 
 
 def _verify_store(url: str, parallel_from: int | None) -> StoreCheck:

@@ -45,7 +45,12 @@ def test_deleting_the_last_entries_is_detected(cli, store, tmp_path):
 
     result = cli("verify")
     assert result.exit_code == 1
-    assert "les dernières entrées de la chaîne ont disparu" in result.stderr
+    assert result.stderr.strip() == (f"Chaîne rompue à l'entrée n° {last['seq']} : les dernières entrées de la chaîne "
+                                     f"ont disparu (l'entrée n° {last['seq']}, que sa tête compte encore)."
+                                     + NOT_COMPARED)
+    execute(store, "DELETE FROM timeline_entry WHERE seq = ?", last["seq"] - 1)
+    assert f"à l'entrée n° {last['seq'] - 1} : les dernières entrées de la chaîne ont disparu (les entrées " \
+        f"n° {last['seq'] - 1} à {last['seq']}, que sa tête compte encore)." in cli("verify").stderr
 
 
 def test_values_no_entry_could_hold_are_reported_as_modified_not_as_a_crash(cli, store, tmp_path):

@@ -64,6 +64,10 @@ WATCHDOG = "engine-pass/watchdog"
 LEASE_SECONDS = 6  # the claim lease of the trial: a killed worker's claims are taken over soon after
 SERVER_STARTUP_TIMEOUT = 240  # 15–25 s on an idle 2-core machine; much more under other agents' tests
 RUN_TIMEOUT = 300  # one flow run, from its creation to its end: process start (imports) and the pass
+# Seconds per DATA until both workers deliver the burst: one pass alone then needs about a minute for 80 declarations,
+# which is time for the other worker to poll and start its flow run on a loaded machine; a fast relay once let one
+# pass claim the whole burst before the other began.
+WAITING_DELAY = 1.0
 VERIFIER = "audit-ent@ac-nancy-metz.example.org"  # any declared person may check the chain
 BIN = Path(sys.executable).parent
 
@@ -515,10 +519,11 @@ def first_part(cluster: Cluster, size: int, counts: DistributedCounts, by_comman
 
 
 def second_part(cluster: Cluster, burst: int, delay: float, counts: DistributedCounts) -> None:
-    """A burst with a slow relay; once both workers are delivering it, the first is killed; the survivor's passes
-    then deliver everything, the killed one's claims once their lease has run out."""
+    """A burst with a slow relay (slower still until both workers deliver it); once both are delivering it, the
+    first is killed; the survivor's passes then deliver everything, the killed one's claims once their lease has
+    run out."""
     relay, (victim, survivor) = cluster.relay, cluster.workers[:2]
-    relay.delay = delay
+    relay.delay = max(delay, WAITING_DELAY)
     started, before = time.monotonic(), relay.accepted
     counts.burst = len(declare(burst, pendulum.now("UTC"), start=counts.declarations))
     counts.burst_messages = len(stored_messages()) - counts.messages
@@ -530,6 +535,7 @@ def second_part(cluster: Cluster, burst: int, delay: float, counts: DistributedC
                 and relay.accepted >= before + 5)
 
     wait_until(both_delivering, RUN_TIMEOUT, "both workers delivering the burst", poll=0.05)
+    relay.delay = delay
     counts.killed_processes = victim.kill()
     at_kill = claims()
     counts.received_at_kill = relay.accepted - before

@@ -6,10 +6,12 @@ N declarations (default 30, three messages each) wait in the outbox of a fresh s
 DATA after `--delay` seconds (default 0.1), so that a pass takes a while. Two schedules:
 
 - lease: the claim lease is short (INCIDENTS_CLAIM_LEASE_SECONDS=2); both passes act as of now (the wall clock), and
-  the second starts once the first has been delivering for longer than the lease. The relay is slowed, if need be,
-  so that the first pass cannot end before then, however fast the machine and however many connections it opens;
+  the second starts once the first has been delivering for longer than the lease;
 - instants: the first pass acts as of T, the second as of T + 5 minutes, started once the first has delivered its
   first message.
+
+The relay is slowed further if need be, so that the first pass cannot end before the second starts, however fast the
+machine and however many connections a pass opens.
 
 Then one clean pass an hour later. It holds when no Message-ID reaches the relay twice, no message is left
 undelivered, the passes did overlap, and no pass crashed.
@@ -126,13 +128,13 @@ def run_one(size: int, schedule: Schedule, postgres: str | None, delay: float) -
 
 
 def relay_delay(schedule: Schedule, size: int, delay: float) -> float:
-    """The relay's delay per DATA. With a lease, long enough that the first pass's deliveries after its first one
-    take three times the wait before the second starts: a relay's delay bounds a pass's length from below, where the
-    machine's speed does not (a fast minute once let the first pass end before the second started)."""
-    if schedule is not Schedule.LEASE:
-        return delay
+    """The relay's delay per DATA: long enough that the first pass's deliveries after its first one take three times
+    the wait before the second starts (with a lease, the lease and its margin; with instants, a second at most). A
+    relay's delay bounds a pass's length from below, where the machine's speed does not: a fast minute once let the
+    first pass end before the second started."""
+    wait = LEASE_SECONDS + LEASE_MARGIN if schedule is Schedule.LEASE else 1.0
     later_rounds = max(1, math.ceil(size * MESSAGES_PER_DECLARATION / smtp_connections()) - 1)
-    return max(delay, 3 * (LEASE_SECONDS + LEASE_MARGIN) / later_rounds)
+    return max(delay, 3 * wait / later_rounds)
 
 
 def overlapping_passes(store: Store, relay: Relay, first_at: pendulum.DateTime | None,

@@ -1,0 +1,37 @@
+"""Bytes that are no UTF-8 text, written beside the door into a text column SQLite reads, are named as such, by their
+column, wherever they are read: by the command line's reads, by the portal's chain page and by `verify`; never as a
+database out of reach, never with the bytes themselves."""
+
+import pytest
+
+from tests.conftest import AUDITOR, REFERENT
+from tests.portal_client import Browser, declare, text_of
+from tests.store_probe import execute
+
+NOT_TEXT = "la colonne « {} » contient des octets qui ne sont pas du texte UTF-8, écrits hors de la porte unique"
+
+
+def written_beside_the_door(store, table: str, column: str) -> None:
+    execute(store, f"UPDATE {table} SET {column} = CAST(x'C328' AS TEXT) "
+                   f"WHERE rowid = (SELECT max(rowid) FROM {table})")
+
+
+@pytest.mark.parametrize("command", [("list",), ("show", "INC-2026-0001"), ("timeline", "INC-2026-0001")])
+def test_a_read_names_the_column_and_says_nothing_was_changed(plain_cli, store, command):
+    declare(REFERENT)
+    written_beside_the_door(store, "incident", "title")
+
+    result = plain_cli(*command, "--by", AUDITOR)
+    assert result.exit_code == 1
+    assert result.stderr == (f"Le registre a refusé l'opération ({NOT_TEXT.format('title')}) ; aucune modification "
+                             "n'y a été faite.\n")
+
+
+def test_the_portals_chain_page_names_an_altered_store(store):
+    declare(REFERENT)
+    written_beside_the_door(store, "timeline_entry", "actor")
+
+    page = Browser(AUDITOR).get("/chaine")
+    assert page.status_code == 200
+    assert f"Registre altéré {NOT_TEXT.format('actor')}." in text_of(page.text)
+    assert "None" not in text_of(page.text)
