@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from typing import Any
@@ -74,3 +75,20 @@ def create_flow_run(deployment_id: str, parameters: dict[str, Any], name: str, t
     if not isinstance(run, dict):
         raise LookupError(f"deployment {deployment_id} not found")
     return run
+
+
+def engine_runners(flow_name: str, deployment_name: str) -> dict[str, Any]:
+    """Who runs the engine's deployment on the server of PREFECT_API_URL: the workers of its work pool (how many
+    are online, as Prefect counts them from their heartbeats), or, for a deployment served without a pool
+    (`incidents serve`), whether a live process polls it. `deployed` is False when the server has no such
+    deployment; `pool` None when it is served."""
+    deployment = call(f"/deployments/name/{flow_name}/{deployment_name}")
+    if not isinstance(deployment, dict):
+        return {"deployed": False, "pool": None, "workers_online": 0, "workers": 0, "served": False}
+    pool = deployment.get("work_pool_name")
+    if not pool:
+        return {"deployed": True, "pool": None, "workers_online": 0, "workers": 0,
+                "served": live_deployment(flow_name, deployment_name) is not None}
+    workers = call(f"/work_pools/{urllib.parse.quote(str(pool), safe='')}/workers/filter", {"limit": 200}) or []
+    return {"deployed": True, "pool": str(pool), "workers": len(workers), "served": False,
+            "workers_online": sum(1 for worker in workers if worker.get("status") == "ONLINE")}

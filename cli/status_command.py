@@ -18,6 +18,7 @@ from settings.env import fallback_smtp_settings
 STALE_PASS_SECONDS = 600
 STALE_QUEUE_SECONDS = 300
 NEEDS_ATTENTION = 3  # the exit status when something needs someone, for a monitoring probe
+WATCHDOG = ("engine-pass", "watchdog")  # the engine's pass, deployed by prefect.yaml or served by `incidents serve`
 
 
 def service_view() -> dict[str, Any]:
@@ -25,19 +26,28 @@ def service_view() -> dict[str, Any]:
 
     external = os.environ.get("PREFECT_API_URL")
     if external:
-        return {"running": prefect_api.answers(external, os.environ.get("PREFECT_API_AUTH_STRING")), "pid": None,
-                "api_url": external, "external": True}
+        running = prefect_api.answers(external, os.environ.get("PREFECT_API_AUTH_STRING"))
+        engine = None
+        if running:  # a Prefect server of its own, workers in a pool (README, « Plusieurs machines »)
+            try:
+                engine = prefect_api.engine_runners(*WATCHDOG)
+            except (OSError, ValueError):
+                engine = None  # it answered its health check, then not this: said as unknown
+        return {"running": running, "pid": None, "api_url": external, "external": True, "engine": engine}
     state = service_state()
     if state is None:
-        return {"running": False, "pid": None, "api_url": None, "external": False}
+        return {"running": False, "pid": None, "api_url": None, "external": False, "engine": None}
     return {"running": prefect_api.answers(str(state["api_url"]), state.get("auth")), "pid": state["pid"],
-            "api_url": state["api_url"], "external": False}
+            "api_url": state["api_url"], "external": False, "engine": None}
 
 
 def attention(view: dict[str, Any]) -> list[str]:
     """What needs someone now, in French."""
     notes = []
-    if not view["service"]["running"]:
+    service = view["service"]
+    if service["external"]:
+        notes += _external_notes(service)
+    elif not service["running"]:
         notes.append("le service ne tourne pas : aucune passe automatique (lancez « incidents serve »)")
     last = view["last_pass"]
     if last is None:
@@ -64,6 +74,26 @@ def attention(view: dict[str, Any]) -> list[str]:
         notes.append(f"le dernier point de contrôle est signé mais non horodaté : {view['timestamp_problem']} "
                      "(l'autorité d'horodatage répond-elle ?)")
     return notes
+
+
+def _external_notes(service: dict[str, Any]) -> list[str]:
+    """What a Prefect server of its own (PREFECT_API_URL) lacks for the engine to pass."""
+    engine = service["engine"]
+    if not service["running"]:
+        return [f"le serveur Prefect ({service['api_url']}) ne répond pas : aucune passe automatique"]
+    if engine is None:
+        return ["le serveur Prefect répond, mais pas sur le déploiement du moteur : état des workers inconnu"]
+    if not engine["deployed"]:
+        return ["le moteur n'est pas déployé sur ce serveur Prefect : aucune passe automatique (« prefect deploy "
+                "--all », voir le README)"]
+    if engine["pool"] is None:
+        return [] if engine["served"] else \
+            ["aucun processus ne sert le moteur sur ce serveur Prefect : aucune passe automatique (lancez "
+             "« incidents serve »)"]
+    if engine["workers_online"] == 0:
+        return [f"aucun worker en ligne dans le pool « {engine['pool']} » : ni passe du moteur ni remise (« prefect "
+                f"worker start --pool {engine['pool']} »)"]
+    return []
 
 
 @app.command()
@@ -97,7 +127,15 @@ def _print(view: dict[str, Any], now: pendulum.DateTime) -> None:
 
     service, last = view["service"], view["last_pass"]
     typer.echo(f"État du moteur le {paris_datetime(now)}")
-    if service["running"]:
+    if service["external"]:
+        typer.echo(f"Serveur Prefect : {'en marche' if service['running'] else 'injoignable'} ({service['api_url']})")
+        engine = service["engine"]
+        if engine and engine["pool"]:
+            typer.echo(f"Workers du pool « {engine['pool']} » : {engine['workers_online']} en ligne sur "
+                       f"{engine['workers']}")
+        elif engine and engine["deployed"]:
+            typer.echo(f"Moteur servi par un processus en marche : {'oui' if engine['served'] else 'non'}")
+    elif service["running"]:
         where = f"processus {service['pid']}, " if service["pid"] else ""
         typer.echo(f"Service : en marche ({where}{service['api_url']})")
     else:

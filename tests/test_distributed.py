@@ -20,6 +20,7 @@ def test_two_workers_deliver_each_alert_once_and_a_killed_worker_loses_nothing()
     assert sorted(counts.runs_by_worker) == ["worker-1", "worker-2"]
     assert all(runs >= 1 for runs in counts.runs_by_worker.values()), counts.runs_by_worker
     assert counts.chain_verified
+    assert counts.workers_in_status == (2, 2)  # `incidents status` counts the pool's workers online
     # One worker killed while both deliver a burst: the survivor sends everything; what leaves twice is no more
     # than what the killed worker had handed to the relay without recording it.
     assert counts.killed_processes >= 2  # the worker and the flow-run process it started

@@ -410,6 +410,7 @@ class DistributedCounts:
     unsent: int = 0  # not marked sent in the store after the first part
     runs_by_worker: dict[str, int] = field(default_factory=dict)
     chain_verified: bool = False
+    workers_in_status: tuple[int, int] = (0, 0)  # `incidents status`: the pool's workers online, and in all
     handed_over: int = 0  # declarations by `incidents declare` handed over to the `intake` deployment
     intake_runs: int = 0  # flow runs of the `intake` deployment
     first_seconds: float = 0.0
@@ -445,6 +446,8 @@ class DistributedCounts:
                 f"non envoyés selon le registre (doit être 0) : {self.unsent}",
                 f"flow runs par worker : {runs}",
                 f"chaîne vérifiée (incidents verify) : {'oui' if self.chain_verified else 'NON'}",
+                f"workers en ligne selon incidents status : {self.workers_in_status[0]} sur "
+                f"{self.workers_in_status[1]}",
                 f"durée de la première partie : {self.first_seconds:.1f} s",
                 f"rafale : {self.burst} déclarations, {self.burst_messages} messages",
                 f"worker tué (SIGKILL, {self.killed_processes} processus) après {self.received_at_kill} messages "
@@ -516,6 +519,16 @@ def first_part(cluster: Cluster, size: int, counts: DistributedCounts, by_comman
     runners = cluster.runners(runs)
     counts.runs_by_worker = {worker.name: list(runners.values()).count(worker.name) for worker in cluster.workers}
     counts.chain_verified = _verified(cluster, counts)
+    counts.workers_in_status = _workers_in_status(cluster, counts)
+
+
+def _workers_in_status(cluster: Cluster, counts: DistributedCounts) -> tuple[int, int]:
+    done = cluster.incidents("status", "--json", "--by", VERIFIER)
+    if done.returncode not in (0, 3):
+        counts.problems.append(f"incidents status ({done.returncode}) : {done.stderr.strip()}")
+        return (0, 0)
+    engine = json.loads(done.stdout)["service"]["engine"] or {}
+    return (int(engine.get("workers_online", 0)), int(engine.get("workers", 0)))
 
 
 def second_part(cluster: Cluster, burst: int, delay: float, counts: DistributedCounts) -> None:

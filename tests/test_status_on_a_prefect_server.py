@@ -1,0 +1,71 @@
+"""`incidents status` against a Prefect server of its own (PREFECT_API_URL, the distributed set-up): it says whether
+the engine is deployed there and how many workers of its pool are online, as Prefect counts them from their
+heartbeats, and asks for someone when none is. Run against the session's real Prefect server."""
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+
+from tests.conftest import AUDITOR
+
+
+def api(base: str, path: str, body: dict | None = None, method: str | None = None):
+    request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode() if body is not None else None,
+                                     method=method or ("POST" if body is not None else "GET"),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+        return json.loads(text) if text else None
+
+
+def status(cli) -> tuple[int, dict, str]:
+    as_json, as_text = cli("status", "--json", "--by", AUDITOR), cli("status", "--by", AUDITOR)
+    assert as_json.exit_code in (0, 3), as_json.output
+    return as_json.exit_code, json.loads(as_json.stdout), as_text.stdout
+
+
+@pytest.fixture
+def watchdog_deployment(prefect_api):
+    """The engine's pass deployed to a work pool of its own name, as `prefect deploy --all` does; removed after."""
+    pool = f"ent-incidents-{uuid.uuid4().hex[:8]}"
+    api(prefect_api, "/work_pools/", {"name": pool, "type": "process"})
+    flow = api(prefect_api, "/flows/", {"name": "engine-pass"})
+    deployment = api(prefect_api, "/deployments/", {"name": "watchdog", "flow_id": flow["id"],
+                                                    "work_pool_name": pool})
+    yield pool
+    api(prefect_api, f"/deployments/{deployment['id']}", method="DELETE")
+    api(prefect_api, f"/work_pools/{pool}", method="DELETE")
+
+
+def test_an_engine_not_deployed_is_named(cli, prefect_api):
+    existing = api(prefect_api, "/deployments/filter", {"deployments": {"name": {"any_": ["watchdog"]}}})
+    for deployment in existing:  # another test's, on the session's server
+        api(prefect_api, f"/deployments/{deployment['id']}", method="DELETE")
+
+    code, view, text = status(cli)
+    assert code == 3
+    assert view["service"]["engine"]["deployed"] is False
+    assert "le moteur n'est pas déployé sur ce serveur Prefect : aucune passe automatique (« prefect deploy --all », " \
+        "voir le README)" in view["attention"]
+    assert f"Serveur Prefect : en marche ({prefect_api})" in text
+    assert "lancez « incidents serve »" not in text
+
+
+def test_workers_online_in_the_engines_pool_are_counted_and_none_online_is_named(cli, prefect_api,
+                                                                                  watchdog_deployment):
+    pool = watchdog_deployment
+    _, view, text = status(cli)
+    none_online = f"aucun worker en ligne dans le pool « {pool} » : ni passe du moteur ni remise (« prefect worker " \
+        f"start --pool {pool} »)"
+    assert none_online in view["attention"]
+    assert f"Workers du pool « {pool} » : 0 en ligne sur 0" in text
+
+    for name in ("poste-1", "poste-2"):  # what `prefect worker start` sends every 30 s
+        api(prefect_api, f"/work_pools/{pool}/workers/heartbeat", {"name": name, "heartbeat_interval_seconds": 30})
+
+    _, view, text = status(cli)
+    assert (view["service"]["engine"]["workers_online"], view["service"]["engine"]["workers"]) == (2, 2)
+    assert none_online not in view["attention"]
+    assert f"Workers du pool « {pool} » : 2 en ligne sur 2" in text
