@@ -125,7 +125,8 @@ def audit(ref: RefArgument,
     if fmt is AuditFormat.PDF:
         refuse_pdf_on_a_terminal(output)
     with user_errors(), read_scope() as session:
-        data = audit_data(session, readable_incident(session, ref, person(by)), instant(at, writes=False))
+        reader = person(by)
+        data = audit_data(session, readable_incident(session, ref, reader), instant(at, writes=False), reader=reader)
     if fmt is AuditFormat.PDF:
         emit_pdf(lambda: audit_pdf(data), output)
     else:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.bounds import MAX_ITEMS, LongText, ShortText
 from models.errors import FieldError, InvalidInput
-from models.validation import validate_document
+from models.validation import FloatNotBool, IntNotBool, validate_document
 from policy.severity import DpcAdjustment, Factors
 
 # The codes of policy.severity.DATA_CATEGORY_LABELS (a test keeps them the same).
@@ -38,14 +38,14 @@ class AssessmentDocument(BaseModel):
     # What the CNIL's form asks (Art. 33(3)(a)); empty in an older file: the draft then says « à compléter ».
     data_categories: list[DataCategory] = Field(default=[], max_length=MAX_ITEMS)
     # What the EDPB's criteria weigh (policy/breach_criteria.py); left out in an older file: not known, which never
-    # lowers the recommendation. Strict: YAML's `true` is not 1 person.
-    people_concerned: int | None = Field(default=None, strict=True, ge=0, le=1_000_000_000)
+    # lowers the recommendation. YAML's `true` is not 1 person.
+    people_concerned: IntNotBool | None = Field(default=None, ge=0, le=1_000_000_000)
     data_fate: Literal["exposed", "exfiltrated", "published"] | None = None
     trusted_recipient: bool = False
     data_retrieved: bool = False
     malicious_insider: bool = False
-    unavailable_hours: float | None = Field(default=None, strict=True, ge=0, le=HOURS_BOUND, allow_inf_nan=False)
-    tolerable_hours: float | None = Field(default=None, strict=True, ge=0, le=HOURS_BOUND, allow_inf_nan=False)
+    unavailable_hours: FloatNotBool | None = Field(default=None, ge=0, le=HOURS_BOUND, allow_inf_nan=False)
+    tolerable_hours: FloatNotBool | None = Field(default=None, ge=0, le=HOURS_BOUND, allow_inf_nan=False)
     backup_restored: bool | None = None
     critical_service: bool = False
     nature: LongText

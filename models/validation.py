@@ -1,9 +1,10 @@
 """Validate a user's document with pydantic, and say what is wrong in French, naming each field as written."""
 
 import unicodedata
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic_core import PydanticCustomError
 
 from models.bounds import ISO_INSTANT, LONE_SURROGATE, REFUSED
 from models.errors import FieldError, InvalidInput
@@ -36,7 +37,20 @@ _MESSAGES = {
     "datetime_from_date_parsing": ISO_INSTANT,
     "datetime_object_invalid": ISO_INSTANT,
     "value_error": "valeur non valide",
+    "boolean_for_number": "doit être un nombre, pas true ou false",
 }
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic reads true as 1 (a bool is an int in Python): YAML's `true` where a number belongs is a slip to name.
+    if isinstance(value, bool):
+        raise PydanticCustomError("boolean_for_number", "a boolean where a number belongs")
+    return value
+
+
+# A number a user writes, never true or false.
+IntNotBool = Annotated[int, BeforeValidator(_not_a_boolean)]
+FloatNotBool = Annotated[float, BeforeValidator(_not_a_boolean)]
 
 
 def validate_document(model: type[Model], raw: Any, what: str, context: dict[str, Any] | None = None) -> Model:

@@ -30,6 +30,7 @@ from models.db import dispose_engines, read_scope
 from models.errors import not_text
 from models.gate import readable_commune
 from models.timeline import GENESIS_HASH, ChainHead, ChainReport, verify_chain
+from rendering.formats import counted
 from settings.env import database_url
 
 if TYPE_CHECKING:
@@ -60,14 +61,35 @@ class StoreCheck:
         def shown(ref: str | None) -> bool:
             return readable is None or ref is None or ref in readable  # of no incident: nothing of a commune's
 
-        return [f"l'entrée n° {seq} ({ref or 'sans incident'}) est rattachée à un autre incident que celui que "
-                "couvre son empreinte" for seq, ref in self.misfiled if shown(ref)] \
+        return [misfiled_text(ref, seqs) for ref, seqs in _by_incident(self.misfiled).items() if shown(ref)] \
             + [found.text(readable) for found in self.differing if shown(found.incident_ref)] \
             + [text for text in self.damaged if shown(text.partition(" : ")[0])]
 
     def hidden(self, readable: Collection[str | None]) -> int:
         """How many problems concern incidents not `readable`."""
         return len(self.problems()) - len(self.problems(readable))
+
+
+LISTED_ENTRIES = 5  # beyond, a count: an incident whose reference was edited has all its entries misfiled
+
+
+def _by_incident(misfiled: list[tuple[int, str | None]]) -> dict[str | None, list[int]]:
+    grouped: dict[str | None, list[int]] = {}
+    for seq, ref in sorted(misfiled, key=lambda found: found[0]):
+        grouped.setdefault(ref, []).append(seq)
+    return grouped
+
+
+def misfiled_text(ref: str | None, seqs: list[int]) -> str:
+    """One line for the entries of one incident shown under another: « l'entrée n° 4 (INC-…) est rattachée… »,
+    « les entrées n° 4, 5, 9, 12, 13 et 25 autres (INC-…) sont rattachées… »."""
+    where = ref or "sans incident"
+    if len(seqs) == 1:
+        return f"l'entrée n° {seqs[0]} ({where}) est rattachée à un autre incident que celui que couvre son empreinte"
+    listed = seqs[:LISTED_ENTRIES]
+    named = f"{', '.join(map(str, listed[:-1]))} et {listed[-1]}" if len(seqs) <= LISTED_ENTRIES else \
+        f"{', '.join(map(str, listed))} et {counted(len(seqs) - LISTED_ENTRIES, 'autre')}"
+    return f"les entrées n° {named} ({where}) sont rattachées à un autre incident que celui que couvre leur empreinte"
 
 
 def readable_refs(reader: "Person", url: str | None = None) -> set[str | None] | None:

@@ -38,7 +38,7 @@ def timeline(request: Request, ref: str, format: str = "html") -> Response:
 @router.get("/incidents/{ref}/audit")
 def audit_file(request: Request, ref: str, format: str = "html") -> Response:
     person = signed_in(request)
-    data = read(lambda session: audit_data(session, readable_incident(session, ref, person), now()))
+    data = read(lambda session: audit_data(session, readable_incident(session, ref, person), now(), reader=person))
     if format == "json":
         return document(json.dumps(data, ensure_ascii=False, indent=2), filename=f"{ref}-dossier-audit.json",
                         media_type="application/json")

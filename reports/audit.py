@@ -2,7 +2,7 @@
 the proof (the chain verified up to this incident's last entry, with its hash)."""
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 from sqlmodel import Session, col, func, select
@@ -11,6 +11,7 @@ from models.attachments import unfaithful_files
 from models.attestation import discrepancies, misfiled_entries
 from models.breach import Assessment, CnilFiling, Decision, SubjectsNotice
 from models.breach_reads import personal_data_now
+from models.gate import readable_commune
 from models.incident import Incident
 from models.outbox import TEMPLATE_LABELS, OutboxMessage
 from models.timeline import ChainHead, TimelineEntry, verify_chain
@@ -22,6 +23,9 @@ from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED, category_label, step_label
 from rendering.formats import iso
 from rendering.rows import obligation_rows, timeline_rows
+
+if TYPE_CHECKING:
+    from settings.parties import Person
 
 
 def _entry(session: Session, incident: Incident, kind: str) -> TimelineEntry | None:
@@ -48,7 +52,18 @@ def _tail_missing(session: Session) -> list[str]:
     return [f"la tête de la chronologie annonce {head.seq} entrées, il en reste {last} : les dernières ont disparu"]
 
 
-def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, with_proof: bool = True) -> dict[str, Any]:
+def _readable(session: Session, reader: "Person | None") -> set[str | None] | None:
+    """The references `reader` may read (models.gate), None for all: a record moved to another commune's incident
+    is said to be under an incident they cannot read, without its reference."""
+    commune = readable_commune(reader) if reader is not None else None
+    if commune is None:
+        return None
+    refs = session.exec(select(Incident.ref).where(Incident.municipality_insee == commune)).all()
+    return {ref for ref in refs}
+
+
+def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, with_proof: bool = True,
+               reader: "Person | None" = None) -> dict[str, Any]:
     """Everything an auditor reads of one incident; `with_proof` re-checks the chain up to its last entry (the
     whole chain before it: the portal's incident page leaves it to the audit file)."""
     proposed, confirmed = _entry(session, incident, "scope_proposed"), _entry(session, incident, "scope_confirmed")
@@ -64,10 +79,12 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
     last_seq = timeline[-1]["seq"] if timeline else 0
     proof = verify_chain(session, up_to_seq=last_seq) if with_proof else None
     # The chain vouches for entries; these say whether the records shown below are still the ones it attests.
+    readable = _readable(session, reader) if with_proof else None
     records = [f"l'entrée n° {seq} est rattachée à cet incident, mais son empreinte en nomme un autre"
                if ref != incident.ref else f"l'entrée n° {seq} de cet incident est rattachée à un autre incident"
                for seq, ref in misfiled_entries(session, incident.id)] + \
-        [found.text() for found in discrepancies(session, incident.id)] + unfaithful_files(session, incident.id) \
+        [found.text(readable) for found in discrepancies(session, incident.id)] \
+        + unfaithful_files(session, incident.id) \
         + _tail_missing(session) \
         if with_proof else []
     return {

@@ -3,13 +3,12 @@
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, Strict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
 
 from models.errors import cause
-from models.validation import field_path, french_message
+from models.validation import FloatNotBool, IntNotBool, field_path, french_message
 from policy.parties import Party
 from policy.retry import RetryPolicy
 from policy.steps import StepPolicy
@@ -90,19 +89,19 @@ class Municipality(BaseModel):
 
 
 class Engine(BaseModel):
-    """The watchdog's and the outbox's tunables; the defaults follow DESIGN.md. Numbers are strict: YAML's `true`
-    or `"7"` is a slip to name, not a 1 or a 7 to guess."""
+    """The watchdog's and the outbox's tunables; the defaults follow DESIGN.md. YAML's `true` where a number
+    belongs is a slip to name, not a 1 to guess."""
 
     model_config = ConfigDict(extra="forbid")
-    reminder_fractions: list[Annotated[float, Strict()]] = Field(default=[0.5, 0.75])
-    escalation_fraction: float = Field(strict=True, default=0.9, gt=0, lt=1)
-    follow_up_days: int = Field(strict=True, default=7, ge=1)
-    retry_base_seconds: int = Field(strict=True, default=60, ge=1)
-    retry_cap_seconds: int = Field(strict=True, default=3600, ge=1)
-    escalate_after_attempts: int = Field(strict=True, default=5, ge=1)
-    acknowledgement_reminder_hours: int = Field(strict=True, default=24, ge=1)  # after the alert's delivery
+    reminder_fractions: list[FloatNotBool] = Field(default=[0.5, 0.75])
+    escalation_fraction: FloatNotBool = Field(default=0.9, gt=0, lt=1)
+    follow_up_days: IntNotBool = Field(default=7, ge=1)
+    retry_base_seconds: IntNotBool = Field(default=60, ge=1)
+    retry_cap_seconds: IntNotBool = Field(default=3600, ge=1)
+    escalate_after_attempts: IntNotBool = Field(default=5, ge=1)
+    acknowledgement_reminder_hours: IntNotBool = Field(default=24, ge=1)  # after the alert's delivery
     # Beyond this a relay may refuse a message at the end of its transfer; refused here first, and escalated.
-    max_message_kilobytes: int = Field(strict=True, default=10240, ge=1)
+    max_message_kilobytes: IntNotBool = Field(default=10240, ge=1)
 
     @property
     def step_policy(self) -> StepPolicy:
@@ -120,11 +119,11 @@ class Breach(BaseModel):
     cnil_owner: Party = Party.ACADEMY
     # "selon le module concerné" (Art. 4.2): a category may hand the CNIL notification to the other party.
     cnil_owner_by_category: dict[str, Party] = {}
-    minors_uplift: int = Field(strict=True, default=1, ge=0, le=3)
+    minors_uplift: IntNotBool = Field(default=1, ge=0, le=3)
     # From how many people concerned a breach counts as "large scale" (policy/breach_criteria.py, RG-CRIT-01).
-    large_scale_from: int = Field(strict=True, default=10_000, ge=1)
-    subjects_communication_hours: int = Field(strict=True, default=72, ge=1)
-    decision_margin_hours: int = Field(strict=True, default=6, ge=0)
+    large_scale_from: IntNotBool = Field(default=10_000, ge=1)
+    subjects_communication_hours: IntNotBool = Field(default=72, ge=1)
+    decision_margin_hours: IntNotBool = Field(default=6, ge=0)
 
     def cnil_owner_for(self, categories: list[str]) -> Party:
         owners = [self.cnil_owner_by_category[c] for c in categories if c in self.cnil_owner_by_category]

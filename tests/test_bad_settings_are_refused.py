@@ -44,9 +44,11 @@ def test_a_portal_trusting_any_front_is_refused(plain_cli, monkeypatch):
 
 
 @pytest.mark.parametrize(("section", "name", "value", "said"), [
-    ("engine", "follow_up_days", True, "champ « engine.follow_up_days » invalide : doit être un nombre entier"),
-    ("engine", "follow_up_days", "7", "champ « engine.follow_up_days » invalide : doit être un nombre entier"),
-    ("engine", "escalation_fraction", True, "champ « engine.escalation_fraction » invalide : doit être un nombre"),
+    ("engine", "follow_up_days", True, "champ « engine.follow_up_days » invalide : doit être un nombre, pas true ou "
+                                       "false"),
+    ("engine", "follow_up_days", "sept", "champ « engine.follow_up_days » invalide : doit être un nombre entier"),
+    ("engine", "escalation_fraction", True, "champ « engine.escalation_fraction » invalide : doit être un nombre, pas "
+                                            "true ou false"),
     ("breach", "large_scale_from", 0, "champ « breach.large_scale_from » invalide : nombre trop petit (1 au moins)"),
 ])
 def test_a_number_in_the_parties_file_that_is_no_number_is_named_in_french(plain_cli, monkeypatch, tmp_path, section,

@@ -2,6 +2,7 @@
 attachment rows stored as values no file holds, records moved from one process's share of the incidents to the
 other's. Each is named as one process names it, never passed over, never a traceback."""
 
+import json
 import sqlite3
 
 import pytest
@@ -12,7 +13,7 @@ from tests.store_probe import execute
 from tests.test_break_h_findings import rows
 from tests.test_drafts_reach_the_dpd_as_documents import decided
 from tests.test_verify_checks_records_against_the_timeline import AT, attached
-from tests.walkers import declared
+from tests.walkers import declared, timeline_of
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +110,24 @@ def test_a_record_moved_to_another_communes_incident_is_named_without_naming_tha
     assert "est désormais rattachée à un incident que vous ne pouvez pas consulter" in referent.stderr
     academy = cli("verify", "--by", "audit-ent@ac-nancy-metz.example.org")
     assert f"est désormais rattachée à l'incident {theirs}" in academy.stderr, academy.stderr
+    # The audit file of their own incident tells them as much, no more.
+    audit = json.loads(cli("audit", ours, "--format", "json", "--by", MUNICIPALITY_REFERENT).stdout)
+    assert any("est désormais rattachée à un incident que vous ne pouvez pas consulter" in problem
+               for problem in audit["proof"]["records_problems"]) and theirs not in json.dumps(audit)
+    audit = json.loads(cli("audit", ours, "--format", "json", "--by", "audit-ent@ac-nancy-metz.example.org").stdout)
+    assert any(f"est désormais rattachée à l'incident {theirs}" in problem
+               for problem in audit["proof"]["records_problems"])
+
+
+def test_a_renamed_reference_names_its_entries_in_one_line(cli, store, tmp_path):
+    """An incident's reference edited beside the door leaves every one of its entries hashed under the old one:
+    one line names them, five at most, then a count."""
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    seqs = [entry["seq"] for entry in timeline_of(cli, ref)]
+    execute(store, "UPDATE incident SET ref = 'INC-9999-9999' WHERE ref = ?", ref)
+    result = cli("verify")
+    assert result.exit_code == 1
+    misfiled = [line for line in result.stderr.splitlines() if "rattachée" in line and "empreinte" in line]
+    listed = ", ".join(map(str, seqs[:5]))
+    assert misfiled == [f"  - les entrées n° {listed} et {len(seqs) - 5} autre{'s' if len(seqs) > 6 else ''} ({ref}) "
+                        "sont rattachées à un autre incident que celui que couvre leur empreinte"], result.stderr
