@@ -83,12 +83,16 @@ def engine_runners(flow_name: str, deployment_name: str) -> dict[str, Any]:
     (`incidents serve`), whether a live process polls it. `deployed` is False when the server has no such
     deployment; `pool` None when it is served."""
     deployment = call(f"/deployments/name/{flow_name}/{deployment_name}")
-    if not isinstance(deployment, dict):
+    if deployment is None:
         return {"deployed": False, "pool": None, "workers_online": 0, "workers": 0, "served": False}
+    if not isinstance(deployment, dict):
+        raise ValueError("a deployment that is no object")
     pool = deployment.get("work_pool_name")
     if not pool:
         return {"deployed": True, "pool": None, "workers_online": 0, "workers": 0,
                 "served": live_deployment(flow_name, deployment_name) is not None}
     workers = call(f"/work_pools/{urllib.parse.quote(str(pool), safe='')}/workers/filter", {"limit": 200}) or []
+    if not isinstance(workers, list) or not all(isinstance(worker, dict) for worker in workers):
+        raise ValueError("workers that are no list of objects")
     return {"deployed": True, "pool": str(pool), "workers": len(workers), "served": False,
             "workers_online": sum(1 for worker in workers if worker.get("status") == "ONLINE")}

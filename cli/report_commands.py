@@ -90,15 +90,17 @@ def timeline(ref: RefArgument,
              by: ByOption = None, at: AtOption = None) -> None:
     """La chronologie d'un incident : les deux instants, l'acteur, la partie, l'événement et l'empreinte."""
     from models.db import read_scope
+    from models.gate import readable_commune
     from models.queries import readable_incident
     from rendering.rows import timeline_rows
     from reports.timeline import render_rows, render_text, timeline_page
 
     with user_errors(), read_scope() as session:
         now = instant(at, writes=False)
-        incident = readable_incident(session, ref, person(by))
-        rows = timeline_rows(session, incident)
-        page = timeline_page(session, incident, now) if fmt is TimelineFormat.HTML else None
+        reader = person(by)
+        incident, commune = readable_incident(session, ref, reader), readable_commune(reader)
+        rows = timeline_rows(session, incident, commune)
+        page = timeline_page(session, incident, now, commune) if fmt is TimelineFormat.HTML else None
     if as_json:
         emit_json([{k: v for k, v in row.items() if k not in ("description", "late")} for row in rows])
     elif page is not None:

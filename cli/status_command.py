@@ -82,7 +82,8 @@ def _external_notes(service: dict[str, Any]) -> list[str]:
     if not service["running"]:
         return [f"le serveur Prefect ({service['api_url']}) ne répond pas : aucune passe automatique"]
     if engine is None:
-        return ["le serveur Prefect répond, mais pas sur le déploiement du moteur : état des workers inconnu"]
+        return ["le serveur Prefect répond, mais sa réponse sur le moteur et ses workers est illisible : état des "
+                "workers inconnu"]
     if not engine["deployed"]:
         return ["le moteur n'est pas déployé sur ce serveur Prefect : aucune passe automatique (« prefect deploy "
                 "--all », voir le README)"]

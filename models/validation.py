@@ -1,5 +1,6 @@
 """Validate a user's document with pydantic, and say what is wrong in French, naming each field as written."""
 
+import math
 import unicodedata
 from typing import Annotated, Any, TypeVar
 
@@ -38,6 +39,7 @@ _MESSAGES = {
     "datetime_object_invalid": ISO_INSTANT,
     "value_error": "valeur non valide",
     "boolean_for_number": "doit être un nombre, pas true ou false",
+    "finite_number": "doit être un nombre fini",
 }
 
 
@@ -45,6 +47,8 @@ def _not_a_boolean(value: Any) -> Any:
     # pydantic reads true as 1 (a bool is an int in Python): YAML's `true` where a number belongs is a slip to name.
     if isinstance(value, bool):
         raise PydanticCustomError("boolean_for_number", "a boolean where a number belongs")
+    if isinstance(value, float) and not math.isfinite(value):  # YAML's .nan and .inf, before any bound is compared
+        raise PydanticCustomError("finite_number", "not a finite number")
     return value
 
 

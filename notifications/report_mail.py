@@ -75,5 +75,6 @@ def timeline_filename(incident: Incident) -> str:
 def timeline_files(session: Session, message: OutboxMessage, incident: Incident, _parties: Parties,
                    _now: pendulum.DateTime) -> tuple[MailFile, ...]:
     """The whole timeline, with its chain hashes, as a spreadsheet in French settings (rendering.tables)."""
-    table = timeline_csv(timeline_rows(session, incident))
+    # Mailed to both parties: what the incident's commune may read.
+    table = timeline_csv(timeline_rows(session, incident, incident.municipality_insee))
     return (MailFile(timeline_filename(incident), CSV, table.encode("utf-8")),)

@@ -29,6 +29,7 @@ from models.declaration import parse_declaration
 from models.door import run
 from models.driver import plain_store_of
 from models.errors import FieldError, InvalidInput
+from models.gate import readable_commune
 from models.plain_reads import readable_incident_row
 from models.queries import readable_incident, require_whole_store
 from models.reports_input import parse_closure, parse_follow_up
@@ -102,7 +103,8 @@ def show(request: Request, ref: str) -> dict[str, Any]:
 @router.get("/incidents/{ref}/timeline", summary="La chronologie d'un incident")
 def timeline(request: Request, ref: str) -> list[dict[str, Any]]:
     person = _bearer(request)
-    return read(lambda session: timeline_rows(session, readable_incident(session, ref, person)))  # type: ignore
+    return read(lambda session: timeline_rows(session, readable_incident(session, ref, person),  # type: ignore
+                                              readable_commune(person)))
 
 
 @router.post("/incidents/{ref}/acknowledge", summary="Accuser réception de l'alerte")

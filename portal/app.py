@@ -1,8 +1,10 @@
 """The portal's application: its routes, the security headers on every response, and French answers for every
 error a person can meet (never a traceback)."""
 
+import sqlite3
 from pathlib import Path
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -107,12 +109,14 @@ def _errors(app: FastAPI) -> None:
         return render(request, "error.html.j2", {"title": "Erreur", "message": message}, status=error.status_code)
 
     @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(sqlite3.Error)  # the plain reads' driver (models.driver), without the ORM's wrapper
+    @app.exception_handler(psycopg.Error)
     @app.exception_handler(StoreUnavailable)
     @app.exception_handler(SettingsError)
     @app.exception_handler(PartiesConfigError)
     def unavailable(request: Request, error: Exception) -> Response:
         # Never the driver's detail: it may quote stored values.
-        message = str(error) if not isinstance(error, SQLAlchemyError) else \
+        message = str(error) if not isinstance(error, SQLAlchemyError | sqlite3.Error | psycopg.Error) else \
             f"Le registre a refusé l'opération ({cause(error)}) ; aucune modification n'y a été faite."
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=503)

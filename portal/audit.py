@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from models.gate import readable_commune
 from models.queries import readable_incident, require_whole_store
 from models.timeline import verify_chain
 from portal.web import attachment_disposition, document, now, parties, read, render, signed_in
@@ -29,9 +30,11 @@ router = APIRouter(include_in_schema=False)
 def timeline(request: Request, ref: str, format: str = "html") -> Response:
     person = signed_in(request)
     if format == "csv":
-        rows = read(lambda session: timeline_rows(session, readable_incident(session, ref, person)))
+        rows = read(lambda session: timeline_rows(session, readable_incident(session, ref, person),
+                                                  readable_commune(person)))
         return document(render_rows(rows, "csv"), filename=f"{ref}-chronologie.csv", media_type="text/csv")
-    page = read(lambda session: timeline_page(session, readable_incident(session, ref, person), now()))
+    page = read(lambda session: timeline_page(session, readable_incident(session, ref, person), now(),
+                                              readable_commune(person)))
     return document(render_document("reports/timeline.html.j2", page))
 
 

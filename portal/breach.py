@@ -71,7 +71,8 @@ def _drafts(ref: str) -> list[str]:
 def _page(request: Request, ref: str, errors: dict[str, str], values: dict[str, Any], status: int = 200,
           preview: Advice | None = None, refusal: str = "") -> Response:
     person = signed_in(request)
-    page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties()))
+    page = read(lambda session: incident_page(session, readable_incident(session, ref, person), now(), parties(),
+                                              person))
     return render(request, "breach.html.j2", {"incident": page, "errors": errors, "values": values,
                                               "refusal": refusal,
                                               "factor_choices": CHOICES, "drafts": _drafts(ref), "preview": preview,

@@ -90,7 +90,7 @@ def _page(session: Session, ref: str, person: Person) -> dict[str, Any]:
     """An incident's page, with the warning when it likely repeats another the reader may see (RG-DUP-01)."""
     incident = readable_incident(session, ref, person)
     duplicates = likely_duplicates_of(session, incident, person)
-    return {**incident_page(session, incident, now(), parties()),
+    return {**incident_page(session, incident, now(), parties(), person),
             "duplicate_warning": duplicate_warning(duplicates) if duplicates else None, "duplicates": duplicates}
 
 

@@ -100,10 +100,11 @@ def _scope_label(scope: str | None) -> str:
     return SCOPE_LABELS[Scope(scope)] if scope else "à proposer"
 
 
-def incident_page(session: Session, incident: Incident, now: pendulum.DateTime, parties: Parties) -> dict[str, Any]:
+def incident_page(session: Session, incident: Incident, now: pendulum.DateTime, parties: Parties,
+                  reader: Person) -> dict[str, Any]:
     """An incident as its page shows it: the audit file's facts without the chain's re-check, plus what it
     holds that only the portal shows (description, reporter, schools, people concerned, attachments)."""
-    data = audit_data(session, incident, now, with_proof=False)
+    data = audit_data(session, incident, now, reader=reader, with_proof=False)
     commune = parties.municipality(incident.municipality_insee)
     schools = {school.uai: school.name for school in commune.schools} if commune else {}
     for obligation in data["obligations"]:

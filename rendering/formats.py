@@ -65,8 +65,9 @@ def grouped(number: int) -> str:
 
 
 def decimal(value: float) -> str:
-    """A score as French writes it: 1,25 and 1, rather than 1.25 and 1.0."""
-    return f"{value:g}".replace(".", ",")
+    """A score as French writes it: 1,25 and 1, rather than 1.25 and 1.0. Anything else as it is: a value written
+    beside the door is shown, for the audit to name, not a page that fails."""
+    return f"{value:g}".replace(".", ",") if isinstance(value, int | float) else str(value)
 
 
 def counted(count: int, singular: str, plural: str | None = None) -> str:

@@ -53,9 +53,18 @@ def obligation_rows(session: Session, incident: Incident, now: pendulum.DateTime
     } for o in obligations_of(session, incident)]
 
 
-def timeline_rows(session: Session, incident: Incident) -> list[dict[str, Any]]:
-    entries = session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
-                           .order_by(col(TimelineEntry.seq))).all()
+def timeline_rows(session: Session, incident: Incident, commune: str | None) -> list[dict[str, Any]]:
+    """The incident's entries, as rows. `commune` is the one commune whose incidents the reader may read
+    (models.gate.readable_commune), None for every commune: an entry attached to this incident beside the door whose
+    hash names an incident of another commune is left out for them (the audit file says it is there, not what)."""
+    entries = list(session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
+                                .order_by(col(TimelineEntry.seq))).all())
+    foreign = {entry.incident_ref for entry in entries if entry.incident_ref != incident.ref}
+    if commune is not None and foreign:
+        named = [ref for ref in foreign if ref is not None]
+        theirs = set(session.exec(select(Incident.ref).where(col(Incident.ref).in_(named),
+                                                             Incident.municipality_insee == commune)))
+        entries = [entry for entry in entries if entry.incident_ref == incident.ref or entry.incident_ref in theirs]
     return [{
         "seq": entry.seq,
         "ref": entry.incident_ref,

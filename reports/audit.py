@@ -52,18 +52,18 @@ def _tail_missing(session: Session) -> list[str]:
     return [f"la tête de la chronologie annonce {head.seq} entrées, il en reste {last} : les dernières ont disparu"]
 
 
-def _readable(session: Session, reader: "Person | None") -> set[str | None] | None:
+def _readable(session: Session, reader: "Person") -> set[str | None] | None:
     """The references `reader` may read (models.gate), None for all: a record moved to another commune's incident
     is said to be under an incident they cannot read, without its reference."""
-    commune = readable_commune(reader) if reader is not None else None
+    commune = readable_commune(reader)
     if commune is None:
         return None
     refs = session.exec(select(Incident.ref).where(Incident.municipality_insee == commune)).all()
     return {ref for ref in refs}
 
 
-def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, with_proof: bool = True,
-               reader: "Person | None" = None) -> dict[str, Any]:
+def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, *, reader: "Person",
+               with_proof: bool = True) -> dict[str, Any]:
     """Everything an auditor reads of one incident; `with_proof` re-checks the chain up to its last entry (the
     whole chain before it: the portal's incident page leaves it to the audit file)."""
     proposed, confirmed = _entry(session, incident, "scope_proposed"), _entry(session, incident, "scope_confirmed")
@@ -75,7 +75,7 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, wit
     filings = session.exec(select(CnilFiling).where(CnilFiling.incident_id == incident.id)
                            .order_by(col(CnilFiling.filed_at))).all()
     notices = session.exec(select(SubjectsNotice).where(SubjectsNotice.incident_id == incident.id)).all()
-    timeline = timeline_rows(session, incident)
+    timeline = timeline_rows(session, incident, readable_commune(reader))
     last_seq = timeline[-1]["seq"] if timeline else 0
     proof = verify_chain(session, up_to_seq=last_seq) if with_proof else None
     # The chain vouches for entries; these say whether the records shown below are still the ones it attests.

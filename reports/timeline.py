@@ -18,9 +18,9 @@ def in_time_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (pendulum.parse(row["occurred_at"]), row["seq"]))
 
 
-def timeline_page(session: Session, incident: Incident, now: pendulum.DateTime) -> dict[str, Any]:
-    """The entries and the deadlines merged in time order, for the HTML page."""
-    rows = timeline_rows(session, incident)
+def timeline_page(session: Session, incident: Incident, now: pendulum.DateTime, commune: str | None) -> dict[str, Any]:
+    """The entries and the deadlines merged in time order, for the HTML page (`commune`: see timeline_rows)."""
+    rows = timeline_rows(session, incident, commune)
     items: list[dict[str, Any]] = [{"type": "entry", "at": row["occurred_at"], **row} for row in in_time_order(rows)]
     for obligation in obligation_rows(session, incident, now):
         items.append({"type": "deadline", "at": obligation["due_at"], **obligation})

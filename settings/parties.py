@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
@@ -88,20 +89,25 @@ class Municipality(BaseModel):
             + [(c, Role.REFERENT) for c in self.people]
 
 
+DAY_SECONDS = 86_400
+
+
 class Engine(BaseModel):
     """The watchdog's and the outbox's tunables; the defaults follow DESIGN.md. YAML's `true` where a number
     belongs is a slip to name, not a 1 to guess."""
 
     model_config = ConfigDict(extra="forbid")
-    reminder_fractions: list[FloatNotBool] = Field(default=[0.5, 0.75])
-    escalation_fraction: FloatNotBool = Field(default=0.9, gt=0, lt=1)
-    follow_up_days: IntNotBool = Field(default=7, ge=1)
-    retry_base_seconds: IntNotBool = Field(default=60, ge=1)
-    retry_cap_seconds: IntNotBool = Field(default=3600, ge=1)
-    escalate_after_attempts: IntNotBool = Field(default=5, ge=1)
-    acknowledgement_reminder_hours: IntNotBool = Field(default=24, ge=1)  # after the alert's delivery
+    # Each bounded to what a clock of hours or days can mean: beyond, a typing slip that would fail every pass.
+    reminder_fractions: list[Annotated[FloatNotBool, Field(gt=0, lt=1, allow_inf_nan=False)]] = Field(
+        default=[0.5, 0.75], max_length=10)
+    escalation_fraction: FloatNotBool = Field(default=0.9, gt=0, lt=1, allow_inf_nan=False)
+    follow_up_days: IntNotBool = Field(default=7, ge=1, le=366)
+    retry_base_seconds: IntNotBool = Field(default=60, ge=1, le=DAY_SECONDS)
+    retry_cap_seconds: IntNotBool = Field(default=3600, ge=1, le=7 * DAY_SECONDS)
+    escalate_after_attempts: IntNotBool = Field(default=5, ge=1, le=1000)
+    acknowledgement_reminder_hours: IntNotBool = Field(default=24, ge=1, le=24 * 366)  # after the alert's delivery
     # Beyond this a relay may refuse a message at the end of its transfer; refused here first, and escalated.
-    max_message_kilobytes: IntNotBool = Field(default=10240, ge=1)
+    max_message_kilobytes: IntNotBool = Field(default=10240, ge=1, le=1024 * 1024)
 
     @property
     def step_policy(self) -> StepPolicy:
@@ -121,9 +127,9 @@ class Breach(BaseModel):
     cnil_owner_by_category: dict[str, Party] = {}
     minors_uplift: IntNotBool = Field(default=1, ge=0, le=3)
     # From how many people concerned a breach counts as "large scale" (policy/breach_criteria.py, RG-CRIT-01).
-    large_scale_from: IntNotBool = Field(default=10_000, ge=1)
-    subjects_communication_hours: IntNotBool = Field(default=72, ge=1)
-    decision_margin_hours: IntNotBool = Field(default=6, ge=0)
+    large_scale_from: IntNotBool = Field(default=10_000, ge=1, le=1_000_000_000)
+    subjects_communication_hours: IntNotBool = Field(default=72, ge=1, le=24 * 366)
+    decision_margin_hours: IntNotBool = Field(default=6, ge=0, le=72)
 
     def cnil_owner_for(self, categories: list[str]) -> Party:
         owners = [self.cnil_owner_by_category[c] for c in categories if c in self.cnil_owner_by_category]

@@ -50,6 +50,10 @@ def test_a_portal_trusting_any_front_is_refused(plain_cli, monkeypatch):
     ("engine", "escalation_fraction", True, "champ « engine.escalation_fraction » invalide : doit être un nombre, pas "
                                             "true ou false"),
     ("breach", "large_scale_from", 0, "champ « breach.large_scale_from » invalide : nombre trop petit (1 au moins)"),
+    ("engine", "reminder_fractions", [float("nan"), 0.5], "champ « engine.reminder_fractions[0] » invalide : doit être "
+                                                          "un nombre fini"),
+    ("engine", "follow_up_days", "9" * 30, "champ « engine.follow_up_days » invalide : nombre trop grand (366 au "
+                                           "plus)"),
 ])
 def test_a_number_in_the_parties_file_that_is_no_number_is_named_in_french(plain_cli, monkeypatch, tmp_path, section,
                                                                            name, value, said):

@@ -119,6 +119,27 @@ def test_a_record_moved_to_another_communes_incident_is_named_without_naming_tha
                for problem in audit["proof"]["records_problems"])
 
 
+def test_entries_of_another_communes_incident_moved_to_ours_are_not_shown_to_us(cli, store, tmp_path):
+    """Entries attached to our incident beside the door, whose hash names another commune's incident: its
+    timeline, audit file and final report leave them out for us; the académie sees them, and both are told the
+    entries are there."""
+    ours = declared(cli, tmp_path, at=AT)["ref"]
+    montigny = "numerique@montigny-sur-exemple.example.org"
+    theirs = declared(cli, tmp_path, at=AT, municipality="57999", title="Incident à Montigny",
+                      reporter={"name": "Service numérique", "email": montigny}, by=montigny)["ref"]
+    execute(store, "UPDATE timeline_entry SET incident_id = (SELECT id FROM incident WHERE ref = ?) "
+                   "WHERE incident_ref = ?", ours, theirs)
+    for command in (("timeline", ours, "--json"), ("timeline", ours), ("audit", ours, "--format", "json"),
+                    ("audit", ours)):
+        shown = cli(*command, "--by", MUNICIPALITY_REFERENT).stdout
+        assert shown and theirs not in shown and montigny not in shown and "57999" not in shown, command
+    audit = json.loads(cli("audit", ours, "--format", "json", "--by", MUNICIPALITY_REFERENT).stdout)
+    assert any("est rattachée à cet incident, mais son empreinte en nomme un autre" in problem
+               for problem in audit["proof"]["records_problems"])
+    academy = cli("timeline", ours, "--json", "--by", "audit-ent@ac-nancy-metz.example.org").stdout
+    assert theirs in academy and montigny in academy
+
+
 def test_a_renamed_reference_names_its_entries_in_one_line(cli, store, tmp_path):
     """An incident's reference edited beside the door leaves every one of its entries hashed under the old one:
     one line names them, five at most, then a count."""

@@ -5,7 +5,7 @@ database out of reach, never with the bytes themselves."""
 import pytest
 
 from tests.conftest import AUDITOR, REFERENT
-from tests.portal_client import Browser, declare, text_of
+from tests.portal_client import Browser, bearer, declare, text_of
 from tests.store_probe import execute
 
 NOT_TEXT = "la colonne « {} » contient des octets qui ne sont pas du texte UTF-8, écrits hors de la porte unique"
@@ -35,3 +35,16 @@ def test_the_portals_chain_page_names_an_altered_store(store):
     assert page.status_code == 200
     assert f"Registre altéré {NOT_TEXT.format('actor')}." in text_of(page.text)
     assert "None" not in text_of(page.text)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/incidents", "/api/v1/incidents/INC-2026-0001"])
+def test_the_json_api_names_the_column_too(store, path):
+    """The API's reads go through the database driver without the ORM: its error is named all the same."""
+    declare(REFERENT)
+    headers = bearer(AUDITOR)
+    written_beside_the_door(store, "incident", "title")
+
+    answer = Browser().client.get(path, headers=headers)
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": f"Le registre a refusé l'opération ({NOT_TEXT.format('title')}) ; aucune "
+                                       "modification n'y a été faite."}

@@ -69,3 +69,36 @@ def test_workers_online_in_the_engines_pool_are_counted_and_none_online_is_named
     assert (view["service"]["engine"]["workers_online"], view["service"]["engine"]["workers"]) == (2, 2)
     assert none_online not in view["attention"]
     assert f"Workers du pool « {pool} » : 2 en ligne sur 2" in text
+
+
+@pytest.mark.parametrize("workers", [b'{"a": 1}', b'"abc"', b"5", b"[1, null]", b"not json"])
+def test_a_prefect_server_answering_junk_leaves_the_workers_unknown_not_a_crash(plain_cli, monkeypatch, workers):
+    """A server (or a proxy in front of it) that answers its health check, then anything but Prefect's answer:
+    status still reports, with the workers' state unknown, and asks for someone (exit 3)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Junk(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            body = b"{}" if self.path.endswith("/health") else \
+                b'{"work_pool_name": "pool"}' if "/deployments/" in self.path else workers
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = answer  # noqa: N815 - http.server's names
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Junk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{server.server_address[1]}/api")
+        result = plain_cli("status", "--json", "--by", AUDITOR)
+    finally:
+        server.shutdown()
+    assert result.exit_code == 3, result.output
+    assert "le serveur Prefect répond, mais sa réponse sur le moteur et ses workers est illisible : état des " \
+        "workers inconnu" in json.loads(result.stdout)["attention"]

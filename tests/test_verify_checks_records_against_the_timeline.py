@@ -246,3 +246,17 @@ def test_a_communes_referent_is_told_only_of_their_communes_incidents(cli, store
            "le consulter avec la même commande" in result.stderr
     academy = cli("verify", "--by", "audit-ent@ac-nancy-metz.example.org")
     assert ours in academy.stderr and theirs in academy.stderr
+
+
+def test_a_score_that_is_no_number_is_shown_as_stored_and_named(cli, store, tmp_path):
+    """A score written beside the door as text: the register and the audit file still open, show it as stored, and
+    the audit names the assessment as edited."""
+    ref = decided_breach(cli, tmp_path)
+    execute(store, "UPDATE breach_assessment SET se = 'abc', ei = '1,5'")
+    register = cli("register")
+    assert register.exit_code == 0, register.output
+    assert "SE abc" in register.stdout
+    audit = cli("audit", ref)
+    assert audit.exit_code == 0, audit.output
+    assert "EI 1,5" in audit.stdout and "SE abc" in audit.stdout
+    assert "modifiée hors de la porte unique : EI, score" in audit.stdout
