@@ -50,11 +50,11 @@ def call(path: str, body: dict[str, Any] | None = None, timeout: float = TIMEOUT
 
 def answers(api_url: str, auth: str | None) -> bool:
     """Whether a Prefect server answers its health check at `api_url`."""
-    request = urllib.request.Request(f"{api_url}/health", headers=authorization(auth))
-    try:
+    try:  # Prefect's client takes the address with or without its final slash
+        request = urllib.request.Request(f"{api_url.rstrip('/')}/health", headers=authorization(auth))
         with urllib.request.urlopen(request, timeout=3) as response:
             return bool(response.status == 200)
-    except OSError:
+    except (OSError, ValueError):  # unreachable, or no address at all ("http://[::1"): not answering either way
         return False
 
 

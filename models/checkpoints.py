@@ -156,9 +156,14 @@ def rewritten(session: Session, key: VerifierKey | None = None) -> str | None:
     if size < signed.size:
         return (f"la chronologie ne compte plus que {grouped(size)} entrées, le dernier point de contrôle signé en "
                 f"attestait {grouped(signed.size)} : des entrées ont été supprimées")
-    if signed.chain is not None and chain_hash_at(session, signed.size) != signed.chain:
-        return (f"l'entrée n° {signed.size} n'a plus l'empreinte que le dernier point de contrôle signé atteste : "
-                "des entrées ont été réécrites, puis les empreintes recalculées")
+    if signed.chain is not None:
+        found = chain_hash_at(session, signed.size)
+        if found is None:  # the head still counts it: the entries were deleted, the head left as it was
+            return (f"l'entrée n° {signed.size}, que le dernier point de contrôle signé atteste, a disparu : des "
+                    "entrées ont été supprimées")
+        if found != signed.chain:
+            return (f"l'entrée n° {signed.size} n'a plus l'empreinte que le dernier point de contrôle signé atteste "
+                    ": des entrées ont été réécrites, puis les empreintes recalculées")
     return None
 
 

@@ -83,11 +83,16 @@ def french_message(error: Any) -> str:
         return f"liste trop longue ({grouped(int(context['max_length']))} éléments au plus)"
     if kind == "too_short":
         return "la liste ne doit pas être vide"
-    if kind in ("less_than_equal", "less_than"):
-        return f"nombre trop grand ({_number(context, 'le', 'lt')} au plus)"
-    if kind in ("greater_than_equal", "greater_than"):
+    if kind == "less_than_equal":
+        return f"nombre trop grand ({_number(context, 'le')} au plus)"
+    if kind == "less_than":
+        return f"nombre trop grand (moins de {_number(context, 'lt')})"
+    if kind == "greater_than_equal":
         return "doit être positif ou nul" if context.get("ge") == 0 else \
-            f"nombre trop petit ({_number(context, 'ge', 'gt')} au moins)"
+            f"nombre trop petit ({_number(context, 'ge')} au moins)"
+    if kind == "greater_than":
+        return "doit être strictement positif" if context.get("gt") == 0 else \
+            f"nombre trop petit (plus de {_number(context, 'gt')})"
     if kind == "value_error" and "email" in str(error.get("msg", "")):
         return "adresse électronique invalide"
     return _MESSAGES.get(kind, "valeur non valide")

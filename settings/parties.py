@@ -7,7 +7,9 @@ from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
+from models.bounds import REFUSED
 from models.errors import cause
 from models.validation import FloatNotBool, IntNotBool, field_path, french_message
 from policy.parties import Party
@@ -108,6 +110,16 @@ class Engine(BaseModel):
     acknowledgement_reminder_hours: IntNotBool = Field(default=24, ge=1, le=24 * 366)  # after the alert's delivery
     # Beyond this a relay may refuse a message at the end of its transfer; refused here first, and escalated.
     max_message_kilobytes: IntNotBool = Field(default=10240, ge=1, le=1024 * 1024)
+
+    @model_validator(mode="after")
+    def _reminders_before_escalation(self) -> "Engine":
+        late = [fraction for fraction in self.reminder_fractions if fraction >= self.escalation_fraction]
+        if late:  # a reminder after the escalation would tell the owner what their superiors already know
+            raise PydanticCustomError(REFUSED, "{message}", {"message": (
+                f"les rappels (reminder_fractions) viennent avant l'escalade (escalation_fraction : "
+                f"{self.escalation_fraction:g}) ; {', '.join(f'{fraction:g}' for fraction in late)} "
+                f"{'ne le fait pas' if len(late) == 1 else 'ne le font pas'}")})
+        return self
 
     @property
     def step_policy(self) -> StepPolicy:

@@ -54,6 +54,9 @@ def test_a_portal_trusting_any_front_is_refused(plain_cli, monkeypatch):
                                                           "un nombre fini"),
     ("engine", "follow_up_days", "9" * 30, "champ « engine.follow_up_days » invalide : nombre trop grand (366 au "
                                            "plus)"),
+    ("engine", "reminder_fractions", [0.5, 0.95], "champ « engine » invalide : les rappels (reminder_fractions) "
+                                                  "viennent avant l'escalade (escalation_fraction : 0.9) ; 0.95 ne le "
+                                                  "fait pas"),
 ])
 def test_a_number_in_the_parties_file_that_is_no_number_is_named_in_french(plain_cli, monkeypatch, tmp_path, section,
                                                                            name, value, said):

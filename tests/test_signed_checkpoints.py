@@ -285,6 +285,17 @@ def test_the_engine_refuses_to_sign_a_rewritten_history_and_says_so(cli, store, 
     assert "le moteur ne signe plus de point de contrôle : l'entrée n° " in status.stdout
 
 
+def test_entries_deleted_after_a_checkpoint_are_named_as_deleted_not_as_rewritten(cli, store, tmp_path):
+    _, held = kept_checkpoint(cli, tmp_path)
+    size = int(held.read_text(encoding="utf-8").splitlines()[1])
+    execute(store, "DELETE FROM timeline_entry WHERE seq > ?", size - 2)  # the head still counts them
+
+    refused = cli("checkpoint", "--by", AUDITOR)
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (f"Point de contrôle non signé : l'entrée n° {size}, que le dernier point de "
+                                      "contrôle signé atteste, a disparu : des entrées ont été supprimées.")
+
+
 def test_a_rewrite_hidden_by_deleting_the_checkpoints_is_noticed_from_the_copy_beside_the_key(cli, store, tmp_path):
     ref, _ = kept_checkpoint(cli, tmp_path)
     first = timeline_of(cli, ref)[0]

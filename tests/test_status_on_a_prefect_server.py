@@ -102,3 +102,12 @@ def test_a_prefect_server_answering_junk_leaves_the_workers_unknown_not_a_crash(
     assert result.exit_code == 3, result.output
     assert "le serveur Prefect répond, mais sa réponse sur le moteur et ses workers est illisible : état des " \
         "workers inconnu" in json.loads(result.stdout)["attention"]
+
+
+def test_the_servers_address_with_a_final_slash_or_no_address_at_all(cli, prefect_api, monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api + "/")  # as Prefect's client takes it
+    assert f"Serveur Prefect : en marche ({prefect_api}/)" in status(cli)[2]
+    monkeypatch.setenv("PREFECT_API_URL", "http://[::1")
+    code, view, text = status(cli)
+    assert code == 3 and "Serveur Prefect : injoignable (http://[::1)" in text
+    assert "le serveur Prefect (http://[::1) ne répond pas : aucune passe automatique" in view["attention"]
