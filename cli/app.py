@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from cli.french import FrenchTyper
-from models.errors import FieldError, InvalidInput, NotFound, Refused, cause
+from models.errors import FieldError, InvalidInput, NotFound, Refused, told
 from settings.env import SettingsError
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def user_errors() -> Iterator[None]:
         if isinstance(error, _loaded("sqlalchemy.exc", "SQLAlchemyError") + _loaded("sqlite3", "Error")
                       + _loaded("psycopg", "Error")):  # the ORM's, or the drivers' own for the plain reads
             # Never the driver's detail: it may quote the stored values (a title, a reporter's name).
-            fail(f"Le registre a refusé l'opération ({cause(error)}) ; aucune modification n'y a été faite.")
+            fail(told(error))
         raise
 
 

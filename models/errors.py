@@ -72,18 +72,40 @@ def not_text(error: BaseException) -> str | None:
     only the column's name is said."""
     driver_error = getattr(error, "orig", None) or error
     column = re.match(r"Could not decode to UTF-8 column '([^']{1,64})'", str(driver_error))
-    return None if column is None else \
-        f"la colonne « {column[1]} » contient des octets qui ne sont pas du texte UTF-8, écrits hors de la porte unique"
+    if column is None:
+        return None
+    from models.attestation import FIELD_LABELS  # on this path only: it loads the ORM
+
+    label = f" ({FIELD_LABELS[column[1]]})" if column[1] in FIELD_LABELS else ""
+    return f"la colonne « {column[1]} »{label} contient des octets qui ne sont pas du texte UTF-8, écrits hors de la " \
+        "porte unique"
 
 
-def cause(error: BaseException) -> str:
-    """`error` told in French, without its class name (CAUSES); UNFORESEEN for one nobody foresaw."""
+def unreadable(error: BaseException) -> str | None:
+    """What makes the store unreadable, if `error` says so (a column that is no text, a damaged file); None for any
+    other error. Reads fail on it as writes do: the fault is the store's, not the command's."""
     undecodable = not_text(error)
     if undecodable is not None:
         return undecodable
     driver_error = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper keeps the driver's error as `orig`
     if type(driver_error).__name__ == "DatabaseError" and str(driver_error) in DAMAGED:
         return "fichier de la base endommagé, ou qui n'est pas une base SQLite"
+    return None
+
+
+def told(error: BaseException) -> str:
+    """The message for a store's error, the same in the command line and the portal."""
+    found = unreadable(error)
+    if found is not None:
+        return f"Registre illisible : {found}. Aucune modification n'y a été faite."
+    return f"Le registre a refusé l'opération ({cause(error)}) ; aucune modification n'y a été faite."
+
+
+def cause(error: BaseException) -> str:
+    """`error` told in French, without its class name (CAUSES); UNFORESEEN for one nobody foresaw."""
+    found = unreadable(error)
+    if found is not None:
+        return found
     for kind in type(error).__mro__:
         if kind.__name__ in CAUSES:
             return CAUSES[kind.__name__]

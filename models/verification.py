@@ -58,8 +58,12 @@ class StoreCheck:
     def problems(self, readable: Collection[str | None] | None = None) -> list[str]:
         """Each problem with the records, in French; only those of the incidents `readable` if given (a commune's
         people read nothing of another commune's incidents, not even what is wrong with them)."""
-        def shown(ref: str | None) -> bool:
-            return readable is None or ref is None or ref in readable  # of no incident: nothing of a commune's
+        # An incident of theirs whose reference was edited: its old reference is theirs too.
+        renamed = {found.incident_ref for found in self.differing if found.elsewhere and found.now_under is not None
+                   and found.record.startswith("incident:") and readable is not None and found.now_under in readable}
+
+        def shown(ref: str | None) -> bool:  # of no incident: nothing of a commune's
+            return readable is None or ref is None or ref in readable or ref in renamed
 
         return [misfiled_text(ref, seqs) for ref, seqs in _by_incident(self.misfiled).items() if shown(ref)] \
             + [found.text(readable) for found in self.differing if shown(found.incident_ref)] \

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException  # FastAPI's is a subclass; routing raises this one
 
 from models.db import StoreUnavailable
-from models.errors import InvalidInput, NotFound, Refused, cause
+from models.errors import InvalidInput, NotFound, Refused, told
 from portal import api, audit, breach, incidents, signin, tokens
 from portal.security import GuardedRequests, SecurityHeaders
 from portal.web import NEXT_COOKIE, CsrfRefused, SignInRequired, render, served_over_https
@@ -116,8 +116,7 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(PartiesConfigError)
     def unavailable(request: Request, error: Exception) -> Response:
         # Never the driver's detail: it may quote stored values.
-        message = str(error) if not isinstance(error, SQLAlchemyError | sqlite3.Error | psycopg.Error) else \
-            f"Le registre a refusé l'opération ({cause(error)}) ; aucune modification n'y a été faite."
+        message = told(error) if isinstance(error, SQLAlchemyError | sqlite3.Error | psycopg.Error) else str(error)
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=503)
         return render(request, "error.html.j2", {"title": "Service indisponible", "message": message}, status=503)

@@ -90,5 +90,5 @@ def test_a_damaged_database_file_is_named_as_such(plain_cli, monkeypatch, tmp_pa
     for command in (("list",), ("verify",), ("show", "INC-2026-0001")):
         result = plain_cli(*command)
         assert result.exit_code == 1, command
-        assert result.stderr == ("Le registre a refusé l'opération (fichier de la base endommagé, ou qui n'est pas "
-                                 "une base SQLite) ; aucune modification n'y a été faite.\n"), command
+        assert result.stderr == ("Registre illisible : fichier de la base endommagé, ou qui n'est pas une base "
+                                 "SQLite. Aucune modification n'y a été faite.\n"), command

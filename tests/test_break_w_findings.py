@@ -83,9 +83,10 @@ def test_a_record_moved_across_the_two_shares_is_named_once_as_one_process_names
 
 
 
-@pytest.mark.parametrize("column", ["timeline_entry.actor", "timeline_entry.incident_ref", "incident.title",
-                                    "incident.ref"])
-def test_bytes_that_are_no_utf8_text_are_named_as_an_altered_store(cli, store, tmp_path, column):
+@pytest.mark.parametrize(("column", "named"), [
+    ("timeline_entry.actor", "« actor »"), ("timeline_entry.incident_ref", "« incident_ref »"),
+    ("incident.title", "« title » (titre)"), ("incident.ref", "« ref » (référence)")])
+def test_bytes_that_are_no_utf8_text_are_named_as_an_altered_store(cli, store, tmp_path, column, named):
     """SQLite keeps whatever bytes it is given as text; the door writes only text: such bytes were written beside it.
     The check names their column, not a database out of reach."""
     declared(cli, tmp_path, at=AT)
@@ -93,7 +94,7 @@ def test_bytes_that_are_no_utf8_text_are_named_as_an_altered_store(cli, store, t
     execute(store, f"UPDATE {table} SET {name} = CAST(x'C328' AS TEXT) WHERE rowid = (SELECT max(rowid) FROM {table})")
     result = cli("verify")
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"Registre altéré : la colonne « {name} » contient des octets qui ne sont pas " \
+    assert result.stderr.strip() == f"Registre altéré : la colonne {named} contient des octets qui ne sont pas " \
                                     "du texte UTF-8, écrits hors de la porte unique. Ni la chaîne ni les " \
                                     "enregistrements n'ont pu être contrôlés."
 
@@ -152,3 +153,15 @@ def test_a_renamed_reference_names_its_entries_in_one_line(cli, store, tmp_path)
     listed = ", ".join(map(str, seqs[:5]))
     assert misfiled == [f"  - les entrées n° {listed} et {len(seqs) - 5} autre{'s' if len(seqs) > 6 else ''} ({ref}) "
                         "sont rattachées à un autre incident que celui que couvre leur empreinte"], result.stderr
+
+
+def test_a_commune_is_told_of_its_own_incident_renamed_beside_the_door(cli, store, tmp_path):
+    """The reference edited is theirs, as the incident still is: the commune's referent reads both lines, nothing is
+    counted as another commune's."""
+    ref = declared(cli, tmp_path, at=AT)["ref"]
+    execute(store, "UPDATE incident SET ref = 'INC-2026-0009' WHERE ref = ?", ref)
+    result = cli("verify", "--by", MUNICIPALITY_REFERENT)
+    assert result.exit_code == 1
+    assert "porte désormais la référence INC-2026-0009" in result.stderr
+    assert f"({ref}) sont rattachées à un autre incident que celui que couvre leur empreinte" in result.stderr
+    assert "que vous ne pouvez pas consulter" not in result.stderr, result.stderr
