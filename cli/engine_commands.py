@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.app import AtOption, ByOption, JsonOption, app, emit_json, fail, instant, person, user_errors
-from cli.orchestration import use_served_api
+from cli.orchestration import quiet_prefect_console, use_served_api
 from cli.views import watch_step_text
 from models.errors import cause
 from rendering.formats import counted, paris_datetime
@@ -89,6 +89,7 @@ def _run_pass(now: "pendulum.DateTime", at: str | None) -> dict[str, Any]:
     user_refusals = (InvalidInput, Refused, NotFound, StoreUnavailable, SQLAlchemyError, SettingsError)
 
     if use_served_api():
+        quiet_prefect_console()
         import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
         from flows.engine import engine_pass
 

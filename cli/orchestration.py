@@ -142,6 +142,13 @@ def hand_over(flow_name: str, incident_id: int, ref: str, at: str | None) -> Han
         return Handover.QUEUED
 
 
+def quiet_prefect_console() -> None:
+    """A command that runs a flow itself says in French what it does; Prefect's English progress lines on the
+    terminal would drown that (its server keeps the run's logs all the same). Before Prefect is first imported; an
+    explicit setting wins."""
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+
+
 def _run_here(flow_name: str, incident_id: int, at: str | None) -> None:
     """No service runs: the same work as the flow, in this process, without orchestration."""
     import asyncio
@@ -169,6 +176,9 @@ def _trigger_served(flow_name: str, incident_id: int, ref: str, at: str | None) 
 
 
 async def _run_through_prefect(flow_name: str, incident_id: int, ref: str, at: str | None) -> Handover:
+    typer.echo("Aucun service ni worker ne prend ce travail en ce moment : il est fait par cette commande, suivi par "
+               "le serveur Prefect.", err=True)
+    quiet_prefect_console()
     from prefect import tags
 
     import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself)
