@@ -134,7 +134,8 @@ def audit(ref: RefArgument,
     else:
         emit(render_audit(data, fmt.value), output)
     proof = data["proof"] or {}
-    if output is not None and (not proof.get("chain_ok", True) or proof.get("records_problems")):
+    if output is not None and (not proof.get("chain_ok", True) or proof.get("records_problems")
+                               or proof.get("later_problems")):
         # Written to a file, the warning would otherwise be read only by whoever opens it.
         typer.echo("Attention : la preuve d'intégrité de ce dossier signale un problème (chaîne rompue, ou "
                    "enregistrements qui ne correspondent plus à la chronologie) ; voir sa section « Preuve "

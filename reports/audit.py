@@ -85,7 +85,6 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, *, 
                for seq, ref in misfiled_entries(session, incident.id)] + \
         [found.text(readable) for found in discrepancies(session, incident.id)] \
         + unfaithful_files(session, incident.id) \
-        + _tail_missing(session) \
         if with_proof else []
     return {
         "ref": incident.ref, "title": incident.title, "status": incident.status,
@@ -143,6 +142,8 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, *, 
         "proof": None if proof is None else {
             "chain_ok": proof.ok, "entries_checked": proof.entries, "last_seq": last_seq,
             "last_hash": timeline[-1]["hash"] if timeline else None, "problem": proof.problem,
-            "first_bad_seq": proof.first_bad_seq, "records_problems": records},
+            "first_bad_seq": proof.first_bad_seq, "records_problems": records,
+            # Beyond this incident's last entry: the chain's end, which no record of this incident depends on.
+            "later_problems": _tail_missing(session)},
         "generated_at": iso(now),
     }

@@ -165,3 +165,20 @@ def test_a_commune_is_told_of_its_own_incident_renamed_beside_the_door(cli, stor
     assert "porte désormais la référence INC-2026-0009" in result.stderr
     assert f"({ref}) sont rattachées à un autre incident que celui que couvre leur empreinte" in result.stderr
     assert "que vous ne pouvez pas consulter" not in result.stderr, result.stderr
+
+
+def test_an_earlier_incidents_audit_names_a_deleted_tail_as_later_not_as_its_own_records(cli, store, tmp_path):
+    """The chain's last entries deleted (a later incident's): an earlier incident's records still match what the
+    chain attests of them; its audit file says so, and names the deleted end apart."""
+    first = declared(cli, tmp_path, at=AT)["ref"]
+    declared(cli, tmp_path, at=AT, title="Plus tard")
+    last = rows(store, "SELECT max(seq) FROM timeline_entry")[0][0]
+    execute(store, "DELETE FROM timeline_entry WHERE seq > ?", last - 2)
+
+    audit = json.loads(cli("audit", first, "--format", "json").stdout)
+    assert audit["proof"]["records_problems"] == []
+    assert audit["proof"]["later_problems"] == [f"la tête de la chronologie annonce {last} entrées, il en reste "
+                                                f"{last - 2} : les dernières ont disparu"]
+    page = cli("audit", first).stdout
+    assert "Les enregistrements de cet incident correspondent à ce qu'atteste la chronologie." in page
+    assert "Après la dernière entrée de cet incident, ailleurs dans la chronologie : la tête" in page
