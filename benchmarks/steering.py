@@ -112,7 +112,7 @@ def main() -> None:
     for round_ in range(options.rounds + 1):
         started = time.perf_counter()
         with read_scope() as session:
-            data = steering_data(session, FIRST, LAST, parties)
+            data = steering_data(session, FIRST, LAST, parties, pendulum.now("UTC"))
         built = time.perf_counter() - started
         html = render_steering(data, "html")
         whole = time.perf_counter() - started

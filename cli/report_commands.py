@@ -163,7 +163,7 @@ def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AA
         if last < first:
             fail("Refusé : champ « --to » : le dernier jour précède le premier.", 2)
         with read_scope() as session:
-            data = steering_data(session, first, last, load_parties())
+            data = steering_data(session, first, last, load_parties(), instant(None, writes=False))
     if fmt is SteeringFormat.PDF:
         emit_pdf(lambda: steering_pdf(data), output)
     else:

@@ -29,7 +29,7 @@ def write_steering_report(month: str, at: str) -> dict[str, Any]:
     start, end = first.date(), first.end_of("month").date()
     parties = load_parties()
     with session_scope() as session:
-        data = steering_data(session, start, end, parties)
+        data = steering_data(session, start, end, parties, steps.pass_instant(at))
     folder = var_dir() / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     written = []

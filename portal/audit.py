@@ -90,7 +90,7 @@ def steering(request: Request, du: str = "", au: str = "", format: str = "html")
             errors[name] = "date hors de la période couverte (2000 à 2100)"
     if errors or first is None or last is None:
         return render(request, "reports.html.j2", {"start": du[:10], "end": au[:10], "errors": errors}, status=400)
-    data = read(lambda session: steering_data(session, first, last, parties()))
+    data = read(lambda session: steering_data(session, first, last, parties(), now()))
     if format == "md":
         return document(render_steering(data, "md"), filename=f"pilotage-{first}-{last}.md",
                         media_type="text/markdown")

@@ -22,6 +22,7 @@ from models.types import plain_instant
 from policy.clocks import CLOCK_RULES, PARIS_ZONE, ObligationKind, paris
 from policy.scope import NO_SCOPE_LABEL, SCOPE_LABELS, Scope
 from rendering.describe import category_label
+from rendering.formats import paris_datetime
 from settings.parties import Parties
 
 UNSCOPED = "pending"
@@ -72,10 +73,13 @@ def _not_before(column: Any, end: pendulum.DateTime) -> Any:
     return or_(column.is_(None), column >= end)
 
 
-def steering_data(session: Session, start: date, end: date, parties: Parties) -> dict[str, Any]:
+def steering_data(session: Session, start: date, end: date, parties: Parties,
+                  now: pendulum.DateTime) -> dict[str, Any]:
     """The report's figures. Only the columns needed are read, as plain tuples (no model object, no pendulum instant
-    per row); clocks are counted in SQL; only the values a median or a list needs come back row by row."""
-    begin, finish = period_bounds(start, end)
+    per row); clocks are counted in SQL; only the values a median or a list needs come back row by row. A period
+    not over at `now` is counted as of `now`: a deadline later today is not yet overdue."""
+    begin, period_end = period_bounds(start, end)
+    finish = min(period_end, now)
     limit = _utc(finish)
     connection = session.connection()
     incident = Incident.__table__.c  # type: ignore[attr-defined]
@@ -162,7 +166,10 @@ def steering_data(session: Session, start: date, end: date, parties: Parties) ->
         # The latest signed checkpoint, printed where the operator cannot take it back (issue 14).
         "checkpoint": checkpoint_summary(latest_checkpoint(session)),
         "period": {"from": start.isoformat(), "to": end.isoformat(), "start_at": paris(begin).isoformat(),
-                   "end_at": paris(finish).isoformat(), "from_label": day_label(start), "to_label": day_label(end)},
+                   "end_at": paris(period_end).isoformat(), "from_label": day_label(start), "to_label": day_label(end),
+                   # "at the end of the period", or the instant its figures stop at when it is not over
+                   "at_end": "à la fin de la période" if finish == period_end
+                   else f"au {paris_datetime(finish)} (période en cours)"},
         "academy": parties.academy.name,
         "declarations": len(declared),
         "incidents": len(incidents),

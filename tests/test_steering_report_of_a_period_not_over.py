@@ -1,0 +1,26 @@
+"""A steering report over a period that is not over counts its clocks as of now: a CNIL deadline later this week is
+pending, not overdue, and the report says at which instant its figures stop."""
+
+import json
+
+import pendulum
+
+from tests.conftest import AUDITOR
+from tests.walkers import declared
+
+BREACH = {"personal_data": "unknown", "categories": ["vendor", "personal_data"], "data_subjects": {"pupils": 40}}
+
+
+def test_a_deadline_still_ahead_is_not_counted_overdue(cli, tmp_path):
+    now = pendulum.now("Europe/Paris")
+    declared(cli, tmp_path, at=now.subtract(minutes=5).isoformat(), aware_at=now.subtract(hours=1).isoformat(),
+             **BREACH)
+    period = ("--from", now.date().isoformat(), "--to", now.add(days=10).date().isoformat())
+
+    report = json.loads(cli("report", "steering", *period, "--format", "json", "--by", AUDITOR).stdout)
+    assert report["overdue_at_end"] == []
+    assert report["on_time_by_kind"]["cnil_notification"]["overdue"] == 0
+    assert report["on_time_by_kind"]["cnil_notification"]["pending"] == 1
+    assert report["period"]["at_end"].startswith("au ") and report["period"]["at_end"].endswith("(période en cours)")
+    markdown = cli("report", "steering", *period, "--format", "md", "--by", AUDITOR).stdout
+    assert "| Échéances dépassées au " in markdown and "(période en cours) | 0 |" in markdown
