@@ -93,6 +93,7 @@ def prose(text: str, commands: set[str] = frozenset(), help_screen: bool = False
     if commands:
         text = re.sub(r"\bincidents(?: (?:" + "|".join(map(re.escape, sorted(commands, key=len, reverse=True)))
                       + r")\b)+", " ", text)
+    text = re.sub(r"« prefect [^»]*»", " ", text)  # a Prefect command the operator is told to type
     return HELP_TYPED.sub(" ", text) if help_screen else text
 
 
