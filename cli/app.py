@@ -60,9 +60,10 @@ def user_errors() -> Iterator[None]:
             fail(str(error))
         if isinstance(error, _loaded("proof.errors", "ProofError")):  # a key, a checkpoint or a proof refused
             fail(f"Refusé : {error}.", 2)
+        # The ORM's errors, or the drivers' own (the plain reads'); never their detail: it may quote the stored
+        # values (a title, a reporter's name).
         if isinstance(error, _loaded("sqlalchemy.exc", "SQLAlchemyError") + _loaded("sqlite3", "Error")
-                      + _loaded("psycopg", "Error")):  # the ORM's, or the drivers' own for the plain reads
-            # Never the driver's detail: it may quote the stored values (a title, a reporter's name).
+                      + _loaded("psycopg", "Error") + _loaded("models.driver", "DriverError")):
             fail(told(error))
         raise
 

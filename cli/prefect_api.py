@@ -61,10 +61,17 @@ def answers(api_url: str, auth: str | None) -> bool:
 def live_deployment(flow_name: str, deployment_name: str) -> dict[str, Any] | None:
     """The deployment, if it exists, is not paused, and a live process polled it just now; else None."""
     deployment = call(f"/deployments/name/{flow_name}/{deployment_name}")
-    if not isinstance(deployment, dict) or deployment.get("paused") or not deployment.get("last_polled"):
+    if not isinstance(deployment, dict) or deployment.get("paused"):
         return None
+    return deployment if _polled_now(deployment) else None
+
+
+def _polled_now(deployment: dict[str, Any]) -> bool:
+    """Whether a live process polled the deployment just now."""
+    if not deployment.get("last_polled"):
+        return False
     polled = datetime.fromisoformat(str(deployment["last_polled"]))
-    return deployment if (datetime.now(UTC) - polled).total_seconds() < LIVE_POLL_SECONDS else None
+    return (datetime.now(UTC) - polled).total_seconds() < LIVE_POLL_SECONDS
 
 
 def create_flow_run(deployment_id: str, parameters: dict[str, Any], name: str, tags: list[str]) -> dict[str, Any]:
@@ -89,8 +96,7 @@ def engine_runners(flow_name: str, deployment_name: str) -> dict[str, Any]:
         raise ValueError("a deployment that is no object")
     pool = deployment.get("work_pool_name")
     if not pool:
-        return {"deployed": True, "pool": None, "workers_online": 0, "workers": 0,
-                "served": live_deployment(flow_name, deployment_name) is not None}
+        return {"deployed": True, "pool": None, "workers_online": 0, "workers": 0, "served": _polled_now(deployment)}
     workers = call(f"/work_pools/{urllib.parse.quote(str(pool), safe='')}/workers/filter", {"limit": 200}) or []
     if not isinstance(workers, list) or not all(isinstance(worker, dict) for worker in workers):
         raise ValueError("workers that are no list of objects")

@@ -117,6 +117,7 @@ def consistency(since: Annotated[Path, typer.Option("--since", help="Le point de
     from models.db import read_scope
     from models.door import ENGINE, run
     from proof.document import consistency_document, dump_document
+    from rendering.formats import grouped
 
     with user_errors():
         person(by)  # sizes and hashes only: any declared person
@@ -126,8 +127,8 @@ def consistency(since: Annotated[Path, typer.Option("--since", help="Le point de
             row = latest(session)
             assert row is not None
             if row.size < held.size:
-                fail(f"La chronologie ne compte plus que {row.size} entrées, le point de contrôle conservé en atteste "
-                     f"{held.size} : aucune preuve de cohérence n'est possible.")
+                fail(f"La chronologie ne compte plus que {grouped(row.size)} entrées, le point de contrôle conservé en "
+                     f"atteste {grouped(held.size)} : aucune preuve de cohérence n'est possible.")
             document = consistency_document(_read_note(since), row.note, tree(session, row.size))
     _write(dump_document(document), output)
 
@@ -137,22 +138,21 @@ def proof(ref: RefArgument, output: OutputOption = None, by: ByOption = None) ->
     """La preuve des entrées d'un incident : chacune avec son chemin d'inclusion dans l'arbre d'un point de contrôle
     signé, vérifiable hors ligne avec la seule clé publique (voir la section « Preuve opposable » du guide)."""
     import pendulum
-    from sqlmodel import col, select
 
     from models.checkpoints import latest, tree
     from models.commands import SignCheckpoint
     from models.db import read_scope
     from models.door import ENGINE, run
-    from models.queries import readable_incident
-    from models.timeline import TimelineEntry, canonical_texts
+    from models.gate import readable_commune
+    from models.queries import readable_entries, readable_incident
+    from models.timeline import canonical_texts
     from proof.document import ProofEntry, dump_document, inclusion_document
 
     with user_errors():
         reader = person(by)
         with read_scope() as session:
             incident = readable_incident(session, ref, reader)
-            seqs = list(session.exec(select(TimelineEntry.seq).where(TimelineEntry.incident_id == incident.id)
-                                     .order_by(col(TimelineEntry.seq))).all())
+            seqs = [entry.seq for entry in readable_entries(session, incident, readable_commune(reader))]
         if not seqs:
             fail(f"L'incident {incident.ref} n'a aucune entrée à prouver.")
         run(SignCheckpoint(), ENGINE, pendulum.now("UTC"))  # a checkpoint covering its last entry
@@ -208,13 +208,14 @@ def held_checkpoint_problem(note_file: Path, public_key_text: str | None) -> str
     (the auditor's own copy of it with --public-key, else this installation's)."""
     from models.checkpoints import extends
     from models.db import read_scope
+    from rendering.formats import grouped
 
     held_checkpoint(note_file, public_key_text)  # refused here, by name, before the store is read
     with read_scope() as session:
         held, problem = extends(session, _read_note(note_file), _verifier(public_key_text))
     if problem is None:
-        typer.echo(f"La chronologie prolonge le point de contrôle conservé ({held.size} entrées) : aucune de ses "
-                   "entrées n'a été modifiée, supprimée ni déplacée."
+        typer.echo(f"La chronologie prolonge le point de contrôle conservé ({grouped(held.size)} entrées) : aucune de "
+                   "ses entrées n'a été modifiée, supprimée ni déplacée."
                    + (" (Signature vérifiée avec la clé publique de ce serveur : pour ne pas dépendre de lui, donnez "
                       "la vôtre avec --public-key.)" if public_key_text is None else ""))
     return problem

@@ -134,12 +134,15 @@ def audit(ref: RefArgument,
     else:
         emit(render_audit(data, fmt.value), output)
     proof = data["proof"] or {}
-    if output is not None and (not proof.get("chain_ok", True) or proof.get("records_problems")
-                               or proof.get("later_problems")):
-        # Written to a file, the warning would otherwise be read only by whoever opens it.
+    # Written to a file, the warning would otherwise be read only by whoever opens it.
+    if output is not None and (not proof.get("chain_ok", True) or proof.get("records_problems")):
         typer.echo("Attention : la preuve d'intégrité de ce dossier signale un problème (chaîne rompue, ou "
                    "enregistrements qui ne correspondent plus à la chronologie) ; voir sa section « Preuve "
                    "d'intégrité ».", err=True)
+    elif output is not None and proof.get("later_problems"):
+        typer.echo("Attention : les enregistrements de cet incident correspondent à la chronologie, mais elle est "
+                   "altérée après sa dernière entrée ; voir la section « Preuve d'intégrité » du dossier, et "
+                   "« incidents verify ».", err=True)
 
 
 @report_app.command("steering")
@@ -162,8 +165,11 @@ def steering(start: Annotated[str, typer.Option("--from", help="Premier jour (AA
         first, last = _day(start, "--from"), _day(end, "--to")
         if last < first:
             fail("Refusé : champ « --to » : le dernier jour précède le premier.", 2)
+        now = instant(None, writes=False)
+        if first > now.in_timezone("Europe/Paris").date():
+            fail("Refusé : champ « --from » : la période n'a pas encore commencé.", 2)
         with read_scope() as session:
-            data = steering_data(session, first, last, load_parties(), instant(None, writes=False))
+            data = steering_data(session, first, last, load_parties(), now)
     if fmt is SteeringFormat.PDF:
         emit_pdf(lambda: steering_pdf(data), output)
     else:

@@ -27,9 +27,9 @@ def previous_month(now: pendulum.DateTime) -> str:
 def write_steering_report(month: str, at: str) -> dict[str, Any]:
     first = pendulum.from_format(month, "YYYY-MM", tz="Europe/Paris")
     start, end = first.date(), first.end_of("month").date()
-    parties = load_parties()
+    parties, now = load_parties(), steps.pass_instant(at)
     with session_scope() as session:
-        data = steering_data(session, start, end, parties, steps.pass_instant(at))
+        data = steering_data(session, start, end, parties, now)
     folder = var_dir() / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -51,7 +51,7 @@ def write_steering_report(month: str, at: str) -> dict[str, Any]:
     queued = door.run(MailSteeringReport(
         month=month, subject=f"Rapport au comité de pilotage de l'ENT — {month_label(month)}",
         text=render_steering(data, "md"), html=(folder / f"steering-{month}.html").read_text(encoding="utf-8")),
-        door.ENGINE, steps.pass_instant(at), parties)
+        door.ENGINE, now, parties)
     return {"month": month, "files": written, "mails": len(queued), "incidents": data["incidents"]}
 
 

@@ -27,6 +27,19 @@ _SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
 _PSYCOPG_PREFIX = "postgresql+psycopg://"
 
 
+class DriverError(Exception):
+    """A database driver's error in a plain read (sqlite3's, psycopg's), kept as `orig`, as SQLAlchemy's wrapper
+    keeps it (models.errors.cause reads it there): whoever shows it needs no driver imported to know it."""
+
+    def __init__(self, orig: Exception) -> None:
+        super().__init__(type(orig).__name__)
+        self.orig = orig
+
+
+def _is_driver_error(error: Exception) -> bool:
+    return isinstance(error, sqlite3.Error) or type(error).__module__.split(".")[0] == "psycopg"
+
+
 class PlainStore:
     """One read on the store through its driver's connection, with that dialect's ways of passing values."""
 
@@ -40,6 +53,10 @@ class PlainStore:
         try:
             cursor.execute(sql if self.dialect == "sqlite" else sql.replace("?", "%s"), params)
             return list(cursor.fetchall())
+        except Exception as error:
+            if _is_driver_error(error):
+                raise DriverError(error) from error
+            raise
         finally:
             cursor.close()
 

@@ -3,6 +3,8 @@
 import re
 from dataclasses import dataclass
 
+from models.field_labels import FIELD_LABELS
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -74,8 +76,6 @@ def not_text(error: BaseException) -> str | None:
     column = re.match(r"Could not decode to UTF-8 column '([^']{1,64})'", str(driver_error))
     if column is None:
         return None
-    from models.attestation import FIELD_LABELS  # on this path only: it loads the ORM
-
     label = f" ({FIELD_LABELS[column[1]]})" if column[1] in FIELD_LABELS else ""
     return f"la colonne « {column[1]} »{label} contient des octets qui ne sont pas du texte UTF-8, écrits hors de la " \
         "porte unique"

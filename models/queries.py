@@ -11,10 +11,12 @@ from models.driver import plain_store_of
 from models.gate import looked_up, not_found, readable_commune, reads_everything, require_whole_store, shown_ref
 from models.incident import Incident
 from models.plain_reads import likely_duplicates_among
+from models.timeline import TimelineEntry
 from settings.parties import Person
 
-__all__ = ["duplicates_for_its_parties", "likely_duplicates_of", "readable_incident", "readable_incidents",
-           "readable_refs", "reads_everything", "require_whole_store", "shown_ref", "visible"]
+__all__ = ["duplicates_for_its_parties", "likely_duplicates_of", "own_entries", "readable_entries",
+           "readable_incident", "readable_incidents", "readable_refs", "reads_everything", "require_whole_store",
+           "shown_ref", "visible"]
 
 Query = TypeVar("Query")  # a select of whole incidents, or of some of their columns (or of rows joined to them)
 
@@ -59,3 +61,40 @@ def duplicates_for_its_parties(session: Session, incident: Incident, limit: int 
     """The same, for a mail to the parties of `incident`'s commune: a likely duplicate is always of the same commune,
     which both the académie and that commune's people may read."""
     return likely_duplicates_among(plain_store_of(session), incident, None, limit)
+
+
+def _attached(session: Session, incident: Incident) -> list[TimelineEntry]:
+    return list(session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
+                             .order_by(col(TimelineEntry.seq))).all())
+
+
+def _former_refs(entries: list[TimelineEntry], incident: Incident) -> set[str | None]:
+    """References this incident was known by, when its own was edited beside the door: those of the entries that
+    attest its own record (their hash covers both)."""
+    record = f"incident:{incident.id}"
+    return {entry.incident_ref for entry in entries
+            if isinstance(entry.payload, dict) and isinstance(entry.payload.get("state"), dict)
+            and record in entry.payload["state"]}
+
+
+def own_entries(session: Session, incident: Incident) -> list[TimelineEntry]:
+    """The entries attached to `incident` whose hash names it (by its reference, or one it had): an entry attached
+    to it beside the door from another incident says nothing of it."""
+    entries = _attached(session, incident)
+    own = {incident.ref} | _former_refs(entries, incident)
+    return [entry for entry in entries if entry.incident_ref in own]
+
+
+def readable_entries(session: Session, incident: Incident, commune: str | None) -> list[TimelineEntry]:
+    """The entries attached to `incident`, as the readers of `commune` (models.gate.readable_commune; None: every
+    commune) may read them. An entry attached to it beside the door whose hash names an incident of another commune,
+    or one no longer stored, is left out for them: the audit file and `verify` say it is there, not what it holds."""
+    entries = _attached(session, incident)
+    foreign = {entry.incident_ref for entry in entries if entry.incident_ref != incident.ref}
+    if commune is None or not foreign:
+        return entries
+    named = [ref for ref in foreign if ref is not None]
+    theirs = set(session.exec(select(Incident.ref).where(col(Incident.ref).in_(named),
+                                                         col(Incident.municipality_insee) == commune)))
+    shown = {incident.ref} | theirs | _former_refs(entries, incident)
+    return [entry for entry in entries if entry.incident_ref in shown]

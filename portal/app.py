@@ -1,10 +1,8 @@
 """The portal's application: its routes, the security headers on every response, and French answers for every
 error a person can meet (never a traceback)."""
 
-import sqlite3
 from pathlib import Path
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -13,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException  # FastAPI's is a subclass; routing raises this one
 
 from models.db import StoreUnavailable
+from models.driver import DriverError
 from models.errors import InvalidInput, NotFound, Refused, told
 from portal import api, audit, breach, incidents, signin, tokens
 from portal.security import GuardedRequests, SecurityHeaders
@@ -109,14 +108,13 @@ def _errors(app: FastAPI) -> None:
         return render(request, "error.html.j2", {"title": "Erreur", "message": message}, status=error.status_code)
 
     @app.exception_handler(SQLAlchemyError)
-    @app.exception_handler(sqlite3.Error)  # the plain reads' driver (models.driver), without the ORM's wrapper
-    @app.exception_handler(psycopg.Error)
+    @app.exception_handler(DriverError)  # the plain reads' (models.driver), without the ORM's wrapper
     @app.exception_handler(StoreUnavailable)
     @app.exception_handler(SettingsError)
     @app.exception_handler(PartiesConfigError)
     def unavailable(request: Request, error: Exception) -> Response:
         # Never the driver's detail: it may quote stored values.
-        message = told(error) if isinstance(error, SQLAlchemyError | sqlite3.Error | psycopg.Error) else str(error)
+        message = told(error) if isinstance(error, SQLAlchemyError | DriverError) else str(error)
         if _is_api(request):
             return JSONResponse({"detail": message}, status_code=503)
         return render(request, "error.html.j2", {"title": "Service indisponible", "message": message}, status=503)

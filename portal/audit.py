@@ -88,6 +88,8 @@ def steering(request: Request, du: str = "", au: str = "", format: str = "html")
     for name, day in (("du", first), ("au", last)):
         if day is not None and not date(2000, 1, 1) <= day <= date(2100, 12, 31):
             errors[name] = "date hors de la période couverte (2000 à 2100)"
+    if first is not None and "du" not in errors and first > now().in_timezone("Europe/Paris").date():
+        errors["du"] = "la période n'a pas encore commencé"
     if errors or first is None or last is None:
         return render(request, "reports.html.j2", {"start": du[:10], "end": au[:10], "errors": errors}, status=400)
     data = read(lambda session: steering_data(session, first, last, parties(), now()))

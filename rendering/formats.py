@@ -64,10 +64,11 @@ def grouped(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
-def decimal(value: float) -> str:
-    """A score as French writes it: 1,25 and 1, rather than 1.25 and 1.0. Anything else as it is: a value written
-    beside the door is shown, for the audit to name, not a page that fails."""
-    return f"{value:g}".replace(".", ",") if isinstance(value, int | float) else str(value)
+def decimal(value: object) -> str:
+    """A score as French writes it: 1,25 and 1, rather than 1.25 and 1.0, to every digit a float holds (a score of
+    2.9999999 written beside the door is not shown as 3). Anything else as it is: a value written beside the door is
+    shown, for the audit to name, not a page that fails."""
+    return f"{value:.15g}".replace(".", ",") if isinstance(value, int | float) else str(value)
 
 
 def counted(count: int, singular: str, plural: str | None = None) -> str:

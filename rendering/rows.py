@@ -4,11 +4,11 @@ show them."""
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models.incident import Incident
 from models.journal import obligations_of
-from models.timeline import TimelineEntry
+from models.queries import readable_entries
 from policy.clocks import CLOCK_RULES, OBLIGATION_STATUS_LABELS, ObligationKind
 from policy.transitions import ENTRY_LABELS, EntryKind
 from rendering.describe import describe
@@ -54,17 +54,8 @@ def obligation_rows(session: Session, incident: Incident, now: pendulum.DateTime
 
 
 def timeline_rows(session: Session, incident: Incident, commune: str | None) -> list[dict[str, Any]]:
-    """The incident's entries, as rows. `commune` is the one commune whose incidents the reader may read
-    (models.gate.readable_commune), None for every commune: an entry attached to this incident beside the door whose
-    hash names an incident of another commune is left out for them (the audit file says it is there, not what)."""
-    entries = list(session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id)
-                                .order_by(col(TimelineEntry.seq))).all())
-    foreign = {entry.incident_ref for entry in entries if entry.incident_ref != incident.ref}
-    if commune is not None and foreign:
-        named = [ref for ref in foreign if ref is not None]
-        theirs = set(session.exec(select(Incident.ref).where(col(Incident.ref).in_(named),
-                                                             Incident.municipality_insee == commune)))
-        entries = [entry for entry in entries if entry.incident_ref == incident.ref or entry.incident_ref in theirs]
+    """The incident's entries, as rows, as the readers of `commune` may read them (models.queries.readable_entries)."""
+    entries = readable_entries(session, incident, commune)
     return [{
         "seq": entry.seq,
         "ref": entry.incident_ref,

@@ -14,6 +14,7 @@ from models.breach_reads import personal_data_now
 from models.gate import readable_commune
 from models.incident import Incident
 from models.outbox import TEMPLATE_LABELS, OutboxMessage
+from models.queries import own_entries, readable_refs, reads_everything
 from models.timeline import ChainHead, TimelineEntry, verify_chain
 from policy.messages import message_status_label
 from policy.parties import Party
@@ -21,7 +22,7 @@ from policy.scope import CATEGORIES, PERSONAL_DATA_LABELS, SCOPE_LABELS, Scope
 from policy.severity import LEVEL_LABELS, RECOMMENDATION_LABELS, Level, Recommendation
 from policy.transitions import INCIDENT_STATE_LABELS, IncidentState
 from rendering.describe import EXEMPTION_LABELS, SUBJECTS_DECIDED, category_label, step_label
-from rendering.formats import iso
+from rendering.formats import grouped, iso
 from rendering.rows import obligation_rows, timeline_rows
 
 if TYPE_CHECKING:
@@ -29,9 +30,8 @@ if TYPE_CHECKING:
 
 
 def _entry(session: Session, incident: Incident, kind: str) -> TimelineEntry | None:
-    return session.exec(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id,
-                                                    TimelineEntry.kind == kind)
-                        .order_by(col(TimelineEntry.seq).desc())).first()
+    """The latest entry of `kind` that names this incident: one attached to it from another says nothing of it."""
+    return next((entry for entry in reversed(own_entries(session, incident)) if entry.kind == kind), None)
 
 
 CATEGORY_IN_REASON = re.compile(r"« ([a-z_]+) » \(([^()]*)\)")
@@ -49,17 +49,8 @@ def _tail_missing(session: Session) -> list[str]:
     last = session.exec(select(func.max(TimelineEntry.seq))).one() or 0
     if head is None or head.seq == last:
         return []
-    return [f"la tête de la chronologie annonce {head.seq} entrées, il en reste {last} : les dernières ont disparu"]
-
-
-def _readable(session: Session, reader: "Person") -> set[str | None] | None:
-    """The references `reader` may read (models.gate), None for all: a record moved to another commune's incident
-    is said to be under an incident they cannot read, without its reference."""
-    commune = readable_commune(reader)
-    if commune is None:
-        return None
-    refs = session.exec(select(Incident.ref).where(Incident.municipality_insee == commune)).all()
-    return {ref for ref in refs}
+    return [f"la tête de la chronologie annonce {grouped(head.seq)} entrées, la dernière restante est la n° {last} : "
+            "les dernières ont disparu"]
 
 
 def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, *, reader: "Person",
@@ -79,12 +70,14 @@ def audit_data(session: Session, incident: Incident, now: pendulum.DateTime, *, 
     last_seq = timeline[-1]["seq"] if timeline else 0
     proof = verify_chain(session, up_to_seq=last_seq) if with_proof else None
     # The chain vouches for entries; these say whether the records shown below are still the ones it attests.
-    readable = _readable(session, reader) if with_proof else None
+    differing = discrepancies(session, incident.id) if with_proof else []
+    # The incidents its records were moved to, named only if the reader may read them.
+    readable = None if reads_everything(reader) else \
+        readable_refs(session, reader, {found.now_under for found in differing if found.now_under is not None})
     records = [f"l'entrée n° {seq} est rattachée à cet incident, mais son empreinte en nomme un autre"
                if ref != incident.ref else f"l'entrée n° {seq} de cet incident est rattachée à un autre incident"
                for seq, ref in misfiled_entries(session, incident.id)] + \
-        [found.text(readable) for found in discrepancies(session, incident.id)] \
-        + unfaithful_files(session, incident.id) \
+        [found.text(readable) for found in differing] + unfaithful_files(session, incident.id) \
         if with_proof else []
     return {
         "ref": incident.ref, "title": incident.title, "status": incident.status,

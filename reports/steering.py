@@ -22,7 +22,6 @@ from models.types import plain_instant
 from policy.clocks import CLOCK_RULES, PARIS_ZONE, ObligationKind, paris
 from policy.scope import NO_SCOPE_LABEL, SCOPE_LABELS, Scope
 from rendering.describe import category_label
-from rendering.formats import paris_datetime
 from settings.parties import Parties
 
 UNSCOPED = "pending"
@@ -79,7 +78,7 @@ def steering_data(session: Session, start: date, end: date, parties: Parties,
     per row); clocks are counted in SQL; only the values a median or a list needs come back row by row. A period
     not over at `now` is counted as of `now`: a deadline later today is not yet overdue."""
     begin, period_end = period_bounds(start, end)
-    finish = min(period_end, now)
+    finish = max(begin, min(period_end, now))
     limit = _utc(finish)
     connection = session.connection()
     incident = Incident.__table__.c  # type: ignore[attr-defined]
@@ -167,9 +166,8 @@ def steering_data(session: Session, start: date, end: date, parties: Parties,
         "checkpoint": checkpoint_summary(latest_checkpoint(session)),
         "period": {"from": start.isoformat(), "to": end.isoformat(), "start_at": paris(begin).isoformat(),
                    "end_at": paris(period_end).isoformat(), "from_label": day_label(start), "to_label": day_label(end),
-                   # "at the end of the period", or the instant its figures stop at when it is not over
-                   "at_end": "à la fin de la période" if finish == period_end
-                   else f"au {paris_datetime(finish)} (période en cours)"},
+                   # A period not over is counted up to this instant (the templates say so).
+                   "over": finish == period_end, "counted_at": paris(finish).isoformat()},
         "academy": parties.academy.name,
         "declarations": len(declared),
         "incidents": len(incidents),

@@ -16,6 +16,7 @@ from policy.parties import Party
 from policy.retry import RetryPolicy
 from policy.steps import StepPolicy
 from policy.transitions import Role
+from rendering.formats import decimal
 from settings.env import parties_file
 
 
@@ -117,7 +118,7 @@ class Engine(BaseModel):
         if late:  # a reminder after the escalation would tell the owner what their superiors already know
             raise PydanticCustomError(REFUSED, "{message}", {"message": (
                 f"les rappels (reminder_fractions) viennent avant l'escalade (escalation_fraction : "
-                f"{self.escalation_fraction:g}) ; {', '.join(f'{fraction:g}' for fraction in late)} "
+                f"{decimal(self.escalation_fraction)}) ; {', '.join(decimal(fraction) for fraction in late)} "
                 f"{'ne le fait pas' if len(late) == 1 else 'ne le font pas'}")})
         return self
 

@@ -55,7 +55,7 @@ def test_a_portal_trusting_any_front_is_refused(plain_cli, monkeypatch):
     ("engine", "follow_up_days", "9" * 30, "champ « engine.follow_up_days » invalide : nombre trop grand (366 au "
                                            "plus)"),
     ("engine", "reminder_fractions", [0.5, 0.95], "champ « engine » invalide : les rappels (reminder_fractions) "
-                                                  "viennent avant l'escalade (escalation_fraction : 0.9) ; 0.95 ne le "
+                                                  "viennent avant l'escalade (escalation_fraction : 0,9) ; 0,95 ne le "
                                                   "fait pas"),
 ])
 def test_a_number_in_the_parties_file_that_is_no_number_is_named_in_french(plain_cli, monkeypatch, tmp_path, section,
@@ -77,10 +77,10 @@ def test_a_number_in_the_parties_file_that_is_no_number_is_named_in_french(plain
 
 
 def test_a_damaged_database_file_is_named_as_such(plain_cli, monkeypatch, tmp_path):
-    from models.db import dispose_engines
-
     """A store file overwritten (a bad copy, a disk fault) or replaced by something else: said in French, no traceback,
     and no claim that anything was written."""
+    from models.db import dispose_engines
+
     declared_store = tmp_path / "incidents.db"
     monkeypatch.setenv("INCIDENTS_DATABASE_URL", f"sqlite:///{declared_store}")
     assert plain_cli("list").exit_code == 0  # the embedded store creates itself

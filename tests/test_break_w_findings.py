@@ -131,7 +131,7 @@ def test_entries_of_another_communes_incident_moved_to_ours_are_not_shown_to_us(
     execute(store, "UPDATE timeline_entry SET incident_id = (SELECT id FROM incident WHERE ref = ?) "
                    "WHERE incident_ref = ?", ours, theirs)
     for command in (("timeline", ours, "--json"), ("timeline", ours), ("audit", ours, "--format", "json"),
-                    ("audit", ours)):
+                    ("audit", ours), ("proof", ours)):
         shown = cli(*command, "--by", MUNICIPALITY_REFERENT).stdout
         assert shown and theirs not in shown and montigny not in shown and "57999" not in shown, command
     audit = json.loads(cli("audit", ours, "--format", "json", "--by", MUNICIPALITY_REFERENT).stdout)
@@ -165,6 +165,8 @@ def test_a_commune_is_told_of_its_own_incident_renamed_beside_the_door(cli, stor
     assert "porte désormais la référence INC-2026-0009" in result.stderr
     assert f"({ref}) sont rattachées à un autre incident que celui que couvre leur empreinte" in result.stderr
     assert "que vous ne pouvez pas consulter" not in result.stderr, result.stderr
+    entries = json.loads(cli("timeline", "INC-2026-0009", "--json", "--by", MUNICIPALITY_REFERENT).stdout)
+    assert entries and {entry["ref"] for entry in entries} == {ref}  # its own entries, under its former reference
 
 
 def test_an_earlier_incidents_audit_names_a_deleted_tail_as_later_not_as_its_own_records(cli, store, tmp_path):
@@ -177,8 +179,8 @@ def test_an_earlier_incidents_audit_names_a_deleted_tail_as_later_not_as_its_own
 
     audit = json.loads(cli("audit", first, "--format", "json").stdout)
     assert audit["proof"]["records_problems"] == []
-    assert audit["proof"]["later_problems"] == [f"la tête de la chronologie annonce {last} entrées, il en reste "
-                                                f"{last - 2} : les dernières ont disparu"]
+    assert audit["proof"]["later_problems"] == [f"la tête de la chronologie annonce {last} entrées, la dernière "
+                                                f"restante est la n° {last - 2} : les dernières ont disparu"]
     page = cli("audit", first).stdout
     assert "Les enregistrements de cet incident correspondent à ce qu'atteste la chronologie." in page
     assert "Après la dernière entrée de cet incident, ailleurs dans la chronologie : la tête" in page
