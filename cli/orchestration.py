@@ -167,7 +167,9 @@ def _trigger_served(flow_name: str, incident_id: int, ref: str, at: str | None) 
     False when nobody serves it. Through Prefect's REST API: the command returns without importing Prefect."""
     from cli import prefect_api
 
-    deployment = prefect_api.live_deployment(flow_name, flow_name)
+    state = service_state()  # this machine's service serves every deployment on the server it started
+    served_here = state is not None and str(state["api_url"]) == os.environ.get("PREFECT_API_URL")
+    deployment = prefect_api.live_deployment(flow_name, flow_name, served_here)
     if deployment is None:
         return False
     prefect_api.create_flow_run(str(deployment["id"]), {"incident_id": incident_id, "at": at},

@@ -58,12 +58,14 @@ def answers(api_url: str, auth: str | None) -> bool:
         return False
 
 
-def live_deployment(flow_name: str, deployment_name: str) -> dict[str, Any] | None:
-    """The deployment, if it exists, is not paused, and a live process polled it just now; else None."""
+def live_deployment(flow_name: str, deployment_name: str, served_here: bool = False) -> dict[str, Any] | None:
+    """The deployment, if it exists, is not paused, and a live process polled it just now (or, `served_here`, a
+    live `incidents serve` of this machine serves it: Prefect records polls in the background, late on a loaded
+    server); else None."""
     deployment = call(f"/deployments/name/{flow_name}/{deployment_name}")
     if not isinstance(deployment, dict) or deployment.get("paused"):
         return None
-    return deployment if _polled_now(deployment) else None
+    return deployment if served_here or _polled_now(deployment) else None
 
 
 def _polled_now(deployment: dict[str, Any]) -> bool:
