@@ -57,6 +57,13 @@ class _Handler:
         self.relay = relay
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        self.relay.session_opened()  # until its answer: a killed client's session may close while DATA is handled
+        try:
+            return await self._answer(envelope)
+        finally:
+            self.relay.session_closed()
+
+    async def _answer(self, envelope: Any) -> str:
         relay = self.relay
         if relay.delay > 0:
             await asyncio.sleep(relay.delay)
@@ -157,7 +164,8 @@ class Relay:
             return self._open_sessions
 
     def wait_idle(self, timeout: float) -> None:
-        """Wait until no client holds a session (a killed client's connection has been seen closed)."""
+        """Wait until no client holds a session (a killed client's connection has been seen closed) and no DATA is
+        still being answered (its message recorded, or not, for good)."""
         wait_until(lambda: self.open_sessions <= 0, timeout, f"the {self.name} relay still has an open session")
 
     def __enter__(self) -> "Relay":
